@@ -1,0 +1,52 @@
+"""The one place boto3 clients are made: created lazily, once per process, reused across invocations."""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_stepfunctions import SFNClient
+
+_lock = threading.Lock()
+# Standard retry mode with a short connect timeout: a Lambda should fail fast and let its caller retry.
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=10)
+
+
+@lru_cache(maxsize=None)
+def _client(service: str) -> Any:
+    with _lock:  # boto3's default session is not thread-safe while it creates clients
+        return boto3.session.Session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+
+
+def dynamodb() -> DynamoDBClient:
+    return _client("dynamodb")  # type: ignore[no-any-return]
+
+
+def sqs() -> SQSClient:
+    return _client("sqs")  # type: ignore[no-any-return]
+
+
+def stepfunctions() -> SFNClient:
+    return _client("stepfunctions")  # type: ignore[no-any-return]
+
+
+def events() -> EventBridgeClient:
+    return _client("events")  # type: ignore[no-any-return]
+
+
+def secrets() -> SecretsManagerClient:
+    return _client("secretsmanager")  # type: ignore[no-any-return]
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests that start a fresh moto mock)."""
+    _client.cache_clear()

@@ -1,0 +1,199 @@
+"""The OMS vocabulary: request bodies (validated at the edge) and the records the domain works on."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+# Active ISO 4217 codes (2026): a currency outside this list is refused at the edge.
+ISO_4217 = frozenset(
+    """AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD
+    CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD
+    GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT
+    LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR
+    NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP
+    STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD
+    XCG XOF XPF YER ZAR ZMW ZWG""".split()
+)
+
+ServiceLevel = Literal["same_day", "express", "standard"]
+SERVICE_LEVELS: tuple[ServiceLevel, ...] = ("same_day", "express", "standard")
+LocationType = Literal["warehouse", "store", "showroom", "3pl", "workshop"]
+CustomerType = Literal["b2c", "b2b"]
+PaymentMethod = Literal["card", "invoice"]
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+Sku = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+Quantity = Annotated[int, Field(ge=1, le=10_000, strict=True)]
+Money = Annotated[int, Field(ge=0, le=10_000_000_000, strict=True)]  # minor units, never a float
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused: a typo in a field name should not silently drop data."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class Address(Strict):
+    name: ShortText
+    line1: ShortText
+    line2: ShortText | None = None
+    city: ShortText
+    region: ShortText | None = None
+    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+    country: Country
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+
+
+class Customer(Strict):
+    id: Id
+    email: Annotated[str, StringConstraints(max_length=254)]
+    type: CustomerType = "b2c"
+    company: ShortText | None = None
+    tax_id: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError("not an email address")
+        return value
+
+
+class Line(Strict):
+    sku: Sku
+    quantity: Quantity
+    unit_price: Money
+    note: LongText | None = None
+
+
+class Payment(Strict):
+    method: PaymentMethod = "card"
+    token: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+
+
+class CheckoutRequest(Strict):
+    customer: Customer
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    lines: Annotated[list[Line], Field(min_length=1, max_length=100)]
+    shipping_address: Address
+    service_level: ServiceLevel = "standard"
+    payment: Payment
+    po_number: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    ship_complete: bool = False
+    hold_id: Id | None = None
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if value not in ISO_4217:
+            raise ValueError("not an ISO 4217 currency")
+        return value
+
+    @model_validator(mode="after")
+    def _payment_fits_customer(self) -> CheckoutRequest:
+        if self.payment.method == "card" and not self.payment.token:
+            raise ValueError("payment.token is required for card payments")
+        if self.payment.method == "invoice" and self.customer.type != "b2b":
+            raise ValueError("invoice payment (net terms) is for B2B customers only")
+        return self
+
+
+class HoldLine(Strict):
+    sku: Sku
+    quantity: Quantity
+
+
+class HoldRequest(Strict):
+    lines: Annotated[list[HoldLine], Field(min_length=1, max_length=100)]
+    ttl_seconds: Annotated[int, Field(ge=60, le=86_400, strict=True)] = 900
+    shipping_address: Address | None = None
+
+
+class Capabilities(Strict):
+    ship_from_store: bool = False
+    same_day: bool = False
+    made_to_order: bool = False
+
+
+class LocationIn(Strict):
+    name: ShortText
+    type: LocationType
+    address: Address | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    capabilities: Capabilities = Capabilities()
+    cut_off: Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "15:00"
+    timezone: Annotated[str, StringConstraints(max_length=64)] = "Asia/Manila"
+    same_day_radius_km: Annotated[float, Field(ge=0, le=200)] = 0
+    capacity_per_day: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    sla_hours: Annotated[int, Field(ge=1, le=720)] = 24
+    priority: Annotated[int, Field(ge=0, le=1000)] = 100
+    paused: bool = False
+
+
+class Location(LocationIn):
+    location_id: Id
+
+
+class ProductIn(Strict):
+    name: ShortText | None = None
+    made_to_order: bool = False
+    workshop_location_id: Id | None = None
+    build_instructions: LongText | None = None
+
+    @model_validator(mode="after")
+    def _workshop_named(self) -> ProductIn:
+        if self.made_to_order and not self.workshop_location_id:
+            raise ValueError("a made-to-order product needs workshop_location_id")
+        return self
+
+
+class Product(ProductIn):
+    sku: Sku
+
+
+class InventorySet(Strict):
+    on_hand: Annotated[int, Field(ge=0, le=100_000_000, strict=True)]
+    safety_stock: Annotated[int, Field(ge=0, le=100_000_000, strict=True)] = 0
+
+
+class Adjustment(Strict):
+    delta: Annotated[int, Field(ge=-100_000_000, le=100_000_000, strict=True)]
+    reason: ShortText
+
+    @field_validator("delta")
+    @classmethod
+    def _nonzero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("delta must not be zero")
+        return value
+
+
+class StockLevel(BaseModel):
+    """One (sku, location) of stock. Available is derived, never stored."""
+
+    sku: str
+    location_id: str
+    on_hand: int = 0
+    reserved: int = 0
+    safety_stock: int = 0
+
+    @property
+    def available(self) -> int:
+        return max(0, self.on_hand - self.reserved - self.safety_stock)
+
+
+class Allocation(BaseModel):
+    """Units of one sku taken from one location."""
+
+    sku: str
+    location_id: str
+    quantity: int
