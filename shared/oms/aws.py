@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -21,7 +21,7 @@ _lock = threading.Lock()
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=10)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _client(service: str) -> Any:
     with _lock:  # boto3's default session is not thread-safe while it creates clients
         return boto3.session.Session().client(service, config=_CONFIG)  # type: ignore[call-overload]

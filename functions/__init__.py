@@ -1,0 +1,1 @@
+"""Lambda entry points: one package per function, each thin over the `oms` domain."""

@@ -1,0 +1,88 @@
+"""Admin routes: locations, products and inventory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from functions.api.caller import admin
+from oms.errors import NotFound
+from oms.models import Adjustment, InventorySet, Location, LocationIn, Product, ProductIn, Sku
+from oms.models import Id as IdType
+from oms.store import config as config_store
+from oms.store import inventory as inventory_store
+
+router = Router()
+
+
+def _location_exists(location_id: str) -> None:
+    if config_store.get_location(location_id) is None:
+        raise NotFound(
+            f"no location {location_id}; create it with PUT /v1/admin/locations/{location_id}",
+            code="location_not_found",
+        )
+
+
+def _stock_view(level: Any) -> dict[str, Any]:
+    return {
+        "sku": level.sku,
+        "location_id": level.location_id,
+        "on_hand": level.on_hand,
+        "reserved": level.reserved,
+        "safety_stock": level.safety_stock,
+        "available": level.available,
+    }
+
+
+@router.put("/v1/admin/locations/<location_id>", summary="Create or replace a location", tags=["admin"])
+def put_location(location_id: IdType, body: LocationIn) -> dict[str, Any]:
+    admin(router)
+    location = Location(location_id=location_id, **body.model_dump())
+    config_store.put_location(location)
+    return location.model_dump(mode="json")
+
+
+@router.get("/v1/admin/locations", summary="Every location", tags=["admin"])
+def list_locations() -> dict[str, Any]:
+    admin(router)
+    return {"locations": [loc.model_dump(mode="json") for loc in config_store.list_locations()]}
+
+
+@router.put("/v1/admin/products/<sku>", summary="Product attributes that change routing", tags=["admin"])
+def put_product(sku: Sku, body: ProductIn) -> dict[str, Any]:
+    admin(router)
+    if body.made_to_order and body.workshop_location_id:
+        _location_exists(body.workshop_location_id)
+    product = Product(sku=sku, **body.model_dump())
+    config_store.put_product(product)
+    return product.model_dump(mode="json")
+
+
+@router.put("/v1/admin/inventory/<location_id>/<sku>", summary="Set on-hand and safety stock", tags=["admin"])
+def put_inventory(location_id: IdType, sku: Sku, body: InventorySet) -> dict[str, Any]:
+    who = admin(router)
+    _location_exists(location_id)
+    level = inventory_store.set_stock(sku, location_id, body.on_hand, body.safety_stock, actor=who.key_id)
+    return _stock_view(level)
+
+
+@router.post("/v1/admin/inventory/<location_id>/<sku>/adjustments", summary="Adjust on-hand by a delta", tags=["admin"])
+def adjust_inventory(location_id: IdType, sku: Sku, body: Adjustment) -> dict[str, Any]:
+    who = admin(router)
+    _location_exists(location_id)
+    level = inventory_store.adjust_stock(sku, location_id, body.delta, body.reason, actor=who.key_id)
+    return {**_stock_view(level), "adjustments": inventory_store.audit_trail(sku, location_id, limit=10)}
+
+
+@router.get("/v1/admin/inventory/<sku>", summary="Stock of one sku at every location", tags=["admin"])
+def get_inventory(sku: Sku) -> dict[str, Any]:
+    admin(router)
+    levels = inventory_store.levels_of(sku)
+    return {
+        "sku": sku,
+        "on_hand": sum(lv.on_hand for lv in levels),
+        "reserved": sum(lv.reserved for lv in levels),
+        "available": sum(lv.available for lv in levels),
+        "locations": [_stock_view(lv) for lv in levels],
+    }

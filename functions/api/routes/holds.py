@@ -1,0 +1,31 @@
+"""Cart holds: reserve stock for a while; an order naming the hold converts it."""
+
+from __future__ import annotations
+
+import json
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from functions.api.caller import storefront
+from oms.holds import place_hold, release_hold
+from oms.models import HoldRequest
+
+router = Router()
+
+
+def _public(hold: dict[str, object]) -> dict[str, object]:
+    keys = ("hold_id", "status", "lines", "allocations", "created_at", "expires_at")
+    return {k: hold.get(k) for k in keys}
+
+
+@router.post("/v1/holds", summary="Reserve cart stock until it expires", tags=["holds"])
+def create_hold(body: HoldRequest) -> Response[str]:
+    hold = place_hold(body, storefront(router))
+    return Response(status_code=201, content_type="application/json", body=json.dumps(_public(hold)))
+
+
+@router.delete("/v1/holds/<hold_id>", summary="Release a hold", tags=["holds"])
+def delete_hold(hold_id: str) -> Response[str]:
+    hold = release_hold(hold_id, storefront(router))
+    return Response(status_code=200, content_type="application/json", body=json.dumps(_public(hold)))

@@ -1,0 +1,1 @@
+"""The partner_events function."""

@@ -1,0 +1,46 @@
+"""SQS worker: applies partner events once each, whatever the order or number of deliveries."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ValidationError
+
+from oms import partner_events
+from oms.observability import logger, metrics, tracer
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+class PoisonMessage(Exception):
+    """A message no retry can fix: it fails until SQS moves it to the dead-letter queue."""
+
+
+class Envelope(BaseModel):
+    partner_id: str
+    event: partner_events.PartnerEvent
+    received_at: str | None = None
+
+
+def record_handler(record: SQSRecord) -> None:
+    try:
+        envelope = Envelope.model_validate(json.loads(record.body))
+    except (ValueError, ValidationError) as error:
+        metrics.add_metric(name="PartnerEventPoison", unit="Count", value=1)
+        raise PoisonMessage(f"message {record.message_id} is not a partner event: {error}") from error
+    outcome = partner_events.apply(envelope.partner_id, envelope.event)
+    logger.info(
+        "partner event",
+        extra={"event_id": envelope.event.id, "type": envelope.event.type, "outcome": outcome},
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,21 @@
+"""Scheduled: releases expired holds (later also late shipments), through the sparse deadlines index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from oms.holds import expire_due_holds
+from oms.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    expired = expire_due_holds()
+    if expired:
+        metrics.add_metric(name="HoldsExpired", unit="Count", value=len(expired))
+        logger.info("holds expired", extra={"hold_ids": expired})
+    return {"holds_expired": len(expired)}

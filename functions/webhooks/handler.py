@@ -1,0 +1,237 @@
+"""Partner ingress: check who sent it and that it is signed, check the envelope, enqueue it, answer 202.
+
+Nothing here applies the event. The partner_events worker does, idempotently (one record per
+partner and event id), so a partner's retry, or the same event enqueued twice, has no second effect:
+this function may accept a duplicate and needs no lock or lookup of its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import threading
+import time
+from typing import Any, NoReturn
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+import oms.clock
+from oms import aws, signing
+from oms.clock import rfc3339
+from oms.errors import OmsError, error_problem
+from oms.observability import logger
+from oms.partner_events import PartnerEvent
+from oms.settings import settings
+from oms.store import config
+
+_PARTNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+# SQS refuses a message (body plus attributes) above 256 KiB; an event that would not fit after
+# wrapping is refused here with a 413 instead of failing the send with a 5xx.
+SQS_MAX_MESSAGE_BYTES = 262_144
+
+# Secrets Manager is read at most once a minute per partner and container, and again (at most every
+# few seconds) when a signature does not match: a partner that has just rotated its secret is then
+# accepted at once, while a stream of forged requests cannot turn into a stream of secret reads.
+SECRET_TTL_SECONDS = 60.0
+SECRET_REFRESH_SECONDS = 5.0
+
+JSON_TYPE = "application/json"
+PROBLEM_TYPE = "application/problem+json"
+
+
+class UnknownPartner(OmsError):
+    status, code, title = 401, "unknown_partner", "Unknown partner"
+
+
+class PayloadTooLarge(OmsError):
+    status, code, title = 413, "payload_too_large", "Payload too large"
+
+
+class InvalidEvent(OmsError):
+    status, code, title = 400, "invalid_event", "Invalid event"
+
+
+class PartnerNotConfigured(OmsError):
+    """Our side is missing the partner's secret: an operator must fix it, and the partner should retry."""
+
+    status, code, title = 503, "partner_not_configured", "Partner not configured"
+
+
+# log_event=False: bodies carry customer data; clear_state: keys of one request never leak to the next.
+@logger.inject_lambda_context(log_event=False, clear_state=True, correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = APIGatewayProxyEvent(event)
+    partner_id = request.path_parameters.get("partner_id") or ""
+    try:
+        accepted = _accept(request, partner_id, _correlation_id(context))
+    except OmsError as error:
+        reason = getattr(error, "reason", None)
+        logger.warning("webhook refused", extra={"code": error.code, "reason": reason})
+        return _response(error.status, error_problem(error), PROBLEM_TYPE)
+    logger.info("webhook accepted", extra={"event_id": accepted.id, "event_type": accepted.type})
+    return _response(202, {"accepted": True, "id": accepted.id}, JSON_TYPE)
+
+
+def _accept(request: APIGatewayProxyEvent, partner_id: str, correlation_id: str) -> PartnerEvent:
+    if not _PARTNER_ID.match(partner_id) or config.get_partner(partner_id) is None:
+        raise UnknownPartner(f"no partner is registered as {partner_id[:64]!r}")
+    logger.append_keys(partner_id=partner_id)
+    raw = _raw_body(request)
+    _verify(partner_id, request.headers.get(signing.SIGNATURE_HEADER), raw)
+    event, document = _parse(raw)
+    _enqueue(partner_id, document, event, correlation_id)
+    return event
+
+
+def _raw_body(request: APIGatewayProxyEvent) -> bytes:
+    """The body exactly as the partner sent it: the signature covers these bytes."""
+    limit = settings().max_body_bytes
+    body = request.body or ""
+    if request.is_base64_encoded:
+        if len(body) > (limit // 3 + 1) * 4:
+            _too_large(limit)
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidEvent("the body is marked base64-encoded but is not valid base64") from None
+    else:
+        # surrogatepass: a body that is not valid text still becomes bytes (and then fails the signature)
+        raw = body.encode("utf-8", errors="surrogatepass")
+    if len(raw) > limit:
+        _too_large(limit)
+    return raw
+
+
+def _too_large(limit: int) -> NoReturn:
+    raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+
+
+def _verify(partner_id: str, header: str | None, raw: bytes) -> None:
+    now = int(oms.clock.clock.now().timestamp())
+    try:
+        signing.verify(header, raw, _secrets.get(partner_id), now)
+    except signing.SignatureInvalid as error:
+        if error.reason != "mismatch" or not _secrets.may_refresh(partner_id):
+            raise
+        # Perhaps the partner rotated its secret since we cached it: read it again, once.
+        signing.verify(header, raw, _secrets.get(partner_id, fresh=True), now)
+
+
+def _parse(raw: bytes) -> tuple[PartnerEvent, dict[str, Any]]:
+    try:
+        document = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError):  # JSONDecodeError, bad UTF-8, absurd nesting or numbers
+        raise InvalidEvent("the body is not valid JSON") from None
+    if not isinstance(document, dict):
+        raise InvalidEvent("the body must be a JSON object with id, type, occurred_at and data")
+    try:
+        event = PartnerEvent.model_validate(document)
+    except ValidationError as error:
+        fields = [
+            {"field": ".".join(str(part) for part in issue["loc"]) or "body", "message": issue["msg"]}
+            for issue in error.errors(include_url=False, include_input=False)
+        ]
+        names = ", ".join(sorted({f["field"] for f in fields}))
+        raise InvalidEvent(f"the event is not valid: {names}", errors=fields) from None
+    return event, document
+
+
+def _no_constant(name: str) -> NoReturn:
+    # NaN and Infinity are not JSON; Python accepts them by default and would pass them on.
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def _enqueue(partner_id: str, document: dict[str, Any], event: PartnerEvent, correlation_id: str) -> None:
+    received_at = rfc3339(oms.clock.clock.now())
+    # ensure_ascii (the default): the message is plain ASCII, so no character SQS refuses can reach it.
+    body = json.dumps({"partner_id": partner_id, "event": document, "received_at": received_at}, separators=(",", ":"))
+    attributes = {
+        "correlation_id": correlation_id,
+        "partner_id": partner_id,
+        "event_type": event.type,
+    }
+    size = len(body) + sum(len(name) + len("String") + len(value) for name, value in attributes.items())
+    if size > SQS_MAX_MESSAGE_BYTES:
+        raise PayloadTooLarge(f"the event is too large to queue ({size} bytes once wrapped)")
+    aws.sqs().send_message(
+        QueueUrl=settings().partner_events_queue_url,
+        MessageBody=body,
+        MessageAttributes={name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()},
+    )
+
+
+def _correlation_id(context: LambdaContext) -> str:
+    return logger.get_correlation_id() or getattr(context, "aws_request_id", "") or "unknown"
+
+
+def _response(status: int, body: dict[str, Any], content_type: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": content_type},
+        "body": json.dumps(body, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+class _SecretCache:
+    """The partners' signing secrets ("current" and, while rotating, "previous"), briefly in memory."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, tuple[str, ...]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, partner_id: str, *, fresh: bool = False) -> tuple[str, ...]:
+        secret_id = f"{settings().secrets_prefix}partners/{partner_id}"
+        with self._lock:
+            entry = self._entries.get(secret_id)
+        if not fresh and entry is not None and time.monotonic() - entry[0] < SECRET_TTL_SECONDS:
+            return entry[1]
+        values = _load_secrets(secret_id)
+        with self._lock:
+            self._entries[secret_id] = (time.monotonic(), values)
+        return values
+
+    def may_refresh(self, partner_id: str) -> bool:
+        secret_id = f"{settings().secrets_prefix}partners/{partner_id}"
+        with self._lock:
+            entry = self._entries.get(secret_id)
+        return entry is None or time.monotonic() - entry[0] >= SECRET_REFRESH_SECONDS
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _load_secrets(secret_id: str) -> tuple[str, ...]:
+    client = aws.secrets()
+    try:
+        text = client.get_secret_value(SecretId=secret_id).get("SecretString") or ""
+    except client.exceptions.ResourceNotFoundException:
+        logger.error("partner secret missing", extra={"secret_id": secret_id})
+        raise PartnerNotConfigured("this partner has no signing secret configured; retry later") from None
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    values = (
+        tuple(v for v in (document.get("current"), document.get("previous")) if isinstance(v, str) and v)
+        if isinstance(document, dict)
+        else ()
+    )
+    if not values:
+        logger.error("partner secret unreadable", extra={"secret_id": secret_id})
+        raise PartnerNotConfigured("this partner's signing secret is not usable; retry later")
+    return values
+
+
+_secrets = _SecretCache()
+
+
+def clear_cache() -> None:
+    """Forget cached partner secrets (tests; the local runtime after seeding)."""
+    _secrets.clear()

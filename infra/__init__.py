@@ -1,0 +1,1 @@
+"""The AWS CDK app of the OMS: one stack, one construct per concern."""

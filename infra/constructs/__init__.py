@@ -1,0 +1,1 @@
+"""One construct per concern of the OMS stack: data, functions, messaging, workflow, api, monitoring."""

@@ -1,0 +1,155 @@
+"""The REST API: contract routes -> `api` (or `webhooks`), a TOKEN authorizer, problem+json gateway errors."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.constructs.nag import acknowledge
+from oms.errors import problem
+
+# method, path, target function, and "key" where the TOKEN authorizer guards the route.
+ROUTES = """
+GET     /health                                              api
+GET     /openapi.json                                        api
+GET     /docs                                                api
+POST    /v1/orders                                           api   key
+GET     /v1/orders                                           api   key
+GET     /v1/orders/{order_id}                                api   key
+POST    /v1/orders/{order_id}/cancel                         api   key
+GET     /v1/availability                                     api   key
+POST    /v1/holds                                            api   key
+DELETE  /v1/holds/{hold_id}                                  api   key
+PUT     /v1/admin/locations/{location_id}                    api   key
+GET     /v1/admin/locations                                  api   key
+PUT     /v1/admin/products/{sku}                             api   key
+PUT     /v1/admin/inventory/{location_id}/{sku}              api   key
+POST    /v1/admin/inventory/{location_id}/{sku}/adjustments  api   key
+GET     /v1/admin/inventory/{sku}                            api   key
+POST    /v1/admin/orders/{order_id}/review                   api   key
+POST    /v1/webhooks/{partner_id}                            webhooks
+"""
+PUBLIC_BECAUSE = {
+    "api": "Health, OpenAPI document and docs page are public by design.",
+    "webhooks": "Partner webhooks carry no API key; the function verifies the OMS-Signature HMAC itself.",
+}
+# (response type, status, code, title, detail) -> RFC 9457 bodies like the ones the functions write.
+GATEWAY_RESPONSES = (
+    (apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, 404, "not_found", "Not found", "No such resource."),
+    (apigw.ResponseType.UNAUTHORIZED, 401, "unauthorized", "Unauthorized", "A valid API key is required."),
+    (apigw.ResponseType.ACCESS_DENIED, 403, "forbidden", "Forbidden", "This key may not use this resource."),
+    (apigw.ResponseType.THROTTLED, 429, "throttled", "Too many requests", "Slow down and retry later."),
+    (apigw.ResponseType.DEFAULT_5_XX, 502, "upstream_error", "Upstream error", "The OMS failed; retry."),
+)
+ACCESS_LOG = {
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "method": "$context.httpMethod",
+    "resource": "$context.resourcePath",
+    "status": "$context.status",
+    "latencyMs": "$context.responseLatency",
+    "keyId": "$context.authorizer.key_id",
+    "storefrontId": "$context.authorizer.storefront_id",
+    "error": "$context.error.responseType",
+    "integrationError": "$context.integration.error",
+}
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        production: bool,
+        api: lambda_.IFunction,
+        authorizer: lambda_.IFunction,
+        webhooks: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.RETAIN if production else RemovalPolicy.DESTROY,
+        )
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            description=f"OMS {stage}: storefront, admin and partner webhook API",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            # API Gateway writes access and execution logs only with an account-level CloudWatch role.
+            cloud_watch_role=True,
+            deploy_options=apigw.StageOptions(
+                stage_name=stage,
+                throttling_rate_limit=100,
+                throttling_burst_limit=200,
+                tracing_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # bodies carry addresses and payment tokens
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG)),
+            ),
+        )
+        # The stack exports the URL once, as ApiUrl; the RestApi's own copy would only duplicate it.
+        self.rest_api.node.try_remove_child("Endpoint")
+        self.authorizer = apigw.TokenAuthorizer(
+            self,
+            "Authorizer",
+            handler=authorizer,
+            identity_source=apigw.IdentitySource.header("Authorization"),
+            results_cache_ttl=Duration.seconds(300),
+        )
+        # One integration per function; permissions stay scoped per method, without test-invoke extras.
+        integrations = {
+            "api": apigw.LambdaIntegration(api, allow_test_invoke=False),
+            "webhooks": apigw.LambdaIntegration(webhooks, allow_test_invoke=False),
+        }
+        for method, path, target, *key in (line.split() for line in ROUTES.strip().splitlines()):
+            self._route(method, path, target, integrations[target], authorized=key == ["key"])
+
+        for response_type, status, code, title, detail in GATEWAY_RESPONSES:
+            self.rest_api.add_gateway_response(
+                f"{code.title().replace('_', '')}Response",
+                type=response_type,
+                status_code=str(status),
+                response_headers={"Content-Type": "'application/problem+json'"},
+                templates={"application/json": json.dumps(problem(status, code, title, detail))},
+            )
+        acknowledge(
+            self.rest_api,
+            {
+                "AwsSolutions-APIG2": "Bodies are validated in the api function (Powertools event handler "
+                "with pydantic), which answers problem+json listing each bad field; a gateway model would "
+                "duplicate the schema and answer in another format.",
+                "AwsSolutions-APIG3": "No WAF per stage: keys are checked by the authorizer and the stage is "
+                "throttled; a WebACL is attached centrally (Firewall Manager) where an account needs one.",
+                "AwsSolutions-COG4": "Callers are storefront servers and partners with API keys, not users "
+                "of a Cognito user pool; the Lambda TOKEN authorizer checks those keys.",
+            },
+        )
+        acknowledge(
+            self.rest_api.node.find_child("CloudWatchRole"),
+            {
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AmazonAPIGatewayPushToCloudWatchLogs]": "The AWS-managed policy made for exactly this: "
+                "API Gateway pushing its own logs to CloudWatch.",
+            },
+        )
+
+    def _route(self, method: str, path: str, target: str, integration: apigw.Integration, *, authorized: bool) -> None:
+        resource = self.rest_api.root.resource_for_path(path)
+        added = resource.add_method(
+            method,
+            integration,
+            authorizer=self.authorizer if authorized else None,
+            authorization_type=apigw.AuthorizationType.CUSTOM if authorized else apigw.AuthorizationType.NONE,
+        )
+        if not authorized:
+            acknowledge(added, {"AwsSolutions-APIG4": PUBLIC_BECAUSE[target]})

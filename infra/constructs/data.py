@@ -1,0 +1,54 @@
+"""The three DynamoDB tables of the contract: inventory, orders and config."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+_S = dynamodb.AttributeType.STRING
+
+
+class Data(Construct):
+    """On-demand tables with point-in-time recovery; generic key names so one table holds many item types."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, production: bool) -> None:
+        super().__init__(scope, construct_id)
+        self._production = production
+        self.inventory = self._table("Inventory", "sku")
+        self.orders = self._table("Orders", "pk", ttl="expires_at_epoch")
+        self.orders.add_global_secondary_index(
+            index_name="by_storefront",
+            partition_key=dynamodb.Attribute(name="storefront_id", type=_S),
+            sort_key=dynamodb.Attribute(name="created_key", type=_S),
+        )
+        # Sparse: only items with a pending deadline carry deadline_bucket, so the sweeper reads little.
+        self.orders.add_global_secondary_index(
+            index_name="deadlines",
+            partition_key=dynamodb.Attribute(name="deadline_bucket", type=_S),
+            sort_key=dynamodb.Attribute(name="deadline_at", type=_S),
+        )
+        self.config = self._table("Config", "pk")
+        self.indexed = frozenset({"orders"})  # tables with GSIs: a grant on them covers <arn>/index/*
+
+    @property
+    def by_name(self) -> dict[str, dynamodb.Table]:
+        return {"orders": self.orders, "inventory": self.inventory, "config": self.config}
+
+    def _table(self, construct_id: str, partition_key: str, *, ttl: str | None = None) -> dynamodb.Table:
+        return dynamodb.Table(
+            self,
+            construct_id,
+            partition_key=dynamodb.Attribute(name=partition_key, type=_S),
+            sort_key=dynamodb.Attribute(name="sk", type=_S),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            # AWS-managed key: encrypted at rest with no key policy to run and no per-key monthly fee.
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            time_to_live_attribute=ttl,
+            # A dev stack must be disposable; production data must survive a mistaken delete.
+            deletion_protection=self._production,
+            removal_policy=RemovalPolicy.RETAIN if self._production else RemovalPolicy.DESTROY,
+        )

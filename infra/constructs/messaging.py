@@ -1,0 +1,75 @@
+"""Queues, the event bus and the schedule: partner events in, notifications out, the sweeper's tick."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+MAX_RECEIVE_COUNT = 3
+BATCH_SIZE = 10  # SQS's own maximum per receive
+
+
+class Messaging(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        partner_events: lambda_.Function,
+        notifier: lambda_.Function,
+        sweeper: lambda_.Function,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.partner_events, self.partner_events_dlq = self._queue("PartnerEvents", partner_events)
+        self.notifications, self.notifications_dlq = self._queue("Notifications", notifier)
+
+        self.bus = events.EventBus(self, "Bus", event_bus_name=f"oms-{stage}")
+        # Every domain event the OMS publishes may concern a storefront; the notifier decides which do.
+        events.Rule(
+            self,
+            "NotifyStorefronts",
+            event_bus=self.bus,
+            event_pattern=events.EventPattern(source=["oms"]),
+            targets=[targets.SqsQueue(self.notifications)],
+        )
+
+        events.Rule(
+            self,
+            "SweeperSchedule",
+            schedule=events.Schedule.rate(Duration.minutes(1)),
+            targets=[targets.LambdaFunction(sweeper, retry_attempts=0)],
+        )
+        # A missed tick is made good by the next one a minute later; retries would only overlap sweeps.
+        sweeper.configure_async_invoke(retry_attempts=0, max_event_age=Duration.minutes(1))
+
+    @property
+    def dlqs(self) -> dict[str, sqs.Queue]:
+        return {"PartnerEvents": self.partner_events_dlq, "Notifications": self.notifications_dlq}
+
+    def _queue(self, construct_id: str, consumer: lambda_.Function) -> tuple[sqs.Queue, sqs.Queue]:
+        dlq = sqs.Queue(
+            self,
+            f"{construct_id}Dlq",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),  # the longest SQS keeps: time to find and redrive
+        )
+        timeout = consumer.timeout.to_seconds() if consumer.timeout else 3
+        queue = sqs.Queue(
+            self,
+            construct_id,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            # AWS's advice for Lambda consumers: at least 6x the function timeout, so a batch retried
+            # by Lambda after throttling is not delivered twice while still in flight.
+            visibility_timeout=Duration.seconds(6 * timeout),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=MAX_RECEIVE_COUNT),
+        )
+        consumer.add_event_source(sources.SqsEventSource(queue, batch_size=BATCH_SIZE, report_batch_item_failures=True))
+        return queue, dlq

@@ -1,0 +1,224 @@
+"""Brings the template's AWS resources up in moto, in process, and closes the gaps moto leaves.
+
+Gaps closed here: DynamoDB calls are serialized (moto's conditional writes and transactions are not
+atomic under threads), Lambda invokes (from Step Functions tasks and EventBridge targets) run our
+handlers in process, and schedule rules become timers (see `local.schedules`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from local.assembly import Assembly
+from local.lambdas import LambdaCrash, LambdaRegistry
+
+log = logging.getLogger("oms.local.cloud")
+
+MOTO_CONFIG = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+}
+
+# Resource types with no local behaviour, and why that is acceptable for a local stack.
+NOT_EMULATED = {
+    "AWS::IAM::Role": "IAM is not enforced locally (cdk-nag and template tests check it)",
+    "AWS::IAM::Policy": "IAM is not enforced locally (cdk-nag and template tests check it)",
+    "AWS::Lambda::Permission": "every in-process caller may invoke",
+    "AWS::Logs::LogGroup": "logs go to this process's output",
+    "AWS::CloudWatch::Alarm": "no CloudWatch locally",
+    "AWS::CloudWatch::Dashboard": "no CloudWatch locally",
+    "AWS::ApiGateway::Deployment": "the local gateway serves the current template",
+    "AWS::ApiGateway::Account": "no API Gateway account settings locally",
+    "AWS::ApiGateway::Stage": "throttling and access logs are not applied locally (the stage name is)",
+    "AWS::CDK::Metadata": "CDK bookkeeping",
+}
+
+
+@dataclass
+class DynamoMeter:
+    """Counts DynamoDB requests per action; the benchmark reads it."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+
+dynamo_meter = DynamoMeter()
+_patched = False
+
+
+def patch_moto(registry_lookup: Callable[[], LambdaRegistry | None]) -> None:
+    """Install the process-wide moto patches once; `registry_lookup` gives the running stack's functions."""
+    global _patched  # noqa: PLW0603 - moto's classes are process-wide, so is the patch
+    if _patched:
+        return
+    _patched = True
+    from moto.awslambda.models import LambdaBackend
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.events.models import Rule
+
+    serial_call = DynamoHandler.call_action
+
+    def call_action(self: Any) -> Any:
+        # One DynamoDB request at a time, as if each were atomic on the server.
+        with dynamo_meter.lock:
+            dynamo_meter.calls[self._get_action()] += 1
+            return serial_call(self)
+
+    DynamoHandler.call_action = call_action
+
+    original_invoke = LambdaBackend.invoke
+
+    def invoke(
+        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+    ) -> Any:
+        registry = registry_lookup()
+        if registry is None or not registry.knows(function_name):
+            return original_invoke(self, function_name, qualifier, body, headers, response_headers)
+        event = json.loads(body) if body else {}
+        if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
+            registry.invoke_async(function_name, event)
+            return b""
+        try:
+            result = registry.invoke(function_name, event)
+        except LambdaCrash as crash:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(crash.payload()).encode()
+        return json.dumps(result).encode()
+
+    LambdaBackend.invoke = invoke
+
+    original_send = Rule.send_to_targets
+
+    def send_to_targets(self: Any, event: Any, transform_input: bool = True) -> None:
+        # moto delivers to SQS and buses; Lambda targets are ours to run, asynchronously as EventBridge does.
+        lambda_targets = [t for t in self.targets if ":lambda:" in t["Arn"]]
+        if lambda_targets and self.event_pattern.matches_event(event):
+            registry = registry_lookup()
+            for target in lambda_targets:
+                if registry is not None:
+                    registry.invoke_async(target["Arn"], event)
+        self.targets = [t for t in self.targets if ":lambda:" not in t["Arn"]]
+        try:
+            original_send(self, event, transform_input)
+        finally:
+            self.targets = self.targets + lambda_targets
+
+    Rule.send_to_targets = send_to_targets
+
+
+def create_resources(assembly: Assembly) -> list[str]:
+    """Create every emulated resource in moto; returns the lines of the start-up report."""
+    ddb = boto3.client("dynamodb", region_name=assembly.region)
+    sqs = boto3.client("sqs", region_name=assembly.region)
+    events = boto3.client("events", region_name=assembly.region)
+    sfn = boto3.client("stepfunctions", region_name=assembly.region)
+    secretsmanager = boto3.client("secretsmanager", region_name=assembly.region)
+    report: list[str] = []
+
+    for logical_id, props in assembly.of_type("AWS::DynamoDB::Table"):
+        name = assembly.physical(logical_id).ref
+        args: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": props["KeySchema"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            args["GlobalSecondaryIndexes"] = [
+                {k: v for k, v in gsi.items() if k in ("IndexName", "KeySchema", "Projection")}
+                for gsi in props["GlobalSecondaryIndexes"]
+            ]
+        ddb.create_table(**args)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            ddb.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+            )
+        report.append(f"table       {name}")
+
+    for logical_id, props in assembly.of_type("AWS::SecretsManager::Secret"):
+        name = assembly.physical(logical_id).attrs["Id"].split(":secret:")[-1]
+        value = props.get("SecretString") or secrets.token_urlsafe(32)
+        secretsmanager.create_secret(Name=name, SecretString=value)
+        report.append(f"secret      {name}")
+
+    for _, props in assembly.of_type("AWS::Events::EventBus"):
+        events.create_event_bus(Name=props["Name"])
+        report.append(f"event bus   {props['Name']}")
+
+    # Dead-letter queues first: a redrive policy must name an existing queue.
+    queues = sorted(assembly.of_type("AWS::SQS::Queue"), key=lambda item: "RedrivePolicy" in item[1])
+    for logical_id, props in queues:
+        physical = assembly.physical(logical_id)
+        attributes = {
+            key: json.dumps(props[key]) if isinstance(props[key], dict) else str(props[key])
+            for key in (
+                "VisibilityTimeout",
+                "MessageRetentionPeriod",
+                "RedrivePolicy",
+                "DelaySeconds",
+                "ReceiveMessageWaitTimeSeconds",
+                "FifoQueue",
+                "ContentBasedDeduplication",
+            )
+            if key in props
+        }
+        sqs.create_queue(QueueName=physical.attrs["QueueName"], Attributes=attributes)
+        report.append(f"queue       {physical.attrs['QueueName']}")
+
+    for logical_id, props in assembly.of_type("AWS::StepFunctions::StateMachine"):
+        physical = assembly.physical(logical_id)
+        definition = props.get("DefinitionString") or json.dumps(props.get("Definition"))
+        for key, value in (props.get("DefinitionSubstitutions") or {}).items():
+            definition = definition.replace("${" + key + "}", str(value))
+        sfn.create_state_machine(
+            name=physical.attrs["Name"],
+            definition=definition,
+            roleArn=props.get("RoleArn", f"arn:aws:iam::{assembly.account_id}:role/local"),
+            type=props.get("StateMachineType", "STANDARD"),
+        )
+        report.append(f"workflow    {physical.attrs['Name']} ({props.get('StateMachineType', 'STANDARD')})")
+
+    for logical_id, props in assembly.of_type("AWS::Events::Rule"):
+        name = assembly.physical(logical_id).ref
+        bus = props.get("EventBusName", "default")
+        rule_args: dict[str, Any] = {
+            "Name": name,
+            "EventBusName": bus,
+            "State": props.get("State", "ENABLED"),
+        }
+        if "EventPattern" in props:
+            rule_args["EventPattern"] = json.dumps(props["EventPattern"])
+        if "ScheduleExpression" in props:
+            rule_args["ScheduleExpression"] = props["ScheduleExpression"]
+        events.put_rule(**rule_args)
+        targets = [
+            {k: v for k, v in target.items() if k in ("Id", "Arn", "Input", "InputPath", "InputTransformer")}
+            for target in props.get("Targets", [])
+        ]
+        if targets:
+            events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+        what = props.get("ScheduleExpression") or "pattern"
+        report.append(f"rule        {name} ({what} -> {len(targets)} target(s))")
+    return report
+
+
+def not_emulated(assembly: Assembly, handled: set[str]) -> list[str]:
+    """The resource types present in the template that the runtime does not run, each with why."""
+    lines = []
+    for kind, count in sorted(assembly.type_counts().items()):
+        if kind in handled:
+            continue
+        reason = NOT_EMULATED.get(kind, "NOT SUPPORTED by the local runtime: it is absent locally")
+        lines.append(f"{kind} x{count}: {reason}")
+    return lines

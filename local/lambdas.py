@@ -1,0 +1,182 @@
+"""Runs the template's Lambda functions in process: each with its environment and a Lambda context."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+import traceback
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from local import environ
+from local.assembly import Assembly
+
+log = logging.getLogger("oms.local.lambda")
+
+# What the Lambda service sets in every function's environment, and what differs locally.
+_LOCAL_ENV = {
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+    # No X-Ray daemon runs locally: the tracer would only warn on every segment.
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+
+
+class LambdaCrash(Exception):
+    """The handler raised: carries the error type, message and stack as Lambda reports them."""
+
+    def __init__(self, message: str, error_type: str = "Exception", stack: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.stack = stack or []
+
+    def payload(self) -> dict[str, Any]:
+        return {"errorType": self.error_type, "errorMessage": str(self), "stackTrace": self.stack}
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda runtime's context object that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    timeout_seconds: float
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    identity: Any = None
+    client_context: Any = None
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True)
+class LambdaFunction:
+    logical_id: str
+    name: str
+    arn: str
+    handler: str
+    environment: dict[str, str]
+    memory_mb: int
+    timeout_s: int
+
+
+@dataclass
+class InvocationStats:
+    """Counts and durations per function, read by the cost benchmark."""
+
+    invocations: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, name: str, seconds: float, failed: bool) -> None:
+        with self._lock:
+            self.invocations[name] += 1
+            self.seconds[name] += seconds
+            if failed:
+                self.errors[name] += 1
+
+
+class LambdaRegistry:
+    def __init__(self, functions: list[LambdaFunction]) -> None:
+        self.functions = functions
+        self._by_key = {key: fn for fn in functions for key in (fn.name, fn.arn, fn.logical_id)}
+        self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
+        self._import_lock = threading.Lock()
+        self.stats = InvocationStats()
+
+    @classmethod
+    def from_assembly(cls, assembly: Assembly) -> LambdaRegistry:
+        functions = []
+        for logical_id, props in assembly.of_type("AWS::Lambda::Function"):
+            physical = assembly.physical(logical_id)
+            functions.append(
+                LambdaFunction(
+                    logical_id=logical_id,
+                    name=physical.ref,
+                    arn=physical.attrs["Arn"],
+                    handler=props["Handler"],
+                    environment={k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()},
+                    memory_mb=int(props.get("MemorySize", 128)),
+                    timeout_s=int(props.get("Timeout", 3)),
+                )
+            )
+        return cls(functions)
+
+    def find(self, key: str) -> LambdaFunction:
+        """A function by name, ARN (qualifier stripped) or logical id, or by the handler's package name."""
+        key = key.rsplit(":function:", maxsplit=1)[-1].split(":", maxsplit=1)[0] if ":function:" in key else key
+        if key in self._by_key:
+            return self._by_key[key]
+        matches = [fn for fn in self.functions if fn.handler.split(".")[1:2] == [key]]
+        if len(matches) == 1:
+            return matches[0]
+        raise KeyError(f"no function {key!r} in the template")
+
+    def knows(self, key: str) -> bool:
+        try:
+            self.find(key)
+        except KeyError:
+            return False
+        return True
+
+    def environment(self, fn: LambdaFunction) -> dict[str, str]:
+        return {
+            **_LOCAL_ENV,
+            **fn.environment,
+            "AWS_LAMBDA_FUNCTION_NAME": fn.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "_HANDLER": fn.handler,
+        }
+
+    def _handler(self, fn: LambdaFunction) -> Callable[[Any, Any], Any]:
+        if fn.name not in self._handlers:
+            with self._import_lock:
+                module_name, _, attr = fn.handler.rpartition(".")
+                self._handlers[fn.name] = getattr(importlib.import_module(module_name), attr)
+        return self._handlers[fn.name]
+
+    def invoke(self, key: str, event: Any) -> Any:
+        """Run the function now, in this thread; a raised exception becomes LambdaCrash."""
+        fn = self.find(key)
+        context = LambdaContext(fn.name, fn.memory_mb, fn.arn, fn.timeout_s)
+        started = time.perf_counter()
+        failed = True
+        with environ.scoped(self.environment(fn)):
+            try:
+                result = self._handler(fn)(event, context)
+                failed = False
+                return result
+            except Exception as error:
+                stack = traceback.format_exception(error)
+                log.error("%s failed (request %s):\n%s", fn.name, context.aws_request_id, "".join(stack))
+                raise LambdaCrash(str(error), type(error).__name__, stack) from error
+            finally:
+                self.stats.record(fn.name, time.perf_counter() - started, failed)
+
+    def invoke_async(self, key: str, event: Any) -> None:
+        """Event invocation: the caller does not wait (a crash is logged, as Lambda would)."""
+
+        def run() -> None:
+            try:
+                self.invoke(key, event)
+            except LambdaCrash:
+                pass  # already logged with its stack
+
+        threading.Thread(target=run, name=f"lambda-{key}", daemon=True).start()

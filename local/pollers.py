@@ -1,0 +1,157 @@
+"""SQS event source mappings as pollers: batches, partial batch failures, visibility and redrive as Lambda does."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from local.assembly import Assembly
+from local.lambdas import LambdaCrash, LambdaRegistry
+
+log = logging.getLogger("oms.local.sqs")
+
+
+@dataclass(frozen=True)
+class Mapping:
+    function: str
+    queue_arn: str
+    queue_url: str
+    batch_size: int
+    report_item_failures: bool
+    visibility_timeout: int
+
+
+def mappings(assembly: Assembly) -> list[Mapping]:
+    queues = {
+        assembly.physical(logical_id).attrs["Arn"]: (assembly.physical(logical_id).ref, props)
+        for logical_id, props in assembly.of_type("AWS::SQS::Queue")
+    }
+    found = []
+    for _, props in assembly.of_type("AWS::Lambda::EventSourceMapping"):
+        arn = props.get("EventSourceArn", "")
+        if arn not in queues:
+            continue  # not an SQS source; listed by the runtime as not emulated
+        url, queue_props = queues[arn]
+        found.append(
+            Mapping(
+                function=props["FunctionName"],
+                queue_arn=arn,
+                queue_url=url,
+                batch_size=int(props.get("BatchSize", 10)),
+                report_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                visibility_timeout=int(queue_props.get("VisibilityTimeout", 30)),
+            )
+        )
+    return found
+
+
+def sqs_event(mapping: Mapping, messages: list[dict[str, Any]], region: str) -> dict[str, Any]:
+    """The event Lambda builds from received messages (same keys and casing)."""
+    records = []
+    for message in messages:
+        attributes = message.get("Attributes", {})
+        records.append(
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": {
+                    "ApproximateReceiveCount": attributes.get("ApproximateReceiveCount", "1"),
+                    "SentTimestamp": attributes.get("SentTimestamp", str(int(time.time() * 1000))),
+                    "SenderId": attributes.get("SenderId", "local"),
+                    "ApproximateFirstReceiveTimestamp": attributes.get(
+                        "ApproximateFirstReceiveTimestamp", str(int(time.time() * 1000))
+                    ),
+                },
+                "messageAttributes": {
+                    name: {
+                        "stringValue": value.get("StringValue"),
+                        "binaryValue": value.get("BinaryValue"),
+                        "stringListValues": [],
+                        "binaryListValues": [],
+                        "dataType": value["DataType"],
+                    }
+                    for name, value in message.get("MessageAttributes", {}).items()
+                },
+                "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode()).hexdigest(),  # noqa: S324 - SQS's own checksum
+                "eventSource": "aws:sqs",
+                "eventSourceARN": mapping.queue_arn,
+                "awsRegion": region,
+            }
+        )
+    return {"Records": records}
+
+
+class Poller:
+    """One event source mapping. `retry_after` shortens the wait before a failed message is seen again
+    (local only, so tests need not wait a full visibility timeout); None keeps the queue's timeout."""
+
+    def __init__(self, mapping: Mapping, registry: LambdaRegistry, region: str, retry_after: int | None = None) -> None:
+        self.mapping = mapping
+        self.registry = registry
+        self.region = region
+        self.retry_after = retry_after
+        self._stop = threading.Event()
+        self._sqs = boto3.client("sqs", region_name=region)
+        self._thread = threading.Thread(target=self._run, name=f"poller-{mapping.function}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if not self.poll_once():
+                    self._stop.wait(0.05)
+            except Exception:  # the poller must outlive any one bad batch
+                log.exception("polling %s failed", self.mapping.queue_url)
+                self._stop.wait(1)
+
+    def poll_once(self) -> int:
+        """Receive one batch and deliver it; returns how many messages were received."""
+        received = self._sqs.receive_message(
+            QueueUrl=self.mapping.queue_url,
+            MaxNumberOfMessages=min(self.mapping.batch_size, 10),
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            VisibilityTimeout=self.mapping.visibility_timeout,
+        ).get("Messages", [])
+        if not received:
+            return 0
+        event = sqs_event(self.mapping, received, self.region)
+        try:
+            result = self.registry.invoke(self.mapping.function, event)
+        except LambdaCrash:
+            failed = {m["MessageId"] for m in received}  # the whole batch returns to the queue
+        else:
+            failed = self._failed_ids(result, received)
+        for message in received:
+            if message["MessageId"] in failed:
+                if self.retry_after is not None:
+                    self._sqs.change_message_visibility(
+                        QueueUrl=self.mapping.queue_url,
+                        ReceiptHandle=message["ReceiptHandle"],
+                        VisibilityTimeout=min(self.retry_after, self.mapping.visibility_timeout),
+                    )
+            else:
+                self._sqs.delete_message(QueueUrl=self.mapping.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return len(received)
+
+    def _failed_ids(self, result: Any, received: list[dict[str, Any]]) -> set[str]:
+        if not self.mapping.report_item_failures or not isinstance(result, dict):
+            return set()
+        failures = result.get("batchItemFailures") or []
+        ids = {m["MessageId"] for m in received}
+        failed = {f.get("itemIdentifier") for f in failures if isinstance(f, dict)}
+        if failed - ids:  # Lambda treats an unknown or empty identifier as a failure of the whole batch
+            return ids
+        return {i for i in failed if i}

@@ -1,0 +1,134 @@
+"""The local stack: the synthesized template brought up in moto, its functions in process, served over HTTP."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local import cloud, environ
+from local.assembly import Assembly, load
+from local.gateway import Gateway, serve
+from local.lambdas import LambdaRegistry
+from local.pollers import Poller, mappings
+from local.routes import rest_api
+from local.schedules import Timer, timers
+
+log = logging.getLogger("oms.local")
+
+_HANDLED = {
+    "AWS::DynamoDB::Table",
+    "AWS::SQS::Queue",
+    "AWS::SQS::QueuePolicy",
+    "AWS::Lambda::Function",
+    "AWS::Lambda::EventSourceMapping",
+    "AWS::StepFunctions::StateMachine",
+    "AWS::Events::EventBus",
+    "AWS::Events::Rule",
+    "AWS::SecretsManager::Secret",
+    "AWS::ApiGateway::RestApi",
+    "AWS::ApiGateway::Resource",
+    "AWS::ApiGateway::Method",
+    "AWS::ApiGateway::Authorizer",
+    "AWS::ApiGateway::GatewayResponse",
+}
+
+_current: LocalStack | None = None  # moto's patches are process-wide, so is the running stack
+
+
+@dataclass
+class Options:
+    # Seconds before a failed SQS message is received again (None: the queue's visibility timeout).
+    sqs_retry_after: int | None = None
+    # Seconds between schedule ticks (None: the rule's own rate).
+    schedule_every: float | None = None
+    start_background: bool = True
+
+
+@dataclass
+class LocalStack:
+    assembly: Assembly
+    options: Options = field(default_factory=Options)
+    registry: LambdaRegistry = field(init=False)
+    gateway: Gateway | None = field(init=False, default=None)
+    report: list[str] = field(init=False, default_factory=list)
+    unsupported: list[str] = field(init=False, default_factory=list)
+    pollers: list[Poller] = field(init=False, default_factory=list)
+    timers: list[Timer] = field(init=False, default_factory=list)
+    _mock: Any = field(init=False, default=None)
+    _server: Any = field(init=False, default=None)
+
+    @classmethod
+    def from_cdk_out(cls, cdk_out: Path, options: Options | None = None) -> LocalStack:
+        return cls(load(cdk_out), options or Options())
+
+    def start(self) -> LocalStack:
+        global _current  # noqa: PLW0603
+        from moto import mock_aws
+
+        for key, value in {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": self.assembly.region,
+        }.items():
+            os.environ.setdefault(key, value)
+        environ.install()
+        self._mock = mock_aws(config=cloud.MOTO_CONFIG)  # type: ignore[arg-type]
+        self._mock.start()
+        _current = self
+        self.registry = LambdaRegistry.from_assembly(self.assembly)
+        cloud.patch_moto(lambda: _current.registry if _current else None)
+        self.report = cloud.create_resources(self.assembly)
+        self.report += [f"function    {fn.name} ({fn.handler})" for fn in self.registry.functions]
+        self.unsupported = cloud.not_emulated(self.assembly, _HANDLED)
+        api = rest_api(self.assembly)
+        if api is not None:
+            self.gateway = Gateway(
+                rest_api_id=api.api_id,
+                stage=api.stage,
+                region=self.assembly.region,
+                account_id=self.assembly.account_id,
+                routes=api.routes,
+                gateway_responses=api.gateway_responses,
+                invoke=self.registry.invoke,
+            )
+            self.report.append(f"rest api    {api.api_id} stage {api.stage}: {len(api.routes)} routes")
+        self.pollers = [
+            Poller(m, self.registry, self.assembly.region, self.options.sqs_retry_after)
+            for m in mappings(self.assembly)
+        ]
+        self.timers = timers(self.assembly, self.registry, self.options.schedule_every)
+        self.report += [
+            f"poller      {p.mapping.queue_url.rsplit('/', 1)[-1]} -> {p.mapping.function}" for p in self.pollers
+        ]
+        self.report += [f"schedule    {t.rule} every {t.every:g}s" for t in self.timers]
+        if self.options.start_background:
+            for worker in [*self.pollers, *self.timers]:
+                worker.start()
+        return self
+
+    def serve(self, host: str, port: int) -> int:
+        """Bind the HTTP server and serve in a background thread; returns the bound port."""
+        if self.gateway is None:
+            raise RuntimeError("the template has no REST API to serve")
+        self._server = serve(self.gateway, host, port)
+        threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True).start()
+        return int(self._server.server_address[1])
+
+    def function_env(self, function: str) -> dict[str, str]:
+        """The environment one function runs with (for seeding and the invoke command)."""
+        return self.registry.environment(self.registry.find(function))
+
+    def stop(self) -> None:
+        global _current  # noqa: PLW0603
+        for worker in [*self.pollers, *self.timers]:
+            worker.stop()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._mock is not None:
+            self._mock.stop()
+        _current = None

@@ -1,0 +1,1 @@
+"""Adapters that implement the ports: sandboxes that behave like the real systems, and real vendors."""

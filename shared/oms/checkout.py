@@ -1,0 +1,254 @@
+"""Checkout: price, plan and reserve an order in one DynamoDB transaction; safe to retry with the same key.
+
+Round trips on the happy path: one batched read of the stock, one TransactWriteItems (locations and
+products come from a short per-process cache). The Idempotency-Key is claimed inside that same
+transaction, so two requests with one key can never both reserve.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from oms import routing
+from oms.adapters.sandbox_tax import SandboxTax
+from oms.clock import Clock, rfc3339
+from oms.clock import clock as default_clock
+from oms.errors import Conflict, InsufficientStock, NotFound, Unprocessable
+from oms.geo import Point, locate
+from oms.ids import new_id
+from oms.models import CheckoutRequest, Location, Product, StockLevel
+from oms.orders import Order, OrderLine, PaymentState, Shipment, ShipmentLine, TimelineEntry, Totals
+from oms.ports.tax import TaxCalculator
+from oms.pricing import price
+from oms.routing import Candidate, Plan, SourcingLine, SourcingRequest
+from oms.store import config as config_store
+from oms.store import inventory as inventory_store
+from oms.store import orders as orders_store
+from oms.store.dynamo import TRANSACTION_LIMIT, TransactionRefused, Write, transact
+
+MAX_ATTEMPTS = 8  # re-plans after a lost race for the same units; each loss means another order won
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    order: Order
+    created: bool  # False: the same Idempotency-Key and body answered before
+
+
+def body_hash(request: CheckoutRequest) -> str:
+    """A fingerprint of what was asked, insensitive to key order and whitespace."""
+    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def candidates(
+    skus: set[str],
+    locations: list[Location],
+    held: dict[tuple[str, str], int] | None = None,
+    levels: dict[tuple[str, str], StockLevel] | None = None,
+) -> tuple[Candidate, ...]:
+    """What each location can promise now; units held for this very order count as available to it."""
+    held = held or {}
+    levels = levels if levels is not None else inventory_store.get_levels(skus, [loc.location_id for loc in locations])
+    result = []
+    for location in locations:
+        available = {
+            sku: levels[(sku, location.location_id)].available + held.get((sku, location.location_id), 0)
+            for sku in skus
+            if (sku, location.location_id) in levels
+        }
+        result.append(Candidate(location=location, available=available))
+    return tuple(result)
+
+
+def _replay(storefront_id: str, key: str, fingerprint: str, clock: Clock) -> CheckoutResult | None:
+    record = orders_store.get_idempotency(storefront_id, key, clock.now())
+    if record is None:
+        return None
+    if record["body_hash"] != fingerprint:
+        raise Unprocessable(
+            "this Idempotency-Key was used with a different request body; use a new key for a new order",
+            code="idempotency_key_reused",
+        )
+    order = orders_store.get_order(record["order_id"])
+    if order is None:  # the record and the order are written in one transaction
+        raise Conflict("the order of this Idempotency-Key is not readable yet; retry", code="order_in_flight")
+    return CheckoutResult(order, created=False)
+
+
+def _active_hold(hold_id: str, storefront_id: str, clock: Clock) -> dict[str, Any]:
+    hold = orders_store.get_hold(hold_id)
+    if hold is None or hold["storefront_id"] != storefront_id:
+        raise NotFound(f"no hold {hold_id}", code="hold_not_found")
+    if hold["status"] != "active":
+        raise Conflict(f"hold {hold_id} is {hold['status']}", code="hold_not_active")
+    if hold["expires_at"] <= rfc3339(clock.now()):
+        raise Conflict(f"hold {hold_id} expired at {hold['expires_at']}", code="hold_expired")
+    return hold
+
+
+def held_units(hold: dict[str, Any] | None) -> dict[tuple[str, str], int]:
+    units: dict[tuple[str, str], int] = defaultdict(int)
+    for allocation in (hold or {}).get("allocations", []):
+        units[(allocation["sku"], allocation["location_id"])] += int(allocation["quantity"])
+    return dict(units)
+
+
+def reservation_writes(plan: Plan, held: dict[tuple[str, str], int], levels_known: set[tuple[str, str]]) -> list[Write]:
+    """One conditional update per (sku, location): the plan's units less what a hold already reserved.
+
+    DynamoDB refuses two operations on one item in a transaction, so deltas are merged per item.
+    Made-to-order units at a workshop without a stock record are built, not reserved.
+    """
+    delta: dict[tuple[str, str], int] = defaultdict(int)
+    for shipment in plan.shipments:
+        for line in shipment.lines:
+            if (line.sku, shipment.location_id) in levels_known:
+                delta[(line.sku, shipment.location_id)] += line.quantity
+    for pair, qty in held.items():
+        delta[pair] -= qty
+    return [inventory_store.change_reservation(sku, loc, qty) for (sku, loc), qty in sorted(delta.items()) if qty]
+
+
+def build_order(request: CheckoutRequest, storefront_id: str, plan: Plan, tax: TaxCalculator, clock: Clock) -> Order:
+    totals = price(
+        request.lines,
+        request.currency,
+        request.shipping_address,
+        request.customer,
+        request.service_level,
+        len(plan.shipments),
+        tax,
+    )
+    now = rfc3339(clock.now())
+    goods_tax = [t.tax for t in totals.tax_quote.lines if t.kind == "goods"]
+    return Order(
+        order_id=new_id("ord"),
+        storefront_id=storefront_id,
+        customer=request.customer,
+        lines=[
+            OrderLine(
+                sku=ln.sku,
+                quantity=ln.quantity,
+                unit_price=ln.unit_price,
+                line_total=total,
+                tax=line_tax,
+                note=ln.note,
+            )
+            for ln, total, line_tax in zip(request.lines, totals.lines, goods_tax, strict=True)
+        ],
+        currency=request.currency,
+        totals=Totals(**totals.as_dict()),
+        shipments=[
+            Shipment(
+                shipment_id=f"{i + 1}",
+                location_id=s.location_id,
+                service_level=request.service_level,
+                lines=[ShipmentLine(sku=ln.sku, quantity=ln.quantity) for ln in s.lines],
+                build_instructions=s.build_instructions,
+            )
+            for i, s in enumerate(plan.shipments)
+        ],
+        payment=PaymentState(method=request.payment.method, token=request.payment.token),
+        shipping_address=request.shipping_address,
+        service_level=request.service_level,
+        po_number=request.po_number,
+        ship_complete=request.ship_complete,
+        hold_id=request.hold_id,
+        routing=plan.explanation,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def place_order(
+    request: CheckoutRequest,
+    storefront_id: str,
+    idempotency_key: str,
+    tax: TaxCalculator | None = None,
+    clock: Clock = default_clock,
+) -> CheckoutResult:
+    tax = tax or SandboxTax()
+    fingerprint = body_hash(request)
+    destination: Point = locate(request.shipping_address)
+    hold = _active_hold(request.hold_id, storefront_id, clock) if request.hold_id else None
+    held = held_units(hold)
+    skus = {line.sku for line in request.lines}
+    locations = config_store.list_locations()
+    products: dict[str, Product] = config_store.get_products(skus)
+    lines = tuple(SourcingLine(line.sku, line.quantity) for line in request.lines)
+
+    for attempt in range(MAX_ATTEMPTS):
+        levels = inventory_store.get_levels(skus, [loc.location_id for loc in locations])
+        sourcing = SourcingRequest(
+            lines=lines,
+            destination=destination,
+            service_level=request.service_level,
+            ship_complete=request.ship_complete,
+            candidates=candidates(skus, locations, held, levels),
+            products=products,
+        )
+        try:
+            plan = routing.plan(sourcing)
+        except InsufficientStock:
+            # A retried request whose order already took the stock must get that order, not a 409.
+            replay = _replay(storefront_id, idempotency_key, fingerprint, clock)
+            if replay:
+                return replay
+            raise
+        order = build_order(request, storefront_id, plan, tax, clock)
+        writes = reservation_writes(plan, held, set(levels))
+        if len(writes) + 4 > TRANSACTION_LIMIT:
+            raise Unprocessable(
+                "this order touches too many stock records to reserve at once; split it",
+                code="order_too_large",
+            )
+        writes += [
+            orders_store.new_order(order),
+            orders_store.timeline_entry(
+                order.order_id,
+                TimelineEntry(
+                    at=order.created_at,
+                    type="order.accepted",
+                    detail={
+                        "shipments": len(order.shipments),
+                        "total": order.totals.total,
+                        "routing": plan.explanation.get("engine", ""),
+                    },
+                ),
+            ),
+            orders_store.idempotency_record(storefront_id, idempotency_key, fingerprint, order.order_id, clock.now()),
+        ]
+        if hold:
+            writes.append(
+                orders_store.end_hold(hold["hold_id"], storefront_id, "converted", clock.now(), unexpired=True)
+            )
+        try:
+            transact(writes)
+        except TransactionRefused as refused:
+            if "idempotency" in refused.failed:
+                replay = _replay(storefront_id, idempotency_key, fingerprint, clock)
+                if replay:
+                    return replay
+                continue  # the record expired between the two reads: claim it again
+            if "hold" in refused.failed:
+                _active_hold(hold["hold_id"] if hold else "", storefront_id, clock)  # raises the reason
+            # Another order took units of this plan first (or the transaction collided): plan again.
+            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # noqa: S311 - jitter, not security
+            continue
+        return CheckoutResult(order, created=True)
+    raise Conflict(
+        "stock for this order is being taken by other orders faster than it can be reserved; retry",
+        code="stock_contention",
+    )
+
+
+def hold_expiry(ttl_seconds: int, clock: Clock) -> str:
+    return rfc3339(clock.now() + timedelta(seconds=ttl_seconds))

@@ -1,0 +1,99 @@
+"""The order: what was bought, where it ships from, what it costs, and where it stands."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from oms.models import Address, Customer, ServiceLevel
+
+OrderStatus = Literal[
+    "accepted", "on_hold", "processing", "partially_shipped", "shipped", "delivered", "cancelled", "rejected"
+]
+ShipmentStatus = Literal["allocated", "booked", "released", "packed", "shipped", "delivered", "rejected", "cancelled"]
+# "pending" is the state before authorization (added to API.md's list, which starts at "authorized").
+PaymentStatus = Literal["pending", "authorized", "partially_captured", "captured", "voided", "refunded", "failed"]
+
+
+class OrderLine(BaseModel):
+    sku: str
+    quantity: int
+    unit_price: int
+    line_total: int
+    tax: int = 0
+    note: str | None = None
+
+
+class ShipmentLine(BaseModel):
+    sku: str
+    quantity: int
+
+
+class Shipment(BaseModel):
+    shipment_id: str
+    location_id: str
+    status: ShipmentStatus = "allocated"
+    lines: list[ShipmentLine]
+    service_level: ServiceLevel
+    carrier: str | None = None
+    tracking_number: str | None = None
+    promised_by: str | None = None
+    build_instructions: str | None = None
+
+
+class Totals(BaseModel):
+    subtotal: int
+    tax: int
+    shipping: int
+    total: int
+
+
+class PaymentState(BaseModel):
+    method: Literal["card", "invoice"]
+    status: PaymentStatus = "pending"
+    authorized: int = 0
+    captured: int = 0
+    refunded: int = 0
+    # The provider's token is kept for authorization and never shown back.
+    token: str | None = Field(default=None, exclude=True)
+
+
+class TimelineEntry(BaseModel):
+    at: str
+    type: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class Order(BaseModel):
+    order_id: str
+    storefront_id: str
+    status: OrderStatus = "accepted"
+    reason: str | None = None
+    customer: Customer
+    lines: list[OrderLine]
+    currency: str
+    totals: Totals
+    shipments: list[Shipment]
+    payment: PaymentState
+    shipping_address: Address
+    service_level: ServiceLevel
+    po_number: str | None = None
+    ship_complete: bool = False
+    hold_id: str | None = None
+    routing: dict[str, Any] = Field(default_factory=dict)
+    created_at: str
+    updated_at: str
+    version: int = 1
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+
+    def stored(self) -> dict[str, Any]:
+        """The document as stored: the token kept, the timeline apart (its own items)."""
+        doc = self.model_dump(mode="json", exclude={"timeline"})
+        doc["payment"]["token"] = self.payment.token
+        return doc
+
+    def public(self) -> dict[str, Any]:
+        """The order as the API shows it."""
+        doc = self.model_dump(mode="json", exclude={"version"})
+        return doc

@@ -1,0 +1,1 @@
+"""Ports: the small interfaces behind which every external system sits (tax, payment, carrier, ...)."""

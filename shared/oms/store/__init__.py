@@ -1,0 +1,97 @@
+"""DynamoDB repositories, and the item conversion and read cache they share."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+    Item = dict[str, AttributeValueTypeDef]
+else:
+    Item = dict[str, Any]  # the same shape at run time, without needing the type stubs installed
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+V = TypeVar("V")
+
+
+def to_item(data: Mapping[str, Any]) -> Item:
+    """A plain dict as a low-level DynamoDB item.
+
+    Floats become Decimals (DynamoDB numbers; boto3 refuses floats) and None-valued map entries are
+    left out, so an absent optional field is an absent attribute and may never break a key or an index.
+    """
+    return {key: _serializer.serialize(_prepare(value)) for key, value in data.items() if value is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A low-level DynamoDB item as a plain dict, numbers as int (whole) or float (fractional)."""
+    return {key: _plain(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def _prepare(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))  # repr is the shortest text that round-trips, so 0.1 stays 0.1
+    if isinstance(value, Mapping):
+        return {k: _prepare(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_prepare(v) for v in value]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return {_plain(v) for v in value}
+    return value
+
+
+class TtlCache(Generic[V]):
+    """A small per-process read cache whose entries live `ttl_seconds`.
+
+    It measures age with time.monotonic, not oms.clock: cache freshness is about the machine's
+    real time passing, and a test or sweeper that moves the business clock must not expire it.
+    Misses are cached too (as None), so a flood of unknown ids costs one read per id per TTL.
+    """
+
+    def __init__(self, ttl_seconds: float, max_entries: int = 1024) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: dict[Hashable, tuple[float, V | None]] = {}
+        self._lock = threading.Lock()
+
+    def get_or_load(self, key: Hashable, load: Callable[[], V | None]) -> V | None:
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and now - entry[0] < self.ttl_seconds:
+            return entry[1]
+        value = load()  # outside the lock: a slow read must not block other keys
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()  # crude but bounded; the cache only saves reads
+            self._entries[key] = (now, value)
+        return value
+
+    def forget(self, key: Hashable) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

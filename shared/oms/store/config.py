@@ -1,0 +1,282 @@
+"""The config table: locations, products, storefronts, hashed API keys and partners."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel
+
+import oms.clock
+from oms import aws
+from oms.clock import rfc3339
+from oms.errors import NotFound
+from oms.models import Location, Product
+from oms.settings import settings
+from oms.store import Item, TtlCache, from_item, to_item
+from oms.store.dynamo import batch_get
+
+M = TypeVar("M", bound=BaseModel)
+Role = Literal["storefront", "admin"]
+KeyStatus = Literal["active", "revoked"]
+
+LOCATION, PRODUCT, STOREFRONT, APIKEY, PARTNER = "LOCATION", "PRODUCT", "STOREFRONT", "APIKEY", "PARTNER"
+
+# The authorizer runs on every API request and checkout reads every location; both would otherwise
+# pay a DynamoDB read per request for data that changes a few times a day. Entries live 30 s per
+# Lambda container, so a config change (a revoked key, a paused location) takes effect everywhere
+# within that time; writes through this module drop the entry at once in their own process.
+CACHE_TTL_SECONDS = 30.0
+_cache: TtlCache[Any] = TtlCache(CACHE_TTL_SECONDS)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    key_id: str
+    key_hash: str
+    role: Role
+    storefront_id: str | None
+    status: KeyStatus
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerRecord:
+    """A system that sends us webhooks; its signing secrets live in Secrets Manager, not here."""
+
+    partner_id: str
+    name: str
+    kind: str
+    endpoint_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StorefrontRecord:
+    storefront_id: str
+    name: str
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+def clear_cache() -> None:
+    """Forget every cached read (tests, and the local runtime after it seeds the tables)."""
+    _cache.clear()
+
+
+# -- locations -------------------------------------------------------------------------------------
+
+
+def put_location(location: Location) -> None:
+    _put(LOCATION, location.location_id, location.model_dump(mode="json"))
+    _cache.forget(_cache_key(LOCATION, "*"))
+
+
+def get_location(location_id: str) -> Location | None:
+    data = _get(LOCATION, location_id)
+    return _location(data) if data else None
+
+
+def list_locations() -> list[Location]:
+    """Every location, ordered by id (cached for CACHE_TTL_SECONDS)."""
+    cached: list[Location] | None = _cache.get_or_load(_cache_key(LOCATION, "*"), _query_locations)
+    return [location.model_copy(deep=True) for location in cached or []]  # callers may not edit the cache
+
+
+def _query_locations() -> list[Location]:
+    client, table = aws.dynamodb(), _table()
+    locations: list[Location] = []
+    start: Item | None = None
+    while True:
+        if start:
+            page = client.query(
+                TableName=table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues=to_item({":pk": LOCATION}),
+                ExclusiveStartKey=start,
+            )
+        else:
+            page = client.query(
+                TableName=table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues=to_item({":pk": LOCATION}),
+            )
+        locations.extend(_location(from_item(item)) for item in page["Items"])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return locations
+
+
+def _location(data: dict[str, Any]) -> Location:
+    return _model(Location, data)
+
+
+# -- products --------------------------------------------------------------------------------------
+
+
+def put_product(product: Product) -> None:
+    _put(PRODUCT, product.sku, product.model_dump(mode="json"))
+
+
+def get_products(skus: Iterable[str]) -> dict[str, Product]:
+    """The product records of these skus; a sku without one is absent (an ordinary stocked item)."""
+    wanted = sorted({sku for sku in skus if sku})
+    products: dict[str, Product] = {}
+    for item in batch_get(_table(), [_key(PRODUCT, sku) for sku in wanted]):
+        data = from_item(item)
+        products[data["sku"]] = Product.model_validate({k: v for k, v in data.items() if k in Product.model_fields})
+    return products
+
+
+# -- storefronts -----------------------------------------------------------------------------------
+
+
+def put_storefront(storefront_id: str, name: str, config: dict[str, Any]) -> None:
+    _put(STOREFRONT, storefront_id, {"storefront_id": storefront_id, "name": name, "config": config})
+
+
+def get_storefront(storefront_id: str) -> StorefrontRecord | None:
+    data = _get(STOREFRONT, storefront_id)
+    if not data:
+        return None
+    return StorefrontRecord(storefront_id=storefront_id, name=data.get("name", ""), config=data.get("config") or {})
+
+
+# -- API keys --------------------------------------------------------------------------------------
+
+
+def put_api_key(
+    key_id: str,
+    key_hash: str,
+    role: Role,
+    storefront_id: str | None,
+    status: KeyStatus = "active",
+) -> None:
+    """Store a key's hash (never the key) under its id; see oms.keys.key_id_of for the id."""
+    if role not in ("storefront", "admin"):
+        raise ValueError(f"unknown role {role!r}")
+    if role == "storefront" and not storefront_id:
+        raise ValueError("a storefront key needs a storefront_id")
+    _put(
+        APIKEY,
+        key_id,
+        {
+            "key_id": key_id,
+            "key_hash": key_hash,
+            "role": role,
+            "storefront_id": storefront_id if role == "storefront" else None,
+            "status": status,
+            "created_at": _now(),
+        },
+    )
+    _cache.forget(_cache_key(APIKEY, key_id))
+
+
+def get_api_key(key_id: str) -> ApiKeyRecord | None:
+    """The key's record (cached for CACHE_TTL_SECONDS, so a revocation takes up to that long)."""
+    if not key_id:
+        return None
+    record: ApiKeyRecord | None = _cache.get_or_load(_cache_key(APIKEY, key_id), lambda: _load_api_key(key_id))
+    return record
+
+
+def _load_api_key(key_id: str) -> ApiKeyRecord | None:
+    data = _get(APIKEY, key_id)
+    if not data:
+        return None
+    return ApiKeyRecord(
+        key_id=key_id,
+        key_hash=data["key_hash"],
+        role=data["role"],
+        storefront_id=data.get("storefront_id") or None,
+        status=data.get("status", "active"),
+    )
+
+
+def revoke_api_key(key_id: str) -> None:
+    """Mark the key revoked (kept, not deleted: the record says who had access, and until when)."""
+    client = aws.dynamodb()
+    try:
+        client.update_item(
+            TableName=_table(),
+            Key=_key(APIKEY, key_id),
+            UpdateExpression="SET #status = :revoked, revoked_at = :at",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_item({":revoked": "revoked", ":at": _now()}),
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        raise NotFound(f"API key {key_id} does not exist", code="api_key_not_found") from None
+    finally:
+        _cache.forget(_cache_key(APIKEY, key_id))
+
+
+# -- partners --------------------------------------------------------------------------------------
+
+
+def put_partner(partner_id: str, name: str, kind: str, endpoint_url: str | None = None) -> None:
+    _put(
+        PARTNER,
+        partner_id,
+        {"partner_id": partner_id, "name": name, "kind": kind, "endpoint_url": endpoint_url},
+    )
+    _cache.forget(_cache_key(PARTNER, partner_id))
+
+
+def get_partner(partner_id: str) -> PartnerRecord | None:
+    """The partner's record (cached for CACHE_TTL_SECONDS: every webhook asks)."""
+    if not partner_id:
+        return None
+    record: PartnerRecord | None = _cache.get_or_load(
+        _cache_key(PARTNER, partner_id), lambda: _load_partner(partner_id)
+    )
+    return record
+
+
+def _load_partner(partner_id: str) -> PartnerRecord | None:
+    data = _get(PARTNER, partner_id)
+    if not data:
+        return None
+    return PartnerRecord(
+        partner_id=partner_id,
+        name=data.get("name", partner_id),
+        kind=data.get("kind", ""),
+        endpoint_url=data.get("endpoint_url"),
+    )
+
+
+# -- plumbing --------------------------------------------------------------------------------------
+
+
+def _model(cls: type[M], data: dict[str, Any]) -> M:
+    # Only the model's own fields: the item also holds pk, sk and bookkeeping the model refuses.
+    return cls.model_validate({k: v for k, v in data.items() if k in cls.model_fields})
+
+
+def _now() -> str:
+    return rfc3339(oms.clock.clock.now())  # looked up per call, so a test's clock applies
+
+
+def _table() -> str:
+    return settings().config_table
+
+
+def _key(pk: str, sk: str) -> Item:
+    return to_item({"pk": pk, "sk": sk})
+
+
+def _cache_key(kind: str, ident: str) -> tuple[str, str, str]:
+    # The table name is part of the key: the local runtime hosts several stacks' functions in one process.
+    return (_table(), kind, ident)
+
+
+def _put(pk: str, sk: str, attributes: dict[str, Any]) -> None:
+    aws.dynamodb().put_item(TableName=_table(), Item=to_item({**attributes, "pk": pk, "sk": sk}))
+
+
+def _get(pk: str, sk: str) -> dict[str, Any] | None:
+    answer = aws.dynamodb().get_item(TableName=_table(), Key=_key(pk, sk))
+    item = answer.get("Item")
+    return from_item(item) if item else None

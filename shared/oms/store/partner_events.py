@@ -1,0 +1,48 @@
+"""Which partner events were applied: the deduplication record of the partner_events worker."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from oms import aws
+from oms.settings import settings
+from oms.store import to_item
+
+PREFIX = "PARTNER_EVENT#"
+RETENTION_SECONDS = 30 * 24 * 3600  # partners retry for days at most
+
+
+def _key(partner_id: str, event_id: str) -> dict[str, str]:
+    return {"pk": f"{PREFIX}{partner_id}#{event_id}", "sk": "PARTNER_EVENT"}
+
+
+def seen(partner_id: str, event_id: str) -> bool:
+    found = aws.dynamodb().get_item(
+        TableName=settings().orders_table, Key=to_item(_key(partner_id, event_id)), ConsistentRead=True
+    )
+    return "Item" in found
+
+
+def remember(partner_id: str, event_id: str, event_type: str, at: str) -> bool:
+    """False when another delivery of the same event got there first."""
+    from oms.clock import parse_rfc3339
+
+    expires = int(parse_rfc3339(at).timestamp()) + RETENTION_SECONDS
+    try:
+        aws.dynamodb().put_item(
+            TableName=settings().orders_table,
+            Item=to_item(
+                {
+                    **_key(partner_id, event_id),
+                    "type": event_type,
+                    "applied_at": at,
+                    "expires_at_epoch": expires,
+                }
+            ),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

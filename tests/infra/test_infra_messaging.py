@@ -1,0 +1,106 @@
+"""Queues with dead-letter queues, their Lambda consumers, the event bus rule and the sweeper schedule."""
+
+from __future__ import annotations
+
+import pytest
+
+# queue (construct path, joined) -> the function that consumes it
+CONSUMERS = {"MessagingPartnerEvents": "partner_events", "MessagingNotifications": "notifier"}
+
+
+def test_there_are_two_work_queues_and_two_dead_letter_queues(default_synth):
+    default_synth.assertions.resource_count_is("AWS::SQS::Queue", 4)
+    for name in CONSUMERS:
+        default_synth.one("AWS::SQS::Queue", name)
+        default_synth.one("AWS::SQS::Queue", f"{name}Dlq")
+
+
+@pytest.mark.parametrize("name", sorted(CONSUMERS))
+def test_each_queue_redrives_to_its_own_dlq_after_three_receives(default_synth, name):
+    _, queue = default_synth.one("AWS::SQS::Queue", name)
+    redrive = queue["Properties"]["RedrivePolicy"]
+    assert redrive["maxReceiveCount"] == 3
+    dlq_id, _ = default_synth.one("AWS::SQS::Queue", f"{name}Dlq")
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": [dlq_id, "Arn"]}
+
+
+def test_every_queue_is_encrypted_by_sqs_and_refuses_requests_without_tls(default_synth):
+    queues = default_synth.resources("AWS::SQS::Queue")
+    for queue in queues.values():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    guarded = set()
+    for policy in default_synth.resources("AWS::SQS::QueuePolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}:
+                guarded.add(statement["Resource"]["Fn::GetAtt"][0])
+    assert guarded == set(queues)
+
+
+@pytest.mark.parametrize(("name", "consumer"), sorted(CONSUMERS.items()))
+def test_visibility_timeout_is_at_least_six_times_the_consumer_timeout(default_synth, name, consumer):
+    _, queue = default_synth.one("AWS::SQS::Queue", name)
+    timeout = default_synth.function(consumer)[1]["Properties"]["Timeout"]
+    assert queue["Properties"]["VisibilityTimeout"] >= 6 * timeout
+
+
+@pytest.mark.parametrize(("name", "consumer"), sorted(CONSUMERS.items()))
+def test_each_queue_feeds_its_worker_in_tens_with_partial_batch_failures(default_synth, name, consumer):
+    queue_id, _ = default_synth.one("AWS::SQS::Queue", name)
+    function_id, _ = default_synth.function(consumer)
+    (mapping,) = [
+        m["Properties"]
+        for m in default_synth.resources("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    ]
+    assert mapping["FunctionName"] == {"Ref": function_id}
+    assert mapping["BatchSize"] == 10
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_dead_letter_queues_have_no_consumer(default_synth):
+    sources = {
+        m["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]
+        for m in default_synth.resources("AWS::Lambda::EventSourceMapping").values()
+    }
+    assert not any("Dlq" in source for source in sources)
+    assert len(sources) == 2
+
+
+def test_every_oms_event_on_the_custom_bus_goes_to_the_notifications_queue(default_synth):
+    bus_id, bus = default_synth.one("AWS::Events::EventBus", "MessagingBus")
+    assert bus["Properties"]["Name"] == "oms-dev"
+    queue_id, _ = default_synth.one("AWS::SQS::Queue", "MessagingNotifications")
+    _, rule = default_synth.one("AWS::Events::Rule", "MessagingNotifyStorefronts")
+    props = rule["Properties"]
+    assert props["EventBusName"] == {"Ref": bus_id}
+    assert props["EventPattern"] == {"source": ["oms"]}
+    (target,) = props["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+
+
+def test_only_the_bus_rule_may_send_to_the_notifications_queue(default_synth):
+    queue_id, _ = default_synth.one("AWS::SQS::Queue", "MessagingNotifications")
+    rule_id, _ = default_synth.one("AWS::Events::Rule", "MessagingNotifyStorefronts")
+    (allow,) = [
+        s
+        for p in default_synth.resources("AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": queue_id}]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow"
+    ]
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"}
+    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
+
+
+def test_the_sweeper_runs_every_minute_without_retries(default_synth):
+    sweeper_id, _ = default_synth.function("sweeper")
+    _, rule = default_synth.one("AWS::Events::Rule", "MessagingSweeperSchedule")
+    props = rule["Properties"]
+    assert props["ScheduleExpression"] == "rate(1 minute)"
+    assert "EventBusName" not in props  # schedules live on the default bus
+    (target,) = props["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [sweeper_id, "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    default_synth.assertions.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig", {"FunctionName": {"Ref": sweeper_id}, "MaximumRetryAttempts": 0}
+    )

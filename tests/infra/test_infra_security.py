@@ -1,0 +1,167 @@
+"""Least privilege per function, no wildcard grants, cdk-nag AwsSolutions and cfn-lint both clean."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk import aws_sqs as sqs
+
+from infra.app import build_app
+
+WRITE = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+READ = {"dynamodb:GetItem", "dynamodb:Query"}
+WILDCARD_SERVICES = ("dynamodb", "sqs", "states", "lambda", "events", "s3", "secretsmanager", "kms", "iam")
+TABLES = {"orders": "DataOrders", "inventory": "DataInventory", "config": "DataConfig"}
+MACHINES = {"fulfil": "WorkflowFulfilStateMachine", "ship": "WorkflowShipStateMachine"}
+
+
+def all_statements(node):
+    """Every IAM statement anywhere in the template: role policies, queue policies, bucket policies..."""
+    if isinstance(node, dict):
+        if isinstance(node.get("Statement"), list):
+            yield from node["Statement"]
+        for value in node.values():
+            yield from all_statements(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from all_statements(value)
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def targets(synth, name, actions):
+    """Logical ids of the resources on which function `name` is allowed any of `actions`."""
+    found = set()
+    for statement in synth.statements_of(name):
+        if statement["Effect"] == "Allow" and actions & set(as_list(statement["Action"])):
+            for resource in as_list(statement["Resource"]):
+                found.add(json.dumps(resource))
+    return {logical_id for logical_id in synth.template["Resources"] if any(logical_id in r for r in found)}
+
+
+def ids(synth, cfn_type, names, mapping):
+    return {synth.one(cfn_type, mapping[n])[0] for n in names}
+
+
+def test_no_statement_allows_every_action_or_every_action_of_a_service(default_synth):
+    statements = list(all_statements(default_synth.template["Resources"]))
+    assert statements
+    forbidden = {"*"} | {f"{service}:*" for service in WILDCARD_SERVICES}
+    for statement in statements:
+        actions = set(as_list(statement.get("Action", [])))
+        if statement["Effect"] == "Allow":
+            assert not actions & forbidden, statement
+        else:  # the only broad statements are enforceSSL's: deny anything over plain HTTP
+            assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, statement
+
+
+def test_the_authorizer_can_only_read_the_config_table(default_synth):
+    actions = default_synth.actions_of("authorizer")
+    assert not actions & WRITE
+    dynamodb = {a for a in actions if a.startswith("dynamodb:")}
+    assert dynamodb >= READ
+    assert targets(default_synth, "authorizer", dynamodb) == ids(
+        default_synth, "AWS::DynamoDB::Table", ["config"], TABLES
+    )
+    services = {a.split(":")[0] for a in actions}
+    assert services == {"dynamodb", "logs", "xray"}
+
+
+@pytest.mark.parametrize(
+    ("name", "writes", "reads"),
+    [
+        ("api", ["orders", "inventory", "config"], ["orders", "inventory", "config"]),
+        ("authorizer", [], ["config"]),
+        ("webhooks", [], ["config"]),
+        ("partner_events", ["orders", "inventory"], ["orders", "inventory", "config"]),
+        ("workflow", ["orders", "inventory"], ["orders", "inventory", "config"]),
+        ("sweeper", ["orders", "inventory"], ["orders", "inventory", "config"]),
+        ("notifier", [], ["config"]),
+    ],
+)
+def test_each_function_reads_and_writes_only_its_tables(default_synth, name, writes, reads):
+    assert targets(default_synth, name, WRITE) == ids(default_synth, "AWS::DynamoDB::Table", writes, TABLES)
+    assert targets(default_synth, name, READ) == ids(default_synth, "AWS::DynamoDB::Table", reads, TABLES)
+
+
+@pytest.mark.parametrize(
+    ("name", "machines"),
+    [("api", ["fulfil"]), ("partner_events", ["fulfil", "ship"]), ("sweeper", ["fulfil"]), ("workflow", [])],
+)
+def test_only_the_api_worker_and_sweeper_start_phases_and_only_those_they_need(default_synth, name, machines):
+    started = targets(default_synth, name, {"states:StartExecution"})
+    assert started == ids(default_synth, "AWS::StepFunctions::StateMachine", machines, MACHINES)
+
+
+def test_functions_that_start_no_phase_have_no_step_functions_permission(default_synth):
+    for name in ("authorizer", "webhooks", "workflow", "notifier"):
+        assert not {a for a in default_synth.actions_of(name) if a.startswith("states:")}, name
+
+
+def test_only_functions_that_publish_domain_events_may_put_them_on_the_bus(default_synth):
+    bus_id, _ = default_synth.one("AWS::Events::EventBus", "MessagingBus")
+    for name in ("api", "partner_events", "workflow", "sweeper"):
+        assert targets(default_synth, name, {"events:PutEvents"}) == {bus_id}, name
+    for name in ("authorizer", "webhooks", "notifier"):
+        assert "events:PutEvents" not in default_synth.actions_of(name), name
+
+
+def test_only_the_webhooks_function_sends_to_the_partner_events_queue(default_synth):
+    queue_id, _ = default_synth.one("AWS::SQS::Queue", "MessagingPartnerEvents")
+    assert targets(default_synth, "webhooks", {"sqs:SendMessage"}) == {queue_id}
+    for name in ("api", "authorizer", "partner_events", "workflow", "sweeper", "notifier"):
+        assert "sqs:SendMessage" not in default_synth.actions_of(name), name
+
+
+def test_partner_secrets_are_readable_by_webhooks_workflow_and_notifier_under_the_stage_prefix(default_synth):
+    for name in ("webhooks", "workflow", "notifier"):
+        (statement,) = [s for s in default_synth.statements_of(name) if "secretsmanager" in json.dumps(s["Action"])]
+        assert statement["Action"] == "secretsmanager:GetSecretValue"
+        _, parts = statement["Resource"]["Fn::Join"]
+        assert parts[-1] == ":secret:oms/dev/partners/*"
+    for name in ("api", "authorizer", "partner_events", "sweeper"):
+        assert not {a for a in default_synth.actions_of(name) if a.startswith("secretsmanager:")}, name
+
+
+def test_each_function_may_write_logs_only_to_its_own_log_group(default_synth):
+    for name in ("api", "authorizer", "webhooks", "partner_events", "workflow", "sweeper", "notifier"):
+        log_group_id = default_synth.function(name)[1]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert targets(default_synth, name, {"logs:PutLogEvents"}) == {log_group_id}, name
+
+
+def test_no_function_role_carries_a_managed_policy(default_synth):
+    for name in ("api", "authorizer", "webhooks", "partner_events", "workflow", "sweeper", "notifier"):
+        role_id = default_synth.function(name)[1]["Properties"]["Role"]["Fn::GetAtt"][0]
+        assert "ManagedPolicyArns" not in default_synth.template["Resources"][role_id]["Properties"], name
+
+
+@pytest.mark.parametrize("synth", ["default_synth", "production_synth"])
+def test_cdk_nag_aws_solutions_reports_nothing_unacknowledged(request, synth):
+    outdir = request.getfixturevalue(synth).outdir
+    report = json.loads((outdir / "validation-report.json").read_text())
+    assert [r["violations"] for r in report["pluginReports"] if r["violations"]] == []
+
+
+def test_an_unacknowledged_cdk_nag_finding_fails_synthesis(tmp_path):
+    app = build_app(outdir=str(tmp_path))
+    # A queue without DLQ and TLS policy breaks AwsSolutions-SQS3 and -SQS4, acknowledged nowhere.
+    sqs.Queue(app.node.find_child("Oms"), "Careless")
+    with pytest.raises(RuntimeError, match="AwsSolutions-SQS3"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    (nag,) = report["pluginReports"]
+    assert nag["pluginName"] == "AwsSolutions"
+    found = {(v["ruleName"], c["constructPath"]) for v in nag["violations"] for c in v["violatingConstructs"]}
+    assert found == {
+        ("AwsSolutions-SQS3", "Oms/Careless/Resource"),
+        ("AwsSolutions-SQS4", "Oms/Careless/Resource"),
+    }
+
+
+def test_the_template_is_cfn_lint_clean(default_synth):
+    assert default_synth.lint is not None
+    output, _ = default_synth.lint.communicate(timeout=300)
+    assert default_synth.lint.returncode == 0, output
