@@ -69,7 +69,7 @@ class OmsStack(Stack):
         Monitoring(
             self,
             "Monitoring",
-            stage=stage,
+            dashboard_name=f"oms-{stage}",
             rest_api=self.api.rest_api,
             dlqs=self.messaging.dlqs,
             state_machines=self.workflow.by_name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -70,22 +71,26 @@ def run(host: str, port: int, seed_data: bool) -> int:
 
 def invoke(function: str, event_file: Path, seed_data: bool) -> int:
     """Like `sam local invoke`: a fresh local stack, one invocation, the result on stdout."""
-    stack = LocalStack.from_cdk_out(ensure_synth(), Options(start_background=False)).start()
-    try:
-        if seed_data:
-            from local.seed import seed
-
-            seed(stack)
-        event = json.loads(event_file.read_text())
+    result_out = sys.stdout
+    # As with `sam local invoke`: the function's logs on stderr, its result alone on stdout.
+    with contextlib.redirect_stdout(sys.stderr):
+        stack = LocalStack.from_cdk_out(ensure_synth(), Options(start_background=False)).start()
         try:
-            result = stack.registry.invoke(function, event)
-        except Exception as error:  # the crash is logged with its stack by the registry
-            print(json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}, indent=2))
-            return 1
-        print(json.dumps(result, indent=2, default=str))
-        return 0
-    finally:
-        stack.stop()
+            if seed_data:
+                from local.seed import seed
+
+                seed(stack)
+            event = json.loads(event_file.read_text())
+            try:
+                result = stack.registry.invoke(function, event)
+            except Exception as error:  # the crash is logged with its stack by the registry
+                failure = {"errorType": type(error).__name__, "errorMessage": str(error)}
+                print(json.dumps(failure, indent=2), file=result_out)
+                return 1
+        finally:
+            stack.stop()
+    print(json.dumps(result, indent=2, default=str), file=result_out)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -75,26 +75,12 @@ def patch_moto(registry_lookup: Callable[[], LambdaRegistry | None]) -> None:
 
     DynamoHandler.call_action = call_action
 
-    original_invoke = LambdaBackend.invoke
+    # With use_docker False moto answers invokes from its "simple" backend (echoing the payload):
+    # both backends hand our functions' invocations to the registry instead.
+    from moto.awslambda_simple.models import LambdaSimpleBackend
 
-    def invoke(
-        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
-    ) -> Any:
-        registry = registry_lookup()
-        if registry is None or not registry.knows(function_name):
-            return original_invoke(self, function_name, qualifier, body, headers, response_headers)
-        event = json.loads(body) if body else {}
-        if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
-            registry.invoke_async(function_name, event)
-            return b""
-        try:
-            result = registry.invoke(function_name, event)
-        except LambdaCrash as crash:
-            response_headers["x-amz-function-error"] = "Unhandled"
-            return json.dumps(crash.payload()).encode()
-        return json.dumps(result).encode()
-
-    LambdaBackend.invoke = invoke
+    for backend_class in (LambdaBackend, LambdaSimpleBackend):
+        backend_class.invoke = _in_process_invoke(backend_class.invoke, registry_lookup)
 
     original_send = Rule.send_to_targets
 
@@ -113,6 +99,27 @@ def patch_moto(registry_lookup: Callable[[], LambdaRegistry | None]) -> None:
             self.targets = self.targets + lambda_targets
 
     Rule.send_to_targets = send_to_targets
+
+
+def _in_process_invoke(original: Any, registry_lookup: Callable[[], LambdaRegistry | None]) -> Any:
+    def invoke(
+        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+    ) -> Any:
+        registry = registry_lookup()
+        if registry is None or not registry.knows(function_name):
+            return original(self, function_name, qualifier, body, headers, response_headers)
+        event = json.loads(body) if body else {}
+        if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
+            registry.invoke_async(function_name, event)
+            return b""
+        try:
+            result = registry.invoke(function_name, event)
+        except LambdaCrash as crash:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(crash.payload()).encode()
+        return json.dumps(result).encode()
+
+    return invoke
 
 
 def create_resources(assembly: Assembly) -> list[str]:

@@ -19,7 +19,7 @@ from local.schedules import Timer, timers
 
 log = logging.getLogger("oms.local")
 
-_HANDLED = {
+HANDLED_TYPES = {
     "AWS::DynamoDB::Table",
     "AWS::SQS::Queue",
     "AWS::SQS::QueuePolicy",
@@ -78,12 +78,13 @@ class LocalStack:
         environ.install()
         self._mock = mock_aws(config=cloud.MOTO_CONFIG)  # type: ignore[arg-type]
         self._mock.start()
+        _forget_process_caches()
         _current = self
         self.registry = LambdaRegistry.from_assembly(self.assembly)
         cloud.patch_moto(lambda: _current.registry if _current else None)
         self.report = cloud.create_resources(self.assembly)
         self.report += [f"function    {fn.name} ({fn.handler})" for fn in self.registry.functions]
-        self.unsupported = cloud.not_emulated(self.assembly, _HANDLED)
+        self.unsupported = cloud.not_emulated(self.assembly, HANDLED_TYPES)
         api = rest_api(self.assembly)
         if api is not None:
             self.gateway = Gateway(
@@ -131,4 +132,14 @@ class LocalStack:
             self._server.server_close()
         if self._mock is not None:
             self._mock.stop()
+        _forget_process_caches()
         _current = None
+
+
+def _forget_process_caches() -> None:
+    """Clients and config reads cached by the domain belong to one mock's lifetime (one stack)."""
+    from oms import aws
+    from oms.store import config
+
+    aws.reset_clients()
+    config.clear_cache()

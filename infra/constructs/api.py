@@ -82,6 +82,7 @@ class Api(Construct):
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
+            rest_api_name=f"oms-{stage}",  # the ApiName its metrics are filed under: one per stage
             description=f"OMS {stage}: storefront, admin and partner webhook API",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # API Gateway writes access and execution logs only with an account-level CloudWatch role.

@@ -19,19 +19,20 @@ class Monitoring(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        stage: str,
+        dashboard_name: str,
         rest_api: apigw.RestApi,
         dlqs: dict[str, sqs.Queue],
         state_machines: dict[str, sfn.StateMachine],
         functions: dict[str, lambda_.Function],
     ) -> None:
         super().__init__(scope, construct_id)
+        stage = rest_api.deployment_stage  # metrics by ApiName and Stage
         self.alarms: list[cw.Alarm] = []
         # One message in a DLQ is a partner event or a notification that was given up on: act on it.
         for name, dlq in dlqs.items():
             metric = dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum")
             self._alarm(f"{name}DlqNotEmpty", metric, f"{name} dead-letter queue has messages")
-        api_5xx = rest_api.metric_server_error(period=_PERIOD, statistic="Sum")
+        api_5xx = stage.metric_server_error(period=_PERIOD, statistic="Sum")
         self._alarm("Api5xx", api_5xx, "The API answered 5XX")
         for name, machine in state_machines.items():
             failed = machine.metric_failed(period=_PERIOD, statistic="Sum")
@@ -40,16 +41,16 @@ class Monitoring(Construct):
         for name, metric in throttles.items():
             self._alarm(f"{name.title().replace('_', '')}Throttles", metric, f"Lambda {name} was throttled")
 
-        dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=f"oms-{stage}")
+        dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
         dashboard.add_widgets(
             cw.GraphWidget(
                 title="API",
                 left=[
-                    rest_api.metric_count(period=_PERIOD),
+                    stage.metric_count(period=_PERIOD),
                     api_5xx,
-                    rest_api.metric_client_error(period=_PERIOD),
+                    stage.metric_client_error(period=_PERIOD),
                 ],
-                right=[rest_api.metric_latency(period=_PERIOD, statistic="p99")],
+                right=[stage.metric_latency(period=_PERIOD, statistic="p99")],
             ),
             cw.GraphWidget(
                 title="Phases",

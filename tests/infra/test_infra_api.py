@@ -54,6 +54,12 @@ def test_the_api_has_exactly_the_contract_routes(routes):
     assert set(routes) == PUBLIC | AUTHORIZED | {WEBHOOKS}
 
 
+def test_the_api_is_regional_and_named_after_the_stage(default_synth):
+    _, rest_api = default_synth.one("AWS::ApiGateway::RestApi", "ApiRestApi")
+    assert rest_api["Properties"]["Name"] == "oms-dev"
+    assert rest_api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+
+
 def test_every_route_but_the_webhooks_is_a_lambda_proxy_to_the_api_function(default_synth, routes):
     api_id, _ = default_synth.function("api")
     for route, method in routes.items():

@@ -210,7 +210,7 @@ def test_the_event_has_the_keys_and_request_context_api_gateway_sends(stack: Sta
     assert context["accountId"] == ACCOUNT
     assert context["apiId"] == API
     assert context["stage"] == STAGE
-    assert context["path"] == "/prod/health"
+    assert context["path"] == "/health"
     assert context["resourcePath"] == "/health"
     assert context["httpMethod"] == "GET"
     assert context["protocol"] == "HTTP/1.1"
@@ -273,7 +273,7 @@ def test_a_customised_missing_token_response_renders_its_template(start: Callabl
         "code": "not_found",
         "detail": "Missing Authentication Token",
         "request_id": response.headers["x-amzn-RequestId"],
-        "path": "/prod/v2/nothing",
+        "path": "/v2/nothing",
     }
 
 

@@ -1,0 +1,215 @@
+"""The local runtime runs the synthesized stack as AWS would: workflows, queues, schedules, atomic DynamoDB."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from local import environ
+from local.runtime import LocalStack
+from tests.local.conftest import Client
+
+ROOT = Path(__file__).resolve().parents[2]
+ORDER = {
+    "customer": {"id": "c-1", "email": "ana@example.com", "type": "b2c"},
+    "currency": "PHP",
+    "lines": [{"sku": "MUG-CLASSIC", "quantity": 1, "unit_price": 45000}],
+    "shipping_address": {"name": "Ana Cruz", "line1": "1 Ayala Ave", "city": "Makati", "region": "Metro Manila",
+                         "postal_code": "1226", "country": "PH"},
+    "service_level": "standard",
+    "payment": {"method": "card", "token": "tok_visa"},
+}
+
+
+def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)
+
+
+def timeline_types(client: Client, order_id: str) -> list[str]:
+    _, order = client.call("GET", f"/v1/orders/{order_id}")
+    return [entry["type"] for entry in order["timeline"]]
+
+
+def place(client: Client, key: str) -> str:
+    status, order = client.call("POST", "/v1/orders", ORDER, headers={"Idempotency-Key": key})
+    assert status == 201, order
+    return str(order["order_id"])
+
+
+def executions(stack: LocalStack, order_id: str) -> list[dict[str, Any]]:
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    arn = stack.function_env("api")["OMS_FULFIL_STATE_MACHINE_ARN"]
+    found = sfn.list_executions(stateMachineArn=arn)["executions"]
+    return [sfn.describe_execution(executionArn=e["executionArn"]) for e in found if e["name"].startswith(order_id)]
+
+
+def test_runtime_serializes_dynamodb_so_conditional_writes_never_oversell(stack: LocalStack) -> None:
+    table = stack.function_env("api")["OMS_INVENTORY_TABLE"]
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    key = {"sku": {"S": "RACE"}, "sk": {"S": "LOC#x"}}
+    ddb.put_item(TableName=table, Item={**key, "available": {"N": "50"}})
+    successes = []
+
+    def buyer() -> None:
+        for _ in range(10):
+            try:
+                ddb.update_item(TableName=table, Key=key, UpdateExpression="SET available = available - :one",
+                                ConditionExpression="available >= :one",
+                                ExpressionAttributeValues={":one": {"N": "1"}})
+                successes.append(1)
+            except ClientError as error:
+                assert error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+    threads = [threading.Thread(target=buyer) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    left = ddb.get_item(TableName=table, Key=key)["Item"]["available"]["N"]
+    assert (len(successes), left) == (50, "0")
+
+
+def test_checkout_starts_the_fulfil_workflow_which_runs_its_lambda_task_in_process(client: Client) -> None:
+    order_id = place(client, "wf-1")
+    assert eventually(lambda: "fulfilment.started" in timeline_types(client, order_id))
+    assert [e["status"] for e in executions(client.stack, order_id)] == ["SUCCEEDED"]
+
+
+def test_a_transient_task_error_is_retried_with_backoff_by_the_state_machine(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.workflow import handler as workflow
+
+    real = workflow.TASKS["start_fulfilment"]
+    calls: list[int] = []
+
+    def flaky(payload: dict[str, Any]) -> dict[str, Any]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise workflow.TransientError("DynamoDB throttled")
+        return real(payload)
+
+    monkeypatch.setitem(workflow.TASKS, "start_fulfilment", flaky)
+    order_id = place(client, "wf-retry")
+    assert eventually(lambda: "fulfilment.started" in timeline_types(client, order_id))
+    assert len(calls) == 2
+    assert [e["status"] for e in executions(client.stack, order_id)] == ["SUCCEEDED"]
+
+
+def test_a_failing_task_is_caught_and_the_failure_recorded_on_the_order(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.workflow import handler as workflow
+
+    def broken(payload: dict[str, Any]) -> dict[str, Any]:
+        raise ValueError("fraud service answered nonsense")
+
+    monkeypatch.setitem(workflow.TASKS, "start_fulfilment", broken)
+    order_id = place(client, "wf-catch")
+    assert eventually(lambda: "fulfilment.failed" in timeline_types(client, order_id))
+    _, order = client.call("GET", f"/v1/orders/{order_id}")
+    failure = next(e for e in order["timeline"] if e["type"] == "fulfilment.failed")
+    assert failure["detail"]["error"] == "ValueError"
+    assert eventually(lambda: [e["status"] for e in executions(client.stack, order_id)] == ["FAILED"])
+
+
+def test_a_poison_message_reaches_the_dead_letter_queue_after_max_receive_count(stack: LocalStack) -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = stack.function_env("webhooks")["OMS_PARTNER_EVENTS_QUEUE_URL"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]
+    redrive = json.loads(attributes["RedrivePolicy"])
+    dlq_url = sqs.get_queue_url(QueueName=redrive["deadLetterTargetArn"].rsplit(":", 1)[-1])["QueueUrl"]
+    worker = stack.registry.find("partner_events").name
+    before = stack.registry.stats.invocations[worker]
+
+    sqs.send_message(QueueUrl=url, MessageBody="this is not a partner event")
+
+    def in_dlq() -> list[dict[str, Any]]:
+        return sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=0).get("Messages", [])
+
+    moved = eventually(in_dlq, timeout=20)
+    assert moved and moved[0]["Body"] == "this is not a partner event"
+    assert stack.registry.stats.invocations[worker] - before == redrive["maxReceiveCount"]
+
+
+def test_a_good_message_next_to_a_poison_one_is_applied_once(stack: LocalStack, client: Client) -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = stack.function_env("webhooks")["OMS_PARTNER_EVENTS_QUEUE_URL"]
+    event = {"id": "erp-1", "type": "inventory.snapshot", "occurred_at": "2026-11-26T00:00:00Z",
+             "data": {"location_id": "dvo-3pl", "sku": "MUG-CLASSIC", "on_hand": 77}}
+    sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": "bad", "MessageBody": "{}"},
+        {"Id": "good", "MessageBody": json.dumps({"partner_id": "erp", "event": event})},
+    ])
+
+    def on_hand() -> int:
+        _, stock = client.call("GET", "/v1/admin/inventory/MUG-CLASSIC", key=client.admin)
+        return next(lv["on_hand"] for lv in stock["locations"] if lv["location_id"] == "dvo-3pl")
+
+    assert eventually(lambda: on_hand() == 77)
+
+
+def test_schedule_rule_invokes_the_sweeper_which_releases_expired_holds(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status, hold = client.call("POST", "/v1/holds", {"lines": [{"sku": "LAMP-ARC", "quantity": 3}], "ttl_seconds": 60})
+    assert status == 201, hold
+    _, stock = client.call("GET", "/v1/admin/inventory/LAMP-ARC", key=client.admin)
+    assert stock["reserved"] == 3
+    monkeypatch.setenv("OMS_CLOCK_OFFSET_SECONDS", "120")  # the business clock moves; nobody waits
+    (timer,) = client.stack.timers
+    timer.fire()
+    _, stock = client.call("GET", "/v1/admin/inventory/LAMP-ARC", key=client.admin)
+    assert stock["reserved"] == 0
+
+
+def test_each_function_runs_with_its_own_environment_from_the_template(stack: LocalStack) -> None:
+    api, authorizer = stack.function_env("api"), stack.function_env("authorizer")
+    assert "OMS_ORDERS_TABLE" in api and "OMS_ORDERS_TABLE" not in authorizer
+    seen: dict[str, str | None] = {}
+
+    def look(name: str, env: dict[str, str]) -> None:
+        import os
+
+        with environ.scoped(env):
+            time.sleep(0.01)
+            seen[name] = os.environ.get("OMS_ORDERS_TABLE")
+
+    threads = [threading.Thread(target=look, args=(n, e)) for n, e in (("api", api), ("authorizer", authorizer))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == {"api": api["OMS_ORDERS_TABLE"], "authorizer": None}
+
+
+def test_every_template_resource_type_is_run_or_named_at_start_up(stack: LocalStack) -> None:
+    from local.runtime import HANDLED_TYPES
+
+    named = {line.split(" ", 1)[0] for line in stack.unsupported}
+    assert set(stack.assembly.type_counts()) == (set(stack.assembly.type_counts()) & HANDLED_TYPES) | named
+    assert not (named & HANDLED_TYPES)
+    assert any(line.startswith("AWS::CloudWatch::Alarm") for line in stack.unsupported)
+
+
+def test_invoke_command_runs_one_function_with_a_sample_event() -> None:
+    done = subprocess.run([sys.executable, "-m", "local", "invoke", "api", "events/api/health.json"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    reply = json.loads(done.stdout)
+    assert reply["statusCode"] == 200 and json.loads(reply["body"]) == {"status": "ok"}
