@@ -759,6 +759,8 @@ class _GatewayServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # a client that stalls its upload must not hold up stopping the stack
     allow_reuse_address = True
+    # A storefront burst opens many connections at once; the default backlog of 5 would reset them.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], gateway: Gateway) -> None:
         self.gateway = gateway

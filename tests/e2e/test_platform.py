@@ -1,0 +1,69 @@
+"""The thin slice through the stack over HTTP: meta routes, the authorizer, gateway behaviour."""
+
+from __future__ import annotations
+
+import requests
+
+from tests.e2e.conftest import ADMIN_KEY, STOREFRONT_KEY, Api
+
+
+def test_health_answers_without_a_key(api: Api) -> None:
+    reply = requests.get(api.base + "/health", timeout=10)
+    assert (reply.status_code, reply.json()) == (200, {"status": "ok"})
+
+
+def test_openapi_document_is_generated_from_the_routes(api: Api) -> None:
+    spec = requests.get(api.base + "/openapi.json", timeout=10).json()
+    assert spec["openapi"].startswith("3.")
+    assert {"/v1/orders", "/v1/orders/{order_id}", "/v1/availability", "/v1/holds",
+            "/v1/admin/inventory/{location_id}/{sku}"} <= set(spec["paths"])
+    assert "CheckoutRequest" in str(spec["components"]["schemas"])
+
+
+def test_swagger_ui_is_served_at_docs(api: Api) -> None:
+    reply = requests.get(api.base + "/docs", timeout=10)
+    assert reply.status_code == 200 and "swagger" in reply.text.lower()
+    assert reply.headers["Content-Type"].startswith("text/html")
+
+
+def test_an_unknown_route_is_a_404_problem_as_the_gateway_answers_it(api: Api) -> None:
+    reply = api.request("GET", "/v1/nothing-here")
+    assert reply.status_code == 404
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    assert reply.json()["code"] == "not_found"
+
+
+def test_a_method_the_route_does_not_have_is_refused_without_reaching_a_function(api: Api) -> None:
+    reply = api.request("DELETE", "/v1/orders")
+    assert reply.status_code == 404 and reply.json()["code"] == "not_found"
+
+
+def test_a_missing_key_is_401(api: Api) -> None:
+    reply = api.request("GET", "/v1/orders", key=None)
+    assert reply.status_code == 401 and reply.json()["code"] == "unauthorized"
+
+
+def test_a_wrong_key_is_401(api: Api) -> None:
+    reply = api.request("GET", "/v1/orders", key="sk_live_0123456789abcdef_not-a-real-key-at-all-000000000")
+    assert reply.status_code == 401
+
+
+def test_a_storefront_key_on_an_admin_route_is_403(api: Api) -> None:
+    reply = api.request("GET", "/v1/admin/inventory/MUG-CLASSIC", key=STOREFRONT_KEY)
+    assert reply.status_code == 403 and reply.json()["code"] == "forbidden"
+
+
+def test_an_admin_key_reads_admin_routes(api: Api) -> None:
+    reply = api.request("GET", "/v1/admin/locations", key=ADMIN_KEY)
+    assert reply.status_code == 200
+    assert {"mnl-wh-1", "ceb-workshop"} <= {loc["location_id"] for loc in reply.json()["locations"]}
+
+
+def test_a_storefront_route_needs_a_storefront_key(api: Api) -> None:
+    reply = api.request("GET", "/v1/orders", key=ADMIN_KEY)
+    assert reply.status_code == 403 and reply.json()["code"] == "storefront_key_required"
+
+
+def test_routes_of_issues_not_landed_answer_501_not_implemented(api: Api) -> None:
+    reply = api.request("POST", "/v1/orders/ord_x/cancel")
+    assert reply.status_code == 501 and reply.json()["code"] == "not_implemented"
