@@ -14,16 +14,23 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 
 from local.assembly import Assembly
 from local.lambdas import LambdaCrash, LambdaRegistry
 
+if TYPE_CHECKING:
+    from moto.core.common_types import TYPE_RESPONSE
+    from moto.core.config import DefaultConfig
+    from moto.events.utils import EventMessageType
+    from mypy_boto3_events.type_defs import TargetTypeDef
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
+
 log = logging.getLogger("oms.local.cloud")
 
-MOTO_CONFIG = {
+MOTO_CONFIG: DefaultConfig = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
 }
@@ -65,40 +72,41 @@ def patch_moto(registry_lookup: Callable[[], LambdaRegistry | None]) -> None:
     from moto.dynamodb.responses import DynamoHandler
     from moto.events.models import Rule
 
-    serial_call = DynamoHandler.call_action
+    serial_call: Callable[[DynamoHandler], TYPE_RESPONSE] = DynamoHandler.call_action
 
-    def call_action(self: Any) -> Any:
+    def call_action(self: DynamoHandler) -> TYPE_RESPONSE:
         # One DynamoDB request at a time, as if each were atomic on the server.
         with dynamo_meter.lock:
             dynamo_meter.calls[self._get_action()] += 1
             return serial_call(self)
 
-    DynamoHandler.call_action = call_action
+    # moto offers no hooks for these, so its classes are patched (mypy refuses assigning to a method).
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
 
     # With use_docker False moto answers invokes from its "simple" backend (echoing the payload):
     # both backends hand our functions' invocations to the registry instead.
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
     for backend_class in (LambdaBackend, LambdaSimpleBackend):
-        backend_class.invoke = _in_process_invoke(backend_class.invoke, registry_lookup)
+        backend_class.invoke = _in_process_invoke(backend_class.invoke, registry_lookup)  # type: ignore[method-assign]
 
     original_send = Rule.send_to_targets
 
-    def send_to_targets(self: Any, event: Any, transform_input: bool = True) -> None:
+    def send_to_targets(self: Rule, original_event: EventMessageType, transform_input: bool = True) -> None:
         # moto delivers to SQS and buses; Lambda targets are ours to run, asynchronously as EventBridge does.
         lambda_targets = [t for t in self.targets if ":lambda:" in t["Arn"]]
-        if lambda_targets and self.event_pattern.matches_event(event):
+        if lambda_targets and self.event_pattern.matches_event(original_event):
             registry = registry_lookup()
             for target in lambda_targets:
                 if registry is not None:
-                    registry.invoke_async(target["Arn"], event)
+                    registry.invoke_async(target["Arn"], original_event)
         self.targets = [t for t in self.targets if ":lambda:" not in t["Arn"]]
         try:
-            original_send(self, event, transform_input)
+            original_send(self, original_event, transform_input)
         finally:
             self.targets = self.targets + lambda_targets
 
-    Rule.send_to_targets = send_to_targets
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
 
 
 def _in_process_invoke(original: Any, registry_lookup: Callable[[], LambdaRegistry | None]) -> Any:
@@ -167,7 +175,7 @@ def create_resources(assembly: Assembly) -> list[str]:
     queues = sorted(assembly.of_type("AWS::SQS::Queue"), key=lambda item: "RedrivePolicy" in item[1])
     for logical_id, props in queues:
         physical = assembly.physical(logical_id)
-        attributes = {
+        attributes: dict[QueueAttributeNameType, str] = {
             key: json.dumps(props[key]) if isinstance(props[key], dict) else str(props[key])
             for key in (
                 "VisibilityTimeout",
@@ -209,8 +217,12 @@ def create_resources(assembly: Assembly) -> list[str]:
         if "ScheduleExpression" in props:
             rule_args["ScheduleExpression"] = props["ScheduleExpression"]
         events.put_rule(**rule_args)
+        # The template's JSON, trusted to hold valid targets (put_targets refuses any that are not).
         targets = [
-            {k: v for k, v in target.items() if k in ("Id", "Arn", "Input", "InputPath", "InputTransformer")}
+            cast(
+                "TargetTypeDef",
+                {k: v for k, v in target.items() if k in ("Id", "Arn", "Input", "InputPath", "InputTransformer")},
+            )
             for target in props.get("Targets", [])
         ]
         if targets:

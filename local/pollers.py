@@ -6,13 +6,17 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from local.assembly import Assembly
 from local.lambdas import LambdaCrash, LambdaRegistry
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 log = logging.getLogger("oms.local.sqs")
 
@@ -51,7 +55,7 @@ def mappings(assembly: Assembly) -> list[Mapping]:
     return found
 
 
-def sqs_event(mapping: Mapping, messages: list[dict[str, Any]], region: str) -> dict[str, Any]:
+def sqs_event(mapping: Mapping, messages: Sequence[MessageTypeDef], region: str) -> dict[str, Any]:
     """The event Lambda builds from received messages (same keys and casing)."""
     records = []
     for message in messages:
@@ -146,7 +150,7 @@ class Poller:
                 self._sqs.delete_message(QueueUrl=self.mapping.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return len(received)
 
-    def _failed_ids(self, result: Any, received: list[dict[str, Any]]) -> set[str]:
+    def _failed_ids(self, result: Any, received: Sequence[MessageTypeDef]) -> set[str]:
         if not self.mapping.report_item_failures or not isinstance(result, dict):
             return set()
         failures = result.get("batchItemFailures") or []

@@ -76,7 +76,7 @@ class LocalStack:
         }.items():
             os.environ.setdefault(key, value)
         environ.install()
-        self._mock = mock_aws(config=cloud.MOTO_CONFIG)  # type: ignore[arg-type]
+        self._mock = mock_aws(config=cloud.MOTO_CONFIG)
         self._mock.start()
         _forget_process_caches()
         _current = self
@@ -107,7 +107,7 @@ class LocalStack:
         ]
         self.report += [f"schedule    {t.rule} every {t.every:g}s" for t in self.timers]
         if self.options.start_background:
-            for worker in [*self.pollers, *self.timers]:
+            for worker in self._workers():
                 worker.start()
         return self
 
@@ -123,9 +123,13 @@ class LocalStack:
         """The environment one function runs with (for seeding and the invoke command)."""
         return self.registry.environment(self.registry.find(function))
 
+    def _workers(self) -> list[Poller | Timer]:
+        """The background threads: SQS pollers, then schedule timers."""
+        return [*self.pollers, *self.timers]
+
     def stop(self) -> None:
         global _current  # noqa: PLW0603
-        for worker in [*self.pollers, *self.timers]:
+        for worker in self._workers():
             worker.stop()
         if self._server is not None:
             self._server.shutdown()

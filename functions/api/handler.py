@@ -33,4 +33,4 @@ def openapi() -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return problems.refuse_unreadable_body(event) or app.resolve(event, context)

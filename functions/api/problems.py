@@ -5,18 +5,21 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from oms.errors import OmsError, error_problem, problem
-from oms.observability import logger, metrics
+from oms.observability import metrics
 from oms.settings import settings
 
 PROBLEM_JSON = "application/problem+json"
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+E = TypeVar("E", bound=Exception)
+ErrorHandler = Callable[[E], Response[str]]
 
 
 def respond(status: int, code: str, title: str, detail: str, **extra: Any) -> Response[str]:
@@ -34,14 +37,20 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def _on(app: APIGatewayRestResolver, error_class: type[E]) -> Callable[[ErrorHandler[E]], ErrorHandler[E]]:
+    """`app.exception_handler`, typed: Powertools leaves the decorator it returns unannotated."""
+    register: Callable[[ErrorHandler[E]], ErrorHandler[E]] = app.exception_handler(error_class)
+    return register
+
+
 def install(app: APIGatewayRestResolver) -> None:
-    @app.exception_handler(OmsError)
+    @_on(app, OmsError)
     def _domain_error(error: OmsError) -> Response[str]:
         if error.status == 409:
             metrics.add_metric(name=f"Refused_{error.code}", unit="Count", value=1)
         return Response(status_code=error.status, content_type=PROBLEM_JSON, body=json.dumps(error_problem(error)))
 
-    @app.exception_handler(RequestValidationError)
+    @_on(app, RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[str]:
         errors = [
             {"field": _field(e.get("loc", ())), "message": e.get("msg", "invalid"), "type": e.get("type", "")}
@@ -61,35 +70,43 @@ def install(app: APIGatewayRestResolver) -> None:
     def _not_found(_: Exception) -> Response[str]:
         return respond(404, "not_found", "Not found", "no such resource")
 
-    app.use(middlewares=[_check_body])
+
+def refuse_unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A proxy response refusing what no route should parse (wrong media type, oversize, non-UTF-8 or
+    malformed JSON), or None. Runs before routing: Powertools validates bodies before any middleware."""
+    method, body = event.get("httpMethod", ""), event.get("body")
+    if method not in _BODY_METHODS or body is None:
+        return None
+    problem_reply = _check(body, bool(event.get("isBase64Encoded")), event.get("headers") or {})
+    if problem_reply is None:
+        if event.get("isBase64Encoded"):
+            # Hand the routes the decoded text so body parsing sees plain JSON.
+            event["body"], event["isBase64Encoded"] = base64.b64decode(body).decode("utf-8"), False
+        return None
+    status, code, title, detail, extra = problem_reply
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": PROBLEM_JSON},
+        "body": json.dumps(problem(status, code, title, detail, **extra)),
+        "isBase64Encoded": False,
+    }
 
 
-def _check_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    """Refuse what no route should ever parse: wrong media type, oversize, non-UTF-8 or malformed JSON."""
-    event = app.current_event
-    if event.http_method not in _BODY_METHODS or event.body is None:
-        return next_middleware(app)
-    raw: bytes
+def _check(body: str, is_base64: bool, headers: dict[str, str]) -> tuple[int, str, str, str, dict[str, Any]] | None:
     try:
-        raw = base64.b64decode(event.body, validate=True) if event.is_base64_encoded else event.body.encode()
+        raw = base64.b64decode(body, validate=True) if is_base64 else body.encode("utf-8", "surrogatepass")
     except (binascii.Error, ValueError):
-        return respond(400, "invalid_encoding", "Invalid body encoding", "the body could not be decoded")
+        return 400, "invalid_encoding", "Invalid body encoding", "the body could not be decoded", {}
     limit = settings().max_body_bytes
     if len(raw) > limit:
-        return respond(413, "payload_too_large", "Payload too large", f"the body is over {limit} bytes", limit=limit)
-    media_type = (event.headers.get("content-type") or event.headers.get("Content-Type") or "").split(";")[0]
-    if raw and not (media_type.strip().lower() == "application/json" or media_type.strip().lower().endswith("+json")):
-        return respond(415, "unsupported_media_type", "Unsupported media type", "send the body as application/json")
+        return 413, "payload_too_large", "Payload too large", f"the body is over {limit} bytes", {"limit": limit}
+    media_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "").split(";")[0].strip().lower()
+    if raw and not (media_type == "application/json" or media_type.endswith("+json")):
+        return 415, "unsupported_media_type", "Unsupported media type", "send the body as application/json", {}
     try:
-        text = raw.decode("utf-8")
+        json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        return respond(400, "invalid_encoding", "Invalid body encoding", "the body is not UTF-8")
-    try:
-        json.loads(text)
+        return 400, "invalid_encoding", "Invalid body encoding", "the body is not UTF-8", {}
     except ValueError:
-        return respond(400, "invalid_json", "Malformed JSON", "the request body is not valid JSON")
-    if event.is_base64_encoded:
-        # Hand the routes the decoded text so body parsing sees plain JSON.
-        event.raw_event["body"], event.raw_event["isBase64Encoded"] = text, False
-    logger.debug("body accepted", extra={"bytes": len(raw)})
-    return next_middleware(app)
+        return 400, "invalid_json", "Malformed JSON", "the request body is not valid JSON", {}
+    return None

@@ -34,8 +34,15 @@ def _free_port() -> int:
 class Api:
     base: str
 
-    def request(self, method: str, path: str, key: str | None = STOREFRONT_KEY, json: Any = None,
-                headers: dict[str, str] | None = None, data: bytes | None = None) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        key: str | None = STOREFRONT_KEY,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        data: bytes | None = None,
+    ) -> requests.Response:
         sent = dict(headers or {})
         if key:
             sent.setdefault("Authorization", f"Bearer {key}")
@@ -44,10 +51,12 @@ class Api:
     def admin(self, method: str, path: str, json: Any = None) -> requests.Response:
         return self.request(method, path, key=ADMIN_KEY, json=json)
 
-    def checkout(self, body: dict[str, Any], key: str | None = None, storefront_key: str = STOREFRONT_KEY
-                 ) -> requests.Response:
-        return self.request("POST", "/v1/orders", key=storefront_key, json=body,
-                            headers={"Idempotency-Key": key or str(uuid.uuid4())})
+    def checkout(
+        self, body: dict[str, Any], key: str | None = None, storefront_key: str = STOREFRONT_KEY
+    ) -> requests.Response:
+        return self.request(
+            "POST", "/v1/orders", key=storefront_key, json=body, headers={"Idempotency-Key": key or str(uuid.uuid4())}
+        )
 
     def stock(self, sku: str) -> dict[str, Any]:
         reply = self.admin("GET", f"/v1/admin/inventory/{sku}")
@@ -55,8 +64,9 @@ class Api:
         return dict(reply.json())
 
     def stock_at(self, location_id: str, sku: str, on_hand: int, safety_stock: int = 0) -> None:
-        reply = self.admin("PUT", f"/v1/admin/inventory/{location_id}/{sku}",
-                           {"on_hand": on_hand, "safety_stock": safety_stock})
+        reply = self.admin(
+            "PUT", f"/v1/admin/inventory/{location_id}/{sku}", {"on_hand": on_hand, "safety_stock": safety_stock}
+        )
         assert reply.status_code == 200, reply.text
 
     def location(self, location_id: str, lat: float, lon: float, kind: str = "warehouse", **extra: Any) -> None:
@@ -78,15 +88,27 @@ def api(cdk_out: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api
         "OMS_LOCAL_SQS_RETRY_SECONDS": "1",
         "PYTHONUNBUFFERED": "1",
     }
-    server = subprocess.Popen([sys.executable, "-m", "local", "run", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "local", "run", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while True:
         try:
             # Seeding ends before the keys are printed; a seeded admin read means the stack is ready.
-            if requests.get(f"{base}/v1/admin/inventory/MUG-CLASSIC", timeout=2,
-                            headers={"Authorization": f"Bearer {ADMIN_KEY}"}).json().get("locations"):
+            if (
+                requests.get(
+                    f"{base}/v1/admin/inventory/MUG-CLASSIC",
+                    timeout=2,
+                    headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+                )
+                .json()
+                .get("locations")
+            ):
                 break
         except (requests.ConnectionError, requests.Timeout, ValueError):
             pass
@@ -115,8 +137,14 @@ def checkout_body(*lines: tuple[str, int], **overrides: Any) -> dict[str, Any]:
         "customer": {"id": "c-1", "email": "ana@example.com", "type": "b2c"},
         "currency": "PHP",
         "lines": [{"sku": sku, "quantity": qty, "unit_price": 59900} for sku, qty in lines],
-        "shipping_address": {"name": "Ana Cruz", "line1": "1 Ayala Ave", "city": "Makati",
-                             "region": "Metro Manila", "postal_code": "1226", "country": "PH"},
+        "shipping_address": {
+            "name": "Ana Cruz",
+            "line1": "1 Ayala Ave",
+            "city": "Makati",
+            "region": "Metro Manila",
+            "postal_code": "1226",
+            "country": "PH",
+        },
         "service_level": "standard",
         "payment": {"method": "card", "token": "tok_visa"},
     }

@@ -101,14 +101,25 @@ def test_not_enough_stock_is_409_with_availability_per_line(api: Api, sku: str) 
     problem = reply.json()
     assert problem["code"] == "insufficient_stock"
     assert {(ln["sku"], ln["requested"], ln["available"]) for ln in problem["lines"]} == {
-        (sku, 40, 37), (unknown, 1, 0)}
+        (sku, 40, 37),
+        (unknown, 1, 0),
+    }
     assert api.stock(sku)["reserved"] == 0
 
 
 def test_ship_complete_forces_one_location_or_409(api: Api, sku: str) -> None:
-    b2b: dict[str, Any] = {"customer": {"id": "acme", "email": "buyer@acme.test", "type": "b2b", "company": "Acme",
-                                        "tax_id": "123-456-789"},
-                           "po_number": "PO-7781", "payment": {"method": "invoice"}, "ship_complete": True}
+    b2b: dict[str, Any] = {
+        "customer": {
+            "id": "acme",
+            "email": "buyer@acme.test",
+            "type": "b2b",
+            "company": "Acme",
+            "tax_id": "123-456-789",
+        },
+        "po_number": "PO-7781",
+        "payment": {"method": "invoice"},
+        "ship_complete": True,
+    }
     assert api.checkout(checkout_body((sku, 16), **b2b)).json()["code"] == "ship_complete_unavailable"
     order = api.checkout(checkout_body((sku, 15), **b2b))
     assert order.status_code == 201, order.text
@@ -131,8 +142,9 @@ def test_orders_list_newest_first_in_pages_with_an_opaque_cursor(api: Api) -> No
     sku = unique("PAGE")
     api.location(f"{sku.lower()}-wh", 14.6, 121.0)
     api.stock_at(f"{sku.lower()}-wh", sku, 10)
-    placed = [api.checkout(checkout_body((sku, 1)), storefront_key=STOREFRONT_KEY_2).json()["order_id"]
-              for _ in range(3)]
+    placed = [
+        api.checkout(checkout_body((sku, 1)), storefront_key=STOREFRONT_KEY_2).json()["order_id"] for _ in range(3)
+    ]
     first = api.request("GET", "/v1/orders?limit=2", key=STOREFRONT_KEY_2).json()
     second = api.request("GET", f"/v1/orders?limit=2&cursor={first['next_cursor']}", key=STOREFRONT_KEY_2).json()
     seen = [o["order_id"] for o in first["orders"] + second["orders"]]

@@ -15,8 +15,13 @@ def test_health_answers_without_a_key(api: Api) -> None:
 def test_openapi_document_is_generated_from_the_routes(api: Api) -> None:
     spec = requests.get(api.base + "/openapi.json", timeout=10).json()
     assert spec["openapi"].startswith("3.")
-    assert {"/v1/orders", "/v1/orders/{order_id}", "/v1/availability", "/v1/holds",
-            "/v1/admin/inventory/{location_id}/{sku}"} <= set(spec["paths"])
+    assert {
+        "/v1/orders",
+        "/v1/orders/{order_id}",
+        "/v1/availability",
+        "/v1/holds",
+        "/v1/admin/inventory/{location_id}/{sku}",
+    } <= set(spec["paths"])
     assert "CheckoutRequest" in str(spec["components"]["schemas"])
 
 

@@ -21,13 +21,18 @@ class Client:
     stack: LocalStack
     creds: Credentials
 
-    def call(self, method: str, path: str, body: Any = None, key: str | None = None,
-             headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    def call(
+        self, method: str, path: str, body: Any = None, key: str | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
         assert self.stack.gateway is not None
-        sent = [("Authorization", f"Bearer {key or self.creds.storefront_keys['sf-local']}"),
-                ("Content-Type", "application/json"), *(headers or {}).items()]
-        status, _, reply = self.stack.gateway.handle(method, path, sent,
-                                                     json.dumps(body).encode() if body is not None else b"")
+        sent = [
+            ("Authorization", f"Bearer {key or self.creds.storefront_keys['sf-local']}"),
+            ("Content-Type", "application/json"),
+            *(headers or {}).items(),
+        ]
+        status, _, reply = self.stack.gateway.handle(
+            method, path, sent, json.dumps(body).encode() if body is not None else b""
+        )
         return status, json.loads(reply) if reply else None
 
     @property

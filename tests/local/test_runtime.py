@@ -24,8 +24,14 @@ ORDER = {
     "customer": {"id": "c-1", "email": "ana@example.com", "type": "b2c"},
     "currency": "PHP",
     "lines": [{"sku": "MUG-CLASSIC", "quantity": 1, "unit_price": 45000}],
-    "shipping_address": {"name": "Ana Cruz", "line1": "1 Ayala Ave", "city": "Makati", "region": "Metro Manila",
-                         "postal_code": "1226", "country": "PH"},
+    "shipping_address": {
+        "name": "Ana Cruz",
+        "line1": "1 Ayala Ave",
+        "city": "Makati",
+        "region": "Metro Manila",
+        "postal_code": "1226",
+        "country": "PH",
+    },
     "service_level": "standard",
     "payment": {"method": "card", "token": "tok_visa"},
 }
@@ -68,9 +74,13 @@ def test_runtime_serializes_dynamodb_so_conditional_writes_never_oversell(stack:
     def buyer() -> None:
         for _ in range(10):
             try:
-                ddb.update_item(TableName=table, Key=key, UpdateExpression="SET available = available - :one",
-                                ConditionExpression="available >= :one",
-                                ExpressionAttributeValues={":one": {"N": "1"}})
+                ddb.update_item(
+                    TableName=table,
+                    Key=key,
+                    UpdateExpression="SET available = available - :one",
+                    ConditionExpression="available >= :one",
+                    ExpressionAttributeValues={":one": {"N": "1"}},
+                )
                 successes.append(1)
             except ClientError as error:
                 assert error.response["Error"]["Code"] == "ConditionalCheckFailedException"
@@ -150,12 +160,19 @@ def test_a_poison_message_reaches_the_dead_letter_queue_after_max_receive_count(
 def test_a_good_message_next_to_a_poison_one_is_applied_once(stack: LocalStack, client: Client) -> None:
     sqs = boto3.client("sqs", region_name="us-east-1")
     url = stack.function_env("webhooks")["OMS_PARTNER_EVENTS_QUEUE_URL"]
-    event = {"id": "erp-1", "type": "inventory.snapshot", "occurred_at": "2026-11-26T00:00:00Z",
-             "data": {"location_id": "dvo-3pl", "sku": "MUG-CLASSIC", "on_hand": 77}}
-    sqs.send_message_batch(QueueUrl=url, Entries=[
-        {"Id": "bad", "MessageBody": "{}"},
-        {"Id": "good", "MessageBody": json.dumps({"partner_id": "erp", "event": event})},
-    ])
+    event = {
+        "id": "erp-1",
+        "type": "inventory.snapshot",
+        "occurred_at": "2026-11-26T00:00:00Z",
+        "data": {"location_id": "dvo-3pl", "sku": "MUG-CLASSIC", "on_hand": 77},
+    }
+    sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "bad", "MessageBody": "{}"},
+            {"Id": "good", "MessageBody": json.dumps({"partner_id": "erp", "event": event})},
+        ],
+    )
 
     def on_hand() -> int:
         _, stock = client.call("GET", "/v1/admin/inventory/MUG-CLASSIC", key=client.admin)
@@ -208,8 +225,14 @@ def test_every_template_resource_type_is_run_or_named_at_start_up(stack: LocalSt
 
 
 def test_invoke_command_runs_one_function_with_a_sample_event() -> None:
-    done = subprocess.run([sys.executable, "-m", "local", "invoke", "api", "events/api/health.json"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "local", "invoke", "api", "events/api/health.json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     reply = json.loads(done.stdout)
     assert reply["statusCode"] == 200 and json.loads(reply["body"]) == {"status": "ok"}

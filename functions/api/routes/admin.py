@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
-
 from functions.api.caller import admin
+from functions.api.routes import new_router
 from oms.errors import NotFound
 from oms.models import Adjustment, InventorySet, Location, LocationIn, Product, ProductIn, Sku
 from oms.models import Id as IdType
 from oms.store import config as config_store
 from oms.store import inventory as inventory_store
 
-router = Router()
+router = new_router()
 
 
 def _location_exists(location_id: str) -> None:

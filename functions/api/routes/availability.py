@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from functions.api.caller import storefront
+from functions.api.routes import new_router
 from oms import inventory
 from oms.models import Sku
 from oms.store import config as config_store
 from oms.store import inventory as inventory_store
 
-router = Router()
+router = new_router()
 
 
 @router.get("/v1/availability", summary="Units available per sku, in total and per location", tags=["stock"])

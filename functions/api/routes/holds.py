@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from functions.api.caller import storefront
+from functions.api.routes import new_router
 from oms.holds import place_hold, release_hold
 from oms.models import HoldRequest
 
-router = Router()
+router = new_router()
 
 
 def _public(hold: dict[str, object]) -> dict[str, object]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from functions.api.routes import new_router
 
-router = Router()
+router = new_router()
 
 
 @router.get("/health", summary="Liveness of the API", tags=["meta"])

@@ -7,10 +7,10 @@ import re
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from functions.api.caller import storefront
+from functions.api.routes import new_router
 from oms import phases
 from oms.checkout import place_order
 from oms.errors import NotFound, OmsError
@@ -19,7 +19,7 @@ from oms.observability import logger, metrics
 from oms.orders import OrderStatus
 from oms.store import orders as orders_store
 
-router = Router()
+router = new_router()
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, as the header allows
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from functions.api.caller import admin, storefront
 from functions.api.problems import respond
+from functions.api.routes import new_router
 
-router = Router()
+router = new_router()
 
 
 def _not_implemented(what: str) -> Response[str]:

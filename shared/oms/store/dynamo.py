@@ -25,12 +25,10 @@ def batch_get(table: str, keys: Sequence[Item]) -> list[Item]:
     client = aws.dynamodb()
     found: list[Item] = []
     for start in range(0, len(keys), BATCH_GET_LIMIT):
-        request: dict[str, KeysAndAttributesTypeDef] = {
-            table: {"Keys": list(keys[start : start + BATCH_GET_LIMIT])}  # type: ignore[typeddict-item]
-        }
+        request: dict[str, KeysAndAttributesTypeDef] = {table: {"Keys": list(keys[start : start + BATCH_GET_LIMIT])}}
         for attempt in range(_ATTEMPTS):
             answer = client.batch_get_item(RequestItems=request)
-            found.extend(answer.get("Responses", {}).get(table, []))  # type: ignore[arg-type]
+            found.extend(answer.get("Responses", {}).get(table, []))
             left = answer.get("UnprocessedKeys", {}).get(table)
             if not left or not left.get("Keys"):
                 break

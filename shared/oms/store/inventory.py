@@ -8,7 +8,7 @@ same expression, because DynamoDB conditions cannot do arithmetic: a reservation
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from oms import aws
@@ -124,7 +124,13 @@ def _audit(sku: str, location_id: str, change: dict[str, Any], actor: str, at: s
     return Write("audit", {"Put": {"TableName": _table(), "Item": to_item(item)}})
 
 
-def _rewrite(sku: str, location_id: str, make: Any, actor: str, clock: Clock) -> StockLevel:
+def _rewrite(
+    sku: str,
+    location_id: str,
+    make: Callable[[StockLevel], tuple[StockLevel, dict[str, Any]]],
+    actor: str,
+    clock: Clock,
+) -> StockLevel:
     """Read, compute the new level with the domain rule `make`, write it if nobody changed it meanwhile."""
     client = aws.dynamodb()
     for _ in range(_OPTIMISTIC_ATTEMPTS):
