@@ -244,10 +244,26 @@ def place_order(
             time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # noqa: S311 - jitter, not security
             continue
         return CheckoutResult(order, created=True)
-    raise Conflict(
-        "stock for this order is being taken by other orders faster than it can be reserved; retry",
-        code="stock_contention",
+    # Every attempt lost its race to other orders: answer with what is left now, as the contract says.
+    levels = inventory_store.get_levels(skus, [loc.location_id for loc in locations])
+    wanted: dict[str, int] = defaultdict(int)
+    for line in request.lines:
+        wanted[line.sku] += line.quantity
+    raise InsufficientStock(
+        f"stock for this order was taken by other orders during {MAX_ATTEMPTS} attempts to reserve it",
+        lines=[
+            {
+                "sku": sku,
+                "requested": qty,
+                "available": sum(lv.available for (s, _), lv in levels.items() if s == sku) + held_total(held, sku),
+            }
+            for sku, qty in wanted.items()
+        ],
     )
+
+
+def held_total(held: dict[tuple[str, str], int], sku: str) -> int:
+    return sum(qty for (s, _), qty in held.items() if s == sku)
 
 
 def hold_expiry(ttl_seconds: int, clock: Clock) -> str:

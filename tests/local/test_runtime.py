@@ -236,3 +236,22 @@ def test_invoke_command_runs_one_function_with_a_sample_event() -> None:
     assert done.returncode == 0, done.stderr
     reply = json.loads(done.stdout)
     assert reply["statusCode"] == 200 and json.loads(reply["body"]) == {"status": "ok"}
+
+
+def test_make_run_names_a_busy_port_and_exits_instead_of_serving() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "local", "run", "--port", str(port), "--no-seed"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert f"port {port} is already in use" in done.stderr
