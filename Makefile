@@ -9,13 +9,15 @@ OMS_PORT ?= 3000
 export PYTHONPATH := $(CURDIR):$(CURDIR)/shared
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help tools venv node run test lint typecheck unit synth deploy bench demo invoke clean lock
+.PHONY: help tools venv node run test lint typecheck unit synth deploy keys bench demo invoke clean lock
 
 help:
 	@echo "make run     - local stack with demo data on 127.0.0.1:$(OMS_PORT)"
 	@echo "make test    - lint, type-check and every test"
 	@echo "make synth   - write the CloudFormation template to cdk.out/"
 	@echo "make deploy  - cdk deploy to the AWS account of your credentials"
+	@echo "make keys STAGE=dev ROLE=admin|storefront [STOREFRONT=id] - issue an API key of a deployed stack"
+	@echo "make keys STAGE=dev REVOKE=<key id> - revoke one"
 	@echo "make invoke FN=api EVENT=events/api/health.json - run one function with a sample event"
 	@echo "make bench   - benchmarks (cost, round trips, imports, routing)"
 
@@ -54,8 +56,22 @@ synth: venv node
 deploy: venv node
 	npx cdk deploy $(CDK_ARGS)
 
+# Against a deployed stack with your AWS credentials; the local stack's keys come from OMS_LOCAL_*_KEY.
+keys: venv
+ifdef REVOKE
+	$(PY) -m scripts.keys revoke $(REVOKE) --stage $(or $(STAGE),dev)
+else
+	$(PY) -m scripts.keys issue --stage $(or $(STAGE),dev) --role $(or $(ROLE),admin) $(if $(STOREFRONT),--storefront $(STOREFRONT))
+endif
+
+# A webhook sample is re-signed for now first: its OMS-Signature is only valid for 5 minutes.
 invoke: venv
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=api EVENT=events/api/health.json" >&2; exit 2; }
+ifeq ($(FN),webhooks)
+	set -o pipefail; $(PY) -m scripts.sign_event $(EVENT) | $(PY) -m local invoke $(FN) /dev/stdin
+else
 	$(PY) -m local invoke $(FN) $(EVENT)
+endif
 
 bench: venv
 	$(PY) -m bench

@@ -32,7 +32,7 @@ def settings_from(app: App) -> Settings:
         workflow_type=get("workflow_type", "EXPRESS").upper(),
         # `cdk -c production=true` gives a string, cdk.json a boolean.
         production=get("production", False).lower() in TRUE,
-        powertools_layer_version=get("powertools_layer_version", 27),
+        powertools_layer_version=get("powertools_layer_version", "ssm"),
     )
 
 

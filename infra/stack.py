@@ -23,7 +23,7 @@ class Settings:
     stage: str = "dev"
     workflow_type: str = "EXPRESS"
     production: bool = False
-    powertools_layer_version: str = "27"
+    powertools_layer_version: str = "ssm"
 
 
 class OmsStack(Stack):

@@ -33,7 +33,7 @@ def run(host: str, port: int, seed_data: bool) -> int:
         for line in stack.unsupported:
             print(f"  {line}")
     try:
-        bound = stack.serve(host, port)
+        bound = stack.bind(host, port)
     except OSError as error:
         print(
             f"\ncannot serve on {host}:{port}: {error}. Is another `make run` running? "
@@ -45,10 +45,12 @@ def run(host: str, port: int, seed_data: bool) -> int:
     if seed_data:
         from local.seed import seed
 
-        creds = seed(stack)
-        base = f"http://{host}:{bound}"
-        print(f"\nserving on {base}  (Ctrl-C stops)")
-        print(f"  health   {base}/health\n  docs     {base}/docs\n  openapi  {base}/openapi.json")
+        creds = seed(stack)  # before serving: no request may see half-seeded data
+    stack.serve()
+    base = f"http://{host}:{bound}"
+    print(f"\nserving on {base}  (Ctrl-C stops)")
+    print(f"  health   {base}/health\n  docs     {base}/docs\n  openapi  {base}/openapi.json")
+    if seed_data:
         for storefront_id, key in creds.storefront_keys.items():
             print(f"  storefront {storefront_id:<11} Authorization: Bearer {key}")
         print(f"  admin                  Authorization: Bearer {creds.admin_key}")

@@ -40,6 +40,7 @@ NOT_EMULATED = {
     "AWS::IAM::Role": "IAM is not enforced locally (cdk-nag and template tests check it)",
     "AWS::IAM::Policy": "IAM is not enforced locally (cdk-nag and template tests check it)",
     "AWS::Lambda::Permission": "every in-process caller may invoke",
+    "AWS::Lambda::EventInvokeConfig": "asynchronous invocations are not retried locally",
     "AWS::Logs::LogGroup": "logs go to this process's output",
     "AWS::CloudWatch::Alarm": "no CloudWatch locally",
     "AWS::CloudWatch::Dashboard": "no CloudWatch locally",

@@ -111,11 +111,17 @@ class LocalStack:
                 worker.start()
         return self
 
-    def serve(self, host: str, port: int) -> int:
-        """Bind the HTTP server and serve in a background thread; returns the bound port."""
+    def bind(self, host: str, port: int) -> int:
+        """Bind the HTTP server (a busy port fails here, before any work); returns the bound port."""
         if self.gateway is None:
             raise RuntimeError("the template has no REST API to serve")
         self._server = serve(self.gateway, host, port)
+        return int(self._server.server_address[1])
+
+    def serve(self, host: str | None = None, port: int = 0) -> int:
+        """Serve in a background thread (binding first if `bind` was not called); returns the port."""
+        if self._server is None:
+            self.bind(host or "127.0.0.1", port)
         threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True).start()
         return int(self._server.server_address[1])
 

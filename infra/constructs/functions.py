@@ -20,11 +20,24 @@ from aws_cdk import (
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.constructs.nag import acknowledge
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _powertools_version() -> str:
+    """The aws-lambda-powertools version requirements.lock pins (the one every test runs)."""
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        name, _, version = line.partition("==")
+        if name.strip().lower().replace("_", "-") == "aws-lambda-powertools":
+            return version.strip()
+    raise RuntimeError("requirements.lock does not pin aws-lambda-powertools")
+
+
+POWERTOOLS_VERSION = _powertools_version()
 POWERTOOLS_LAYER = "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:{version}"
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc")
 
@@ -75,13 +88,21 @@ def pascal(name: str) -> str:
 class Functions(Construct):
     """Functions get the common environment here; the stack adds what each one needs, and only that."""
 
+    def _layer_arn(self, layer_version: str) -> str:
+        """The public Powertools layer. By default its ARN is looked up at deploy time in the SSM parameter
+        Powertools publishes per release, for the very version requirements.lock pins, so Lambda runs the
+        Powertools the tests ran; a `powertools_layer_version` context value pins a layer number instead."""
+        if layer_version and layer_version != "ssm":
+            return POWERTOOLS_LAYER.format(region=Aws.REGION, version=layer_version)
+        return ssm.StringParameter.value_for_string_parameter(
+            self, f"/aws/service/powertools/python/arm64/python3.12/{POWERTOOLS_VERSION}"
+        )
+
     def __init__(
         self, scope: Construct, construct_id: str, *, stage: str, layer_version: str, production: bool
     ) -> None:
         super().__init__(scope, construct_id)
-        layer = lambda_.LayerVersion.from_layer_version_arn(
-            self, "Powertools", POWERTOOLS_LAYER.format(region=Aws.REGION, version=layer_version)
-        )
+        layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", self._layer_arn(layer_version))
         environment = {
             "OMS_STAGE": stage,
             "POWERTOOLS_SERVICE_NAME": "oms",

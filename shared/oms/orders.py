@@ -40,6 +40,17 @@ class Shipment(BaseModel):
     tracking_number: str | None = None
     promised_by: str | None = None
     build_instructions: str | None = None
+    label_ref: str | None = None
+    booking_id: str | None = None
+    value: int = 0  # what capturing this shipment charges: its goods, their tax, and its share of shipping
+    captured: int = 0
+    capture_id: str | None = None
+    released_at: str | None = None
+    built_at: str | None = None
+    packed_at: str | None = None
+    shipped_at: str | None = None
+    delivered_at: str | None = None
+    issue: str | None = None  # why the shipment is held or late, shown to the storefront
 
 
 class Totals(BaseModel):
@@ -55,6 +66,8 @@ class PaymentState(BaseModel):
     authorized: int = 0
     captured: int = 0
     refunded: int = 0
+    authorization_id: str | None = None
+    failure: str | None = None
     # The provider's token is kept for authorization and never shown back.
     token: str | None = Field(default=None, exclude=True)
 

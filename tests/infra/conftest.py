@@ -101,5 +101,7 @@ def default_synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
 @pytest.fixture(scope="session")
 def production_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return _synth(
-        tmp_path_factory, "cdk-production", {"stage": "prod", "workflow_type": "STANDARD", "production": True}
+        tmp_path_factory,
+        "cdk-production",
+        {"stage": "prod", "workflow_type": "STANDARD", "production": True, "powertools_layer_version": "40"},
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 FUNCTIONS = ("api", "authorizer", "webhooks", "partner_events", "workflow", "sweeper", "notifier")
@@ -19,7 +21,7 @@ ENVIRONMENT = {
     "sweeper": WORKERS | {"OMS_FULFIL_STATE_MACHINE_ARN"},
     "notifier": {"OMS_CONFIG_TABLE", "OMS_SECRETS_PREFIX"},
 }
-POWERTOOLS_LAYER = "arn:aws:lambda:${AWS::Region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27"
+POWERTOOLS_LAYER = "arn:aws:lambda:${AWS::Region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:40"
 
 
 def sub(value):
@@ -46,9 +48,22 @@ def test_there_are_exactly_seven_functions(default_synth):
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
-def test_each_function_uses_the_powertools_layer_of_its_region_and_context_version(default_synth, name):
+def test_each_function_uses_the_powertools_layer_of_the_pinned_version_from_ssm(default_synth, name):
     (layer,) = default_synth.function(name)[1]["Properties"]["Layers"]
+    parameter = default_synth.template["Parameters"][layer["Ref"]]
+    assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+    assert parameter["Default"] == f"/aws/service/powertools/python/arm64/python3.12/{pinned_powertools()}"
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_a_layer_number_in_context_pins_the_layer_instead(production_synth, name):
+    (layer,) = production_synth.function(name)[1]["Properties"]["Layers"]
     assert sub(layer) == POWERTOOLS_LAYER
+
+
+def pinned_powertools() -> str:
+    lock = (Path(__file__).resolve().parents[2] / "requirements.lock").read_text()
+    return next(line.split("==")[1] for line in lock.splitlines() if line.lower().startswith("aws_lambda_powertools=="))
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from oms.geo import Point
 from oms.models import Location, Product
+from oms.routing.policy import RoutingPolicy
 
 
 @dataclass(frozen=True)
@@ -33,12 +36,27 @@ class Candidate:
 
 @dataclass(frozen=True)
 class SourcingRequest:
+    """Everything the engine decides from; it reads nothing else (no clock, no tables).
+
+    - `policy`: the storefront's routing policy (None: the default policy);
+    - `capacity_left`: orders a location may still take today (absent: unlimited; 0 or less: none);
+    - `now`: when the order is placed. With it, each shipment gets `promised_by` and the service level
+      is enforced (only locations that can promise it ship; otherwise `service_level_unavailable`).
+      Without it nothing is promised or checked (holds, which reserve before a service level exists);
+    - `quotes`: a carrier's price for one shipment from a location to this destination, in minor
+      units, for the `lowest_quote` rule (a location without one gets an estimate from distance).
+    """
+
     lines: tuple[SourcingLine, ...]
     destination: Point
     service_level: str
     ship_complete: bool
     candidates: tuple[Candidate, ...]
     products: dict[str, Product] = field(default_factory=dict)
+    policy: RoutingPolicy | None = None
+    capacity_left: Mapping[str, int] = field(default_factory=dict)
+    now: datetime | None = None
+    quotes: Mapping[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +65,7 @@ class PlannedShipment:
     lines: tuple[SourcingLine, ...]
     service_level: str
     build_instructions: str | None = None
+    promised_by: str | None = None  # RFC 3339 UTC; set when the request carries `now`
 
 
 @dataclass(frozen=True)
@@ -55,3 +74,31 @@ class Plan:
 
     shipments: tuple[PlannedShipment, ...]
     explanation: dict[str, Any]
+
+    @property
+    def promised_by(self) -> str | None:
+        """When the whole order is delivered: the latest promise of its shipments (None: not promised)."""
+        promises = [s.promised_by for s in self.shipments]
+        if not promises or None in promises:
+            return None
+        return max(p for p in promises if p is not None)
+
+    def timeline_detail(self) -> dict[str, Any]:
+        """A short account of the decision for the order's timeline (the full one is `explanation`)."""
+        explanation = self.explanation
+        rejected: dict[str, int] = {}
+        for candidate in explanation.get("candidates", []):
+            if candidate.get("rejected"):
+                rejected[candidate["rejected"]] = rejected.get(candidate["rejected"], 0) + 1
+        return {
+            "engine": explanation.get("engine", ""),
+            "strategy": explanation.get("strategy", ""),
+            "method": explanation.get("search", {}).get("method", ""),
+            "shipments": [
+                {"location_id": s.location_id, "units": sum(ln.quantity for ln in s.lines), "promised_by": s.promised_by}
+                for s in self.shipments
+            ],
+            "cost": explanation.get("cost", {}),
+            "candidates": len(explanation.get("candidates", [])),
+            "rejected": rejected,
+        }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -59,7 +60,7 @@ def new_order(order: Order) -> Write:
 def timeline_entry(order_id: str, entry: TimelineEntry, seq: int = 0) -> Write:
     item = {
         "pk": f"{ORDER}{order_id}",
-        "sk": f"{EVENT}{entry.at}#{seq:03d}",
+        "sk": f"{EVENT}{entry.at}#{seq:03d}#{uuid.uuid4().hex[:8]}",
         "at": entry.at,
         "type": entry.type,
         "detail": entry.detail,
@@ -295,3 +296,76 @@ def mark_step(order_id: str, step: str, entry: TimelineEntry) -> bool:
     except TransactionRefused:
         return False
     return True
+
+
+def save(order: Order, entries: list[TimelineEntry], extra: list[Write] | None = None) -> None:
+    """Write a changed order (only if nobody else changed it since it was read), its new timeline
+    entries and any other writes of the same step (stock, deadlines), all in one transaction."""
+    from oms.store.dynamo import transact
+
+    expected = order.version
+    order.version += 1
+    writes = [
+        Write(
+            "order",
+            {
+                "Update": {
+                    "TableName": _table(),
+                    "Key": to_item(_order_key(order.order_id)),
+                    "UpdateExpression": "SET doc = :doc, #status = :status, version = :version",
+                    "ConditionExpression": "version = :expected",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": to_item(
+                        {
+                            ":expected": expected,
+                            ":version": order.version,
+                            ":status": order.status,
+                            ":doc": order.stored(),
+                        }
+                    ),
+                }
+            },
+        )
+    ]
+    writes += [timeline_entry(order.order_id, entry, seq) for seq, entry in enumerate(entries)]
+    try:
+        transact([*writes, *(extra or [])])
+    except Exception:
+        order.version = expected
+        raise
+
+
+def shipment_deadline(order_id: str, shipment_id: str, due_at: str) -> Write:
+    """A shipment that must be packed by `due_at`: the sweeper escalates it after that."""
+    item = {
+        "pk": f"DEADLINE#{order_id}#{shipment_id}",
+        "sk": "SHIPMENT",
+        "order_id": order_id,
+        "shipment_id": shipment_id,
+        "deadline_bucket": "shipment",
+        "deadline_at": due_at,
+    }
+    return Write("deadline", {"Put": {"TableName": _table(), "Item": to_item(item)}})
+
+
+def clear_deadline(order_id: str, shipment_id: str) -> Write:
+    return Write(
+        "deadline",
+        {
+            "Delete": {
+                "TableName": _table(),
+                "Key": to_item({"pk": f"DEADLINE#{order_id}#{shipment_id}", "sk": "SHIPMENT"}),
+            }
+        },
+    )
+
+
+def due_shipments(now: datetime, limit: int = 100) -> list[dict[str, Any]]:
+    page = aws.dynamodb().query(
+        TableName=_table(),
+        IndexName="deadlines",
+        KeyConditionExpression="deadline_bucket = :bucket AND deadline_at <= :now",
+        ExpressionAttributeValues=to_item({":bucket": "shipment", ":now": rfc3339(now)}),
+        Limit=limit,
+    )
+    return [from_item(item) for item in page["Items"]]

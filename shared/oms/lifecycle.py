@@ -1,0 +1,369 @@
+"""The order lifecycle as plain transitions: each checks the order may move, moves it, and says what happened.
+
+Every transition is safe to apply twice (the second time changes nothing and returns no entries), so
+at-least-once workflow tasks and duplicate partner events cannot move an order twice. An event that
+arrives before the order can take it (a carrier's "delivered" before our ship phase marked the shipment
+shipped) raises `NotYet`: its caller retries later instead of losing it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from oms.errors import Conflict, NotFound
+from oms.orders import Order, Shipment, TimelineEntry
+
+CLOSED = frozenset({"cancelled", "rejected"})
+DEAD_SHIPMENT = frozenset({"cancelled", "rejected"})
+GONE = frozenset({"shipped", "delivered"})  # the goods left: nothing can call them back
+_RANK = {"allocated": 0, "booked": 1, "released": 2, "packed": 3, "shipped": 4, "delivered": 5}
+
+
+class NotYet(Exception):
+    """The order cannot take this event yet; retry it later (it is not lost, and not applied twice)."""
+
+
+class NotCancellable(Conflict):
+    code, title = "not_cancellable", "Not cancellable"
+
+
+class NotOnHold(Conflict):
+    code, title = "not_on_hold", "Not on hold"
+
+
+@dataclass
+class Change:
+    """What one transition did: timeline entries to record and events to publish."""
+
+    entries: list[TimelineEntry] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def note(self, at: str, kind: str, publish: bool = False, **detail: Any) -> None:
+        self.entries.append(TimelineEntry(at=at, type=kind, detail=detail))
+        if publish:
+            self.events.append((kind, detail))
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+
+def shipment_of(order: Order, shipment_id: str) -> Shipment:
+    for shipment in order.shipments:
+        if shipment.shipment_id == shipment_id:
+            return shipment
+    raise NotFound(f"order {order.order_id} has no shipment {shipment_id}", code="shipment_not_found")
+
+
+def live(order: Order) -> list[Shipment]:
+    return [s for s in order.shipments if s.status not in DEAD_SHIPMENT]
+
+
+def allocate_values(order: Order) -> None:
+    """Split the order total over its shipments so capturing every shipment captures exactly the total.
+
+    Goods and their tax follow the units (largest remainder, so no minor unit is lost); shipping and its
+    tax go with the first shipment, the one that makes the order's first trip.
+    """
+    goods: dict[str, int] = {}
+    units: dict[str, int] = {}
+    for line in order.lines:
+        goods[line.sku] = goods.get(line.sku, 0) + line.line_total + line.tax
+        units[line.sku] = units.get(line.sku, 0) + line.quantity
+    values = {s.shipment_id: 0 for s in order.shipments}
+    for sku, amount in goods.items():
+        shares = [(s.shipment_id, sum(ln.quantity for ln in s.lines if ln.sku == sku)) for s in order.shipments]
+        exact = [(sid, amount * qty / units[sku]) for sid, qty in shares if qty]
+        floors = {sid: int(value) for sid, value in exact}
+        left = amount - sum(floors.values())
+        for sid, _ in sorted(exact, key=lambda item: item[1] - int(item[1]), reverse=True)[:left]:
+            floors[sid] += 1
+        for sid, value in floors.items():
+            values[sid] += value
+    values[order.shipments[0].shipment_id] += order.totals.total - sum(goods.values())
+    for shipment in order.shipments:
+        shipment.value = values[shipment.shipment_id]
+
+
+def _derive_status(order: Order) -> None:
+    if order.status in CLOSED or order.status == "on_hold":
+        return
+    shipments = live(order)
+    ranks = [_RANK[s.status] for s in shipments]
+    if not ranks:
+        return
+    if min(ranks) == _RANK["delivered"]:
+        order.status = "delivered"
+    elif min(ranks) >= _RANK["shipped"]:
+        order.status = "shipped"
+    elif max(ranks) >= _RANK["shipped"]:
+        order.status = "partially_shipped"
+    elif min(ranks) >= _RANK["released"]:
+        order.status = "processing"
+    captured = sum(s.captured for s in shipments)
+    if captured and all(s.captured >= s.value for s in shipments):
+        order.payment.status = "captured"
+    elif captured:
+        order.payment.status = "partially_captured"
+
+
+def _open(order: Order, action: str) -> None:
+    if order.status in CLOSED:
+        raise OrderClosed(f"order {order.order_id} is {order.status}; cannot {action}")
+
+
+class OrderClosed(Conflict):
+    """The order was cancelled or rejected meanwhile: the step stops, nothing to undo here."""
+
+    code, title = "order_closed", "Order closed"
+
+
+# -- fulfil phase -----------------------------------------------------------------------------------
+
+
+def hold_for_review(order: Order, reasons: list[str], at: str) -> Change:
+    change = Change()
+    if order.status == "on_hold":
+        return change
+    _open(order, "hold it for review")
+    order.status = "on_hold"
+    order.reason = "fraud review: " + "; ".join(reasons)
+    change.note(at, "order.on_hold", publish=True, order_id=order.order_id, reasons=reasons)
+    return change
+
+
+def approve_review(order: Order, at: str, by: str) -> Change:
+    if order.status != "on_hold":
+        raise NotOnHold(f"order {order.order_id} is {order.status}, not on hold for review")
+    order.status, order.reason = "accepted", None
+    change = Change()
+    change.note(at, "review.approved", by=by)
+    return change
+
+
+def authorized(order: Order, authorization_id: str, amount: int, at: str) -> Change:
+    change = Change()
+    if order.payment.authorization_id == authorization_id:
+        return change
+    _open(order, "authorize payment")
+    order.payment.status, order.payment.authorized = "authorized", amount
+    order.payment.authorization_id, order.payment.failure = authorization_id, None
+    change.note(at, "payment.authorized", amount=amount, method=order.payment.method)
+    return change
+
+
+def booked(
+    order: Order, shipment_id: str, carrier: str, tracking_number: str, label_ref: str, booking_id: str, at: str
+) -> Change:
+    change = Change()
+    shipment = shipment_of(order, shipment_id)
+    if shipment.booking_id == booking_id:
+        return change
+    _open(order, "book a carrier")
+    shipment.carrier, shipment.tracking_number, shipment.label_ref = carrier, tracking_number, label_ref
+    shipment.booking_id, shipment.status = booking_id, "booked"
+    change.note(at, "shipment.booked", shipment_id=shipment_id, carrier=carrier, tracking_number=tracking_number)
+    return change
+
+
+def released(order: Order, shipment_id: str, at: str) -> Change:
+    change = Change()
+    shipment = shipment_of(order, shipment_id)
+    if _RANK.get(shipment.status, -1) >= _RANK["released"]:
+        return change
+    _open(order, "release a shipment")
+    shipment.status, shipment.released_at = "released", at
+    before = order.status
+    _derive_status(order)
+    change.note(at, "shipment.released", shipment_id=shipment_id, location_id=shipment.location_id)
+    if order.status != before:
+        change.note(at, f"order.{order.status}", publish=True, order_id=order.order_id)
+    return change
+
+
+# -- partner events and ship phase ---------------------------------------------------------------
+
+
+def built(order: Order, shipment_id: str, at: str) -> Change:
+    change = Change()
+    shipment = shipment_of(order, shipment_id)
+    if shipment.built_at:
+        return change
+    shipment.built_at = at
+    change.note(at, "build.completed", shipment_id=shipment_id, location_id=shipment.location_id)
+    return change
+
+
+def packed(order: Order, shipment_id: str, at: str) -> Change:
+    change = Change()
+    shipment = shipment_of(order, shipment_id)
+    if _RANK.get(shipment.status, -1) >= _RANK["packed"] or shipment.status in DEAD_SHIPMENT:
+        return change
+    _open(order, "pack a shipment")
+    if shipment.status != "released":
+        raise NotYet(f"shipment {shipment_id} is {shipment.status}; it is packed only after its release")
+    shipment.status, shipment.packed_at, shipment.issue = "packed", at, None
+    change.note(at, "shipment.packed", shipment_id=shipment_id)
+    return change
+
+
+def captured(order: Order, shipment_id: str, capture_id: str, amount: int, at: str) -> Change:
+    change = Change()
+    shipment = shipment_of(order, shipment_id)
+    if shipment.capture_id == capture_id:
+        return change
+    if order.payment.captured + amount > order.payment.authorized:
+        raise Conflict(f"capturing {amount} would exceed the authorization", code="capture_exceeds_authorization")
+    shipment.capture_id, shipment.captured, shipment.issue = capture_id, amount, None
+    order.payment.captured += amount
+    order.payment.failure = None
+    _derive_status(order)
+    change.note(at, "payment.captured", shipment_id=shipment_id, amount=amount)
+    return change
+
+
+def capture_failed(order: Order, shipment_id: str, reason: str, at: str) -> Change:
+    """The shipment stays packed with its stock; the order says why it is not shipping."""
+    change = Change()
+    shipment = shipment_of(order, shipment_id)
+    issue = f"payment capture failed: {reason}"
+    if shipment.issue == issue:
+        return change
+    shipment.issue = issue
+    order.payment.failure = reason
+    change.note(at, "payment.capture_failed", publish=True, shipment_id=shipment_id, reason=reason)
+    return change
+
+
+def shipped(order: Order, shipment_id: str, at: str) -> Change:
+    change = Change()
+    shipment = shipment_of(order, shipment_id)
+    if shipment.status in GONE:
+        return change
+    if shipment.status != "packed" or shipment.captured < shipment.value:
+        raise NotYet(f"shipment {shipment_id} ships once packed and paid")
+    shipment.status, shipment.shipped_at = "shipped", at
+    _derive_status(order)
+    change.note(
+        at,
+        "shipment.shipped",
+        publish=True,
+        order_id=order.order_id,
+        shipment_id=shipment_id,
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+    )
+    return change
+
+
+def delivered(order: Order, shipment_id: str, at: str) -> Change:
+    change = Change()
+    shipment = shipment_of(order, shipment_id)
+    if shipment.status == "delivered" or shipment.status in DEAD_SHIPMENT:
+        return change
+    if shipment.status != "shipped":
+        raise NotYet(f"shipment {shipment_id} is {shipment.status}; it is delivered only after it shipped")
+    shipment.status, shipment.delivered_at = "delivered", at
+    before = order.status
+    _derive_status(order)
+    change.note(at, "shipment.delivered", publish=True, order_id=order.order_id, shipment_id=shipment_id)
+    if order.status == "delivered" and before != "delivered":
+        change.note(at, "order.delivered", publish=True, order_id=order.order_id)
+    return change
+
+
+def carrier_exception(order: Order, shipment_id: str, detail: str, at: str) -> Change:
+    change = Change()
+    shipment = shipment_of(order, shipment_id)
+    if shipment.issue == detail:
+        return change
+    shipment.issue = detail
+    change.note(at, "shipment.exception", publish=True, order_id=order.order_id, shipment_id=shipment_id, detail=detail)
+    return change
+
+
+def rerouted(order: Order, shipment_id: str, location_id: str, reason: str, at: str) -> Change:
+    """A location refused the pick: the shipment starts again, allocated at another location."""
+    change = Change()
+    shipment = shipment_of(order, shipment_id)
+    _open(order, "re-route a shipment")
+    if shipment.status in GONE or shipment.status == "packed":
+        raise Conflict(f"shipment {shipment_id} is {shipment.status}", code="shipment_not_reroutable")
+    old = shipment.location_id
+    shipment.location_id, shipment.status = location_id, "allocated"
+    shipment.carrier = shipment.tracking_number = shipment.label_ref = shipment.booking_id = None
+    shipment.released_at = None
+    change.note(
+        at, "shipment.rerouted", shipment_id=shipment_id, from_location=old, to_location=location_id, reason=reason
+    )
+    return change
+
+
+def drop_shipment(order: Order, shipment_id: str, reason: str, at: str) -> Change:
+    """No location can ship these lines: they are cancelled; the order is cancelled if nothing is left."""
+    change = Change()
+    shipment = shipment_of(order, shipment_id)
+    if shipment.status in DEAD_SHIPMENT:
+        return change
+    if shipment.status in GONE:
+        raise Conflict(f"shipment {shipment_id} already left", code="shipment_not_cancellable")
+    shipment.status, shipment.issue = "cancelled", reason
+    change.note(at, "shipment.cancelled", publish=True, order_id=order.order_id, shipment_id=shipment_id, reason=reason)
+    if not live(order):
+        order.status, order.reason = "cancelled", reason
+        change.note(at, "order.cancelled", publish=True, order_id=order.order_id, reason=reason)
+    else:
+        _derive_status(order)
+    return change
+
+
+# -- closing ----------------------------------------------------------------------------------------
+
+
+def check_cancellable(order: Order) -> None:
+    if any(s.status in GONE for s in order.shipments):
+        raise NotCancellable(f"order {order.order_id} has shipped goods; it can no longer be cancelled")
+
+
+def close(order: Order, status: str, reason: str, at: str) -> Change:
+    """Cancel or reject: every shipment not gone is cancelled. Compensation (stock, payment, bookings)
+    is the caller's, driven by `to_compensate`."""
+    change = Change()
+    if order.status in CLOSED:
+        return change
+    if status == "cancelled":
+        check_cancellable(order)
+    for shipment in order.shipments:
+        if shipment.status not in GONE and shipment.status not in DEAD_SHIPMENT:
+            shipment.status = "cancelled"
+    order.status, order.reason = status, reason  # type: ignore[assignment]
+    change.note(at, f"order.{status}", publish=True, order_id=order.order_id, reason=reason)
+    return change
+
+
+def open_authorization(order: Order) -> int:
+    """What the customer's payment still holds that no shipment will capture."""
+    if order.payment.status in ("voided", "refunded", "failed", "pending"):
+        return 0
+    still_to_capture = sum(s.value - s.captured for s in live(order) if s.status not in GONE)
+    return max(0, order.payment.authorized - order.payment.captured - still_to_capture)
+
+
+def voided(order: Order, amount: int, at: str) -> Change:
+    change = Change()
+    if amount <= 0:
+        return change
+    if order.payment.captured == 0 and not live(order):
+        order.payment.status = "voided"
+    order.payment.authorized -= amount
+    change.note(at, "payment.voided", amount=amount)
+    return change
+
+
+def payment_failed(order: Order, reason: str, at: str) -> Change:
+    change = Change()
+    if order.payment.status == "failed":
+        return change
+    order.payment.status, order.payment.failure = "failed", reason
+    change.note(at, "payment.failed", reason=reason)
+    return change
