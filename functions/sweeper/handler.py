@@ -1,4 +1,4 @@
-"""Scheduled: releases expired holds (later also late shipments), through the sparse deadlines index."""
+"""Scheduled: releases expired holds and escalates shipments not packed in time (the deadlines index)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from oms.fulfilment import escalate_late_shipments
 from oms.holds import expire_due_holds
 from oms.observability import logger, metrics, tracer
 
@@ -18,4 +19,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if expired:
         metrics.add_metric(name="HoldsExpired", unit="Count", value=len(expired))
         logger.info("holds expired", extra={"hold_ids": expired})
-    return {"holds_expired": len(expired)}
+    late = escalate_late_shipments()
+    return {"holds_expired": len(expired), "shipments_escalated": len(late)}

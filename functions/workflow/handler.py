@@ -1,4 +1,4 @@
-"""Step Functions task handlers: one function, the task named in the payload."""
+"""Step Functions task handlers: one function, the task named in the payload, the state as "input"."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from oms.clock import clock, rfc3339
+from oms import fulfilment
+from oms.lifecycle import NotYet
 from oms.observability import logger, metrics, tracer
-from oms.orders import TimelineEntry
-from oms.store import orders as orders_store
+from oms.ports.payment import TransientPartnerError
+from oms.store.dynamo import TransactionRefused
 
-# Errors worth a retry by the state machine's Retry (backoff) rather than a Catch.
+# Errors worth a retry by the state machine's Retry (with backoff) rather than its Catch.
 _TRANSIENT_CODES = {
     "ThrottlingException",
     "ProvisionedThroughputExceededException",
@@ -32,31 +33,17 @@ class UnknownTask(Exception):
     """The state machine named a task this function does not have (a deployment mismatch)."""
 
 
-def _step(step: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    def run(payload: dict[str, Any]) -> dict[str, Any]:
-        entry = TimelineEntry(at=rfc3339(clock.now()), type=step, detail={})
-        first = orders_store.mark_step(payload["order_id"], step, entry)
-        return {"step": step, "first_run": first}
+Task = Callable[[dict[str, Any]], dict[str, Any]]
 
-    return run
-
-
-def record_failure(payload: dict[str, Any]) -> dict[str, Any]:
-    error = payload.get("error") or {}
-    entry = TimelineEntry(
-        at=rfc3339(clock.now()),
-        type="fulfilment.failed",
-        detail={"error": error.get("Error", ""), "cause": str(error.get("Cause", ""))[:500]},
-    )
-    orders_store.mark_step(payload["order_id"], "fulfilment.failed", entry)
-    metrics.add_metric(name="PhaseFailed", unit="Count", value=1)
-    return {"recorded": True}
-
-
-TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "start_fulfilment": _step("fulfilment.started"),
-    "start_shipping": _step("shipping.started"),
-    "record_failure": record_failure,
+TASKS: dict[str, Task] = {
+    "screen_fraud": lambda s: fulfilment.screen_fraud(s["order_id"]),
+    "authorize_payment": lambda s: fulfilment.authorize_payment(s["order_id"]),
+    "book_carrier": lambda s: fulfilment.book_carrier(s["order_id"], s["shipment_id"]),
+    "release_shipment": lambda s: fulfilment.release_shipment(s["order_id"], s["shipment_id"]),
+    "compensate": lambda s: fulfilment.compensate(s["order_id"], s.get("error") or {}),
+    "capture_payment": lambda s: fulfilment.capture_payment(s["order_id"], s["shipment_id"]),
+    "hold_shipment": lambda s: fulfilment.hold_shipment(s["order_id"], s["shipment_id"], s.get("error") or {}),
+    "ship_stock": lambda s: fulfilment.ship_stock(s["order_id"], s["shipment_id"]),
 }
 
 
@@ -67,9 +54,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = TASKS.get(event.get("task", ""))
     if task is None:
         raise UnknownTask(f"no task {event.get('task')!r}")
+    state = event.get("input") or {}
+    logger.append_keys(task=event["task"], shipment_id=state.get("shipment_id"))
     try:
-        return task(event.get("input") or {})
-    except EndpointConnectionError as error:
+        return task(state)
+    except (TransientPartnerError, EndpointConnectionError, NotYet, TransactionRefused) as error:
         raise TransientError(str(error)) from error
     except ClientError as error:
         if error.response["Error"]["Code"] in _TRANSIENT_CODES:

@@ -21,17 +21,22 @@ class Needs:
     start: tuple[str, ...] = ()  # state machines it starts
     send: tuple[str, ...] = ()  # queues it sends to
     events: bool = False  # puts events on the bus
-    secrets: bool = False  # reads partner secrets
+    secrets: tuple[str, ...] = ()  # kinds of secret it reads: "partners" (adapters, webhooks), "storefronts"
 
 
 NEEDS: dict[str, Needs] = {
-    "api": Needs(write=("orders", "inventory", "config"), start=("fulfil",), events=True),
+    # Cancellation and review run compensation in the API: voids and carrier cancellations via adapters.
+    "api": Needs(write=("orders", "inventory", "config"), start=("fulfil",), events=True, secrets=("partners",)),
     "authorizer": Needs(read=("config",)),
-    "webhooks": Needs(read=("config",), send=("partner_events",), secrets=True),
-    "partner_events": Needs(write=("orders", "inventory"), read=("config",), start=("ship", "fulfil"), events=True),
-    "workflow": Needs(write=("orders", "inventory"), read=("config",), events=True, secrets=True),
+    "webhooks": Needs(read=("config",), send=("partner_events",), secrets=("partners",)),
+    # Re-routing a shipment cancels its booking and recalls its release through the adapters.
+    "partner_events": Needs(
+        write=("orders", "inventory"), read=("config",), start=("ship", "fulfil"), events=True, secrets=("partners",)
+    ),
+    "workflow": Needs(write=("orders", "inventory"), read=("config",), events=True, secrets=("partners",)),
     "sweeper": Needs(write=("orders", "inventory"), read=("config",), start=("fulfil",), events=True),
-    "notifier": Needs(read=("config",), secrets=True),
+    # Outbound webhooks are signed with each storefront's own secret.
+    "notifier": Needs(read=("config",), secrets=("storefronts",)),
 }
 
 
@@ -66,17 +71,18 @@ def grant_needs(functions: Functions, data: Data, messaging: Messaging, workflow
         if needs.events:
             messaging.bus.grant_put_events_to(fn)
             fn.add_environment("OMS_EVENT_BUS_NAME", messaging.bus.event_bus_name)
+        for kind in needs.secrets:
+            _grant_secrets(role, secrets_prefix, kind)
         if needs.secrets:
-            _grant_partner_secrets(role, secrets_prefix)
             fn.add_environment("OMS_SECRETS_PREFIX", secrets_prefix)
 
 
-def _grant_partner_secrets(role: iam.Role, prefix: str) -> None:
-    # Partner secrets are created at runtime, one per partner, so the fixed part is a name prefix.
+def _grant_secrets(role: iam.Role, prefix: str, kind: str) -> None:
+    # Partner and storefront secrets are created at runtime, one each, so the fixed part is a name prefix.
     arn = Stack.of(role).format_arn(
         service="secretsmanager",
         resource="secret",
-        resource_name=f"{prefix}partners/*",
+        resource_name=f"{prefix}{kind}/*",
         arn_format=ArnFormat.COLON_RESOURCE_NAME,
     )
     role.add_to_principal_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[arn]))
@@ -84,8 +90,8 @@ def _grant_partner_secrets(role: iam.Role, prefix: str) -> None:
         role,
         {
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:"
-            f"<AWS::AccountId>:secret:{prefix}partners/*]": "Partner secrets are created per partner at "
-            f"runtime ({prefix}partners/<partner_id>, plus the random suffix Secrets Manager appends); "
-            "the stage's partner prefix is the narrowest fixed scope.",
+            f"<AWS::AccountId>:secret:{prefix}{kind}/*]": f"{kind.title()} secrets are created one each at "
+            f"runtime ({prefix}{kind}/<id>, plus the random suffix Secrets Manager appends); "
+            f"the stage's {kind} prefix is the narrowest fixed scope.",
         },
     )

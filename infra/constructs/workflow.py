@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -14,18 +16,29 @@ from infra.constructs.nag import acknowledge, arn_ref
 WORKFLOW_TYPES = {"EXPRESS": sfn.StateMachineType.EXPRESS, "STANDARD": sfn.StateMachineType.STANDARD}
 
 
-def invoke(scope: Construct, state: str, task: str, fn: lambda_.IFunction) -> tasks.LambdaInvoke:
-    """One task of the single `workflow` function: it dispatches on "task" and gets the state as "input"."""
-    return tasks.LambdaInvoke(
+RETRYABLE = ["TransientError", "Lambda.TooManyRequestsException", "Lambda.ServiceException"]
+
+
+def invoke(
+    scope: Construct, state: str, task: str, fn: lambda_.IFunction, result_path: str = sfn.JsonPath.DISCARD
+) -> tasks.LambdaInvoke:
+    """One task of the single `workflow` function: it dispatches on "task" and gets the state as "input".
+
+    Every task is idempotent (Express runs tasks at least once), so each retries transient failures
+    (the function's TransientError, Lambda throttling) with backoff before any Catch applies.
+    """
+    step = tasks.LambdaInvoke(
         scope,
         state,
         lambda_function=fn,
         payload=sfn.TaskInput.from_object({"task": task, "input": sfn.JsonPath.entire_payload}),
         payload_response_only=True,
-        result_path="$.result",
-        # Our own Retry below is the whole retry policy; the default one would retry every Lambda error.
+        result_path=result_path,
+        # This Retry is the whole retry policy; the default one would retry every Lambda error.
         retry_on_service_exceptions=False,
     )
+    step.add_retry(errors=RETRYABLE, interval=Duration.seconds(1), max_attempts=3, backoff_rate=2)
+    return step
 
 
 class Workflow(Construct):
@@ -44,24 +57,90 @@ class Workflow(Construct):
             raise ValueError(f"context workflow_type must be EXPRESS or STANDARD, not {workflow_type!r}")
         self._stage, self._type, self._handler = stage, WORKFLOW_TYPES[workflow_type], handler
         self._removal = RemovalPolicy.RETAIN if production else RemovalPolicy.DESTROY
-        self.fulfil = self._phase("Fulfil", "StartFulfilment", "start_fulfilment", "Fulfilling", "FulfilmentFailed")
-        self.ship = self._phase("Ship", "StartShipping", "start_shipping", "Shipping", "ShippingFailed")
+        self.fulfil = self._machine("Fulfil", self._fulfil_definition)
+        self.ship = self._machine("Ship", self._ship_definition)
 
     @property
     def by_name(self) -> dict[str, sfn.StateMachine]:
         return {"fulfil": self.fulfil, "ship": self.ship}
 
-    def _phase(self, phase: str, state: str, task: str, succeeded: str, failed: str) -> sfn.StateMachine:
-        # Each phase gets its own scope, so both can name their failure path "RecordFailure".
-        scope = Construct(self, phase)
-        start = invoke(scope, state, task, self._handler)
-        start.add_retry(errors=["TransientError"], interval=Duration.seconds(1), max_attempts=2, backoff_rate=2)
-        record_failure = invoke(scope, "RecordFailure", "record_failure", self._handler)
-        start.add_catch(
-            record_failure.next(sfn.Fail(scope, failed, error=failed)),
-            errors=[sfn.Errors.ALL],
-            result_path="$.error",
+    def _fulfil_definition(self, scope: Construct) -> sfn.IChainable:
+        """ScreenFraud -> AuthorizePayment -> per shipment: BookCarrier -> ReleaseToLocation.
+
+        A review ends the phase with the order on hold (the admin review starts it again "after_review");
+        a re-routed shipment re-enters at the per-shipment steps. Any failure compensates and rejects.
+        """
+        fn = self._handler
+        closed = sfn.Succeed(scope, "OrderClosed", comment="cancelled or rejected meanwhile: nothing to do")
+        compensate = invoke(scope, "Compensate", "compensate", fn, result_path="$.compensation").next(
+            sfn.Fail(scope, "Rejected", error="OrderRejected", cause="compensated: see the order's reason")
         )
+        screen = invoke(scope, "ScreenFraud", "screen_fraud", fn, result_path="$.fraud")
+        authorize = invoke(scope, "AuthorizePayment", "authorize_payment", fn, result_path="$.work")
+        per_shipment = sfn.Map(
+            scope,
+            "ForEachShipment",
+            items_path="$.work.shipment_ids",
+            item_selector={"order_id.$": "$.order_id", "shipment_id.$": "$$.Map.Item.Value"},
+            max_concurrency=4,
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        per_shipment.item_processor(
+            invoke(scope, "BookCarrier", "book_carrier", fn).next(
+                invoke(scope, "ReleaseToLocation", "release_shipment", fn)
+            )
+        )
+        for step in (screen, authorize, per_shipment):
+            step.add_catch(closed, errors=["OrderClosed"])
+            step.add_catch(compensate, errors=[sfn.Errors.ALL], result_path="$.error")
+        fraud_rejected = sfn.Pass(
+            scope,
+            "FraudRejected",
+            parameters={"Error": "FraudRejected", "Cause.$": "$.fraud.summary"},
+            result_path="$.error",
+        ).next(compensate)
+        decision = (
+            sfn.Choice(scope, "FraudDecision")
+            .when(sfn.Condition.string_equals("$.fraud.decision", "review"), sfn.Succeed(scope, "AwaitingReview"))
+            .when(sfn.Condition.string_equals("$.fraud.decision", "reject"), fraud_rejected)
+            .otherwise(authorize)
+        )
+        reroute = sfn.Pass(
+            scope, "ReroutedShipments", parameters={"shipment_ids.$": "$.shipment_ids"}, result_path="$.work"
+        )
+        authorize.next(per_shipment)
+        reroute.next(per_shipment)
+        per_shipment.next(sfn.Succeed(scope, "Fulfilling"))
+        screen.next(decision)
+
+        def resuming(kind: str) -> sfn.Condition:
+            return sfn.Condition.and_(
+                sfn.Condition.is_present("$.resume"), sfn.Condition.string_equals("$.resume", kind)
+            )
+
+        return (
+            sfn.Choice(scope, "Resume")
+            .when(resuming("after_review"), authorize)
+            .when(resuming("reroute"), reroute)
+            .otherwise(screen)
+        )
+
+    def _ship_definition(self, scope: Construct) -> sfn.IChainable:
+        """CapturePayment (this shipment's value) -> ShipStock; a failed capture holds the shipment."""
+        fn = self._handler
+        capture = invoke(scope, "CapturePayment", "capture_payment", fn)
+        ship = invoke(scope, "ShipStock", "ship_stock", fn)
+        hold = invoke(scope, "HoldShipment", "hold_shipment", fn, result_path="$.hold").next(
+            sfn.Fail(scope, "CaptureFailed", error="CaptureFailed", cause="the shipment waits with its stock")
+        )
+        closed = sfn.Succeed(scope, "OrderClosed")
+        capture.add_catch(closed, errors=["OrderClosed"])
+        capture.add_catch(hold, errors=[sfn.Errors.ALL], result_path="$.error")
+        ship.add_catch(closed, errors=["OrderClosed"])
+        return capture.next(ship).next(sfn.Succeed(scope, "Shipped"))
+
+    def _machine(self, phase: str, define: Callable[[Construct], sfn.IChainable]) -> sfn.StateMachine:
+        scope = Construct(self, phase)
         log_group = logs.LogGroup(
             scope,
             "Logs",
@@ -73,7 +152,7 @@ class Workflow(Construct):
         machine = sfn.StateMachine(
             scope,
             "StateMachine",
-            definition_body=sfn.DefinitionBody.from_chainable(start.next(sfn.Succeed(scope, succeeded))),
+            definition_body=sfn.DefinitionBody.from_chainable(define(scope)),
             state_machine_type=self._type,
             # A phase is short by design; the cap also bounds a STANDARD execution.
             timeout=Duration.minutes(5),

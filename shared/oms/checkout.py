@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from oms import routing
+from oms import lifecycle, routing
 from oms.adapters.sandbox_tax import SandboxTax
 from oms.clock import Clock, rfc3339
 from oms.clock import clock as default_clock
@@ -117,7 +117,15 @@ def reservation_writes(plan: Plan, held: dict[tuple[str, str], int], levels_know
     return [inventory_store.change_reservation(sku, loc, qty) for (sku, loc), qty in sorted(delta.items()) if qty]
 
 
-def build_order(request: CheckoutRequest, storefront_id: str, plan: Plan, tax: TaxCalculator, clock: Clock) -> Order:
+def build_order(
+    request: CheckoutRequest,
+    storefront_id: str,
+    plan: Plan,
+    tax: TaxCalculator,
+    clock: Clock,
+    stocked: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
+) -> Order:
+    """The order for a plan; `stocked` names the (sku, location) pairs that hold stock records (reserved)."""
     totals = price(
         request.lines,
         request.currency,
@@ -129,7 +137,7 @@ def build_order(request: CheckoutRequest, storefront_id: str, plan: Plan, tax: T
     )
     now = rfc3339(clock.now())
     goods_tax = [t.tax for t in totals.tax_quote.lines if t.kind == "goods"]
-    return Order(
+    order = Order(
         order_id=new_id("ord"),
         storefront_id=storefront_id,
         customer=request.customer,
@@ -151,7 +159,10 @@ def build_order(request: CheckoutRequest, storefront_id: str, plan: Plan, tax: T
                 shipment_id=f"{i + 1}",
                 location_id=s.location_id,
                 service_level=request.service_level,
-                lines=[ShipmentLine(sku=ln.sku, quantity=ln.quantity) for ln in s.lines],
+                lines=[
+                    ShipmentLine(sku=ln.sku, quantity=ln.quantity, reserved=(ln.sku, s.location_id) in stocked)
+                    for ln in s.lines
+                ],
                 build_instructions=s.build_instructions,
             )
             for i, s in enumerate(plan.shipments)
@@ -166,6 +177,8 @@ def build_order(request: CheckoutRequest, storefront_id: str, plan: Plan, tax: T
         created_at=now,
         updated_at=now,
     )
+    lifecycle.allocate_values(order)
+    return order
 
 
 def place_order(
@@ -203,7 +216,7 @@ def place_order(
             if replay:
                 return replay
             raise
-        order = build_order(request, storefront_id, plan, tax, clock)
+        order = build_order(request, storefront_id, plan, tax, clock, set(levels))
         writes = reservation_writes(plan, held, set(levels))
         if len(writes) + 4 > TRANSACTION_LIMIT:
             raise Unprocessable(

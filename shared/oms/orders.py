@@ -28,6 +28,8 @@ class OrderLine(BaseModel):
 class ShipmentLine(BaseModel):
     sku: str
     quantity: int
+    # False for made-to-order units at a workshop without a stock record: built, not taken from stock.
+    reserved: bool = True
 
 
 class Shipment(BaseModel):
@@ -51,6 +53,8 @@ class Shipment(BaseModel):
     shipped_at: str | None = None
     delivered_at: str | None = None
     issue: str | None = None  # why the shipment is held or late, shown to the storefront
+    release_id: str | None = None
+    rejected_by: list[str] = Field(default_factory=list)  # locations that refused this shipment
 
 
 class Totals(BaseModel):

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from oms import fulfilment, lifecycle
 from oms.clock import clock, parse_rfc3339, rfc3339
+from oms.errors import NotFound
+from oms.lifecycle import Change
+from oms.observability import metrics
+from oms.orders import Order
 from oms.store import inventory as inventory_store
 from oms.store import partner_events as processed
+from oms.store.dynamo import TransactionRefused, Write, transact
 
 PartnerEventType = Literal[
     "shipment.packed",
@@ -52,26 +59,140 @@ class StockFigure(BaseModel):
     safety_stock: int = Field(default=0, ge=0)
 
 
-def _snapshot(partner_id: str, event: PartnerEvent) -> str:
-    """ERP stock counts replace on_hand: absolute figures, so applying one twice changes nothing."""
+class StockDelta(BaseModel):
+    location_id: str
+    sku: str
+    delta: int
+    reason: str = Field(default="adjusted by partner", min_length=1, max_length=200)
+
+
+class ShipmentRef(BaseModel):
+    """What location and carrier events say about a shipment."""
+
+    order_id: str
+    shipment_id: str
+    location_id: str | None = None
+    reason: str | None = Field(default=None, max_length=500)
+    detail: str | None = Field(default=None, max_length=500)
+
+
+class OrderRef(BaseModel):
+    order_id: str
+    detail: str | None = Field(default=None, max_length=500)
+
+
+Apply = Callable[[str, PartnerEvent, Write], str]
+
+
+def _snapshot(partner_id: str, event: PartnerEvent, marker: Write) -> str:
+    """ERP stock counts replace on_hand (absolute figures); the marker rides with the first write."""
     figures = [StockFigure.model_validate(f) for f in event.data.get("items", [event.data])]
-    for figure in figures:
+    for n, figure in enumerate(figures):
         inventory_store.set_stock(
-            figure.sku, figure.location_id, figure.on_hand, figure.safety_stock, actor=f"partner:{partner_id}"
+            figure.sku,
+            figure.location_id,
+            figure.on_hand,
+            figure.safety_stock,
+            actor=f"partner:{partner_id}",
+            extra=[marker] if n == 0 else [],
         )
     return f"{len(figures)} stock figure(s) applied"
 
 
-_APPLY = {"inventory.snapshot": _snapshot}
+def _adjusted(partner_id: str, event: PartnerEvent, marker: Write) -> str:
+    delta = StockDelta.model_validate(event.data)
+    inventory_store.adjust_stock(
+        delta.sku, delta.location_id, delta.delta, delta.reason, actor=f"partner:{partner_id}", extra=[marker]
+    )
+    return "stock adjusted"
+
+
+def _on_shipment(transition: Callable[[Order, ShipmentRef, str], Change]) -> Apply:
+    def apply(partner_id: str, event: PartnerEvent, marker: Write) -> str:
+        ref = ShipmentRef.model_validate(event.data)
+        return fulfilment.apply_simple(ref.order_id, lambda order: transition(order, ref, _at()), marker)
+
+    return apply
+
+
+def _packed(partner_id: str, event: PartnerEvent, marker: Write) -> str:
+    ref = ShipmentRef.model_validate(event.data)
+    return fulfilment.packed(ref.order_id, ref.shipment_id, marker)
+
+
+def _rejected(partner_id: str, event: PartnerEvent, marker: Write) -> str:
+    ref = ShipmentRef.model_validate(event.data)
+    order = fulfilment.load(ref.order_id)
+    at_location = ref.location_id or lifecycle.shipment_of(order, ref.shipment_id).location_id
+    return fulfilment.reroute(
+        ref.order_id, ref.shipment_id, at_location, ref.reason or "refused by the location", marker
+    )
+
+
+def _in_transit(order: Order, ref: ShipmentRef, at: str) -> Change:
+    """The carrier has the parcel: our ship phase marked it shipped once paid; this confirms pickup."""
+    change = Change()
+    shipment = lifecycle.shipment_of(order, ref.shipment_id)
+    if shipment.status not in lifecycle.GONE:
+        raise lifecycle.NotYet(f"shipment {ref.shipment_id} is {shipment.status}; pickup follows shipping")
+    if not any(
+        e.type == "shipment.picked_up" and e.detail.get("shipment_id") == ref.shipment_id for e in order.timeline
+    ):
+        change.note(at, "shipment.picked_up", shipment_id=ref.shipment_id, carrier=shipment.carrier)
+    return change
+
+
+def _on_order(kind: str, metric: str | None = None) -> Apply:
+    def apply(partner_id: str, event: PartnerEvent, marker: Write) -> str:
+        ref = OrderRef.model_validate(event.data)
+
+        def transition(order: Order) -> Change:
+            change = Change()
+            change.note(_at(), kind, publish=True, order_id=order.order_id, partner=partner_id, detail=ref.detail)
+            if kind == "payment.authorization_expired":
+                order.payment.failure = "the authorization expired before every shipment was captured"
+            return change
+
+        if metric:
+            metrics.add_metric(name=metric, unit="Count", value=1)
+        return fulfilment.apply_simple(ref.order_id, transition, marker)
+
+    return apply
+
+
+_APPLY: dict[str, Apply] = {
+    "inventory.snapshot": _snapshot,
+    "inventory.adjusted": _adjusted,
+    "shipment.packed": _packed,
+    "shipment.rejected": _rejected,
+    "build.completed": _on_shipment(lambda o, ref, at: lifecycle.built(o, ref.shipment_id, at)),
+    "shipment.shipped": _on_shipment(_in_transit),
+    "shipment.delivered": _on_shipment(lambda o, ref, at: lifecycle.delivered(o, ref.shipment_id, at)),
+    "shipment.exception": _on_shipment(
+        lambda o, ref, at: lifecycle.carrier_exception(o, ref.shipment_id, ref.detail or "carrier exception", at)
+    ),
+    "payment.authorization_expired": _on_order("payment.authorization_expired"),
+    "payment.chargeback": _on_order("payment.chargeback", metric="Chargebacks"),
+}
+
+
+def _at() -> str:
+    return rfc3339(clock.now())
 
 
 def apply(partner_id: str, event: PartnerEvent) -> str:
-    """Apply the event unless this partner's event id was applied before; returns what happened."""
+    """Apply the event once: its dedupe record is written in the same transaction as its effect, so a
+    duplicate (or a retry after a crash) finds the record and changes nothing."""
     if processed.seen(partner_id, event.id):
         return "duplicate"
-    handler = _APPLY.get(event.type)
-    # Shipment, build and payment events take effect with the order lifecycle; until then they are
-    # recorded as received so a replay after that lands is still recognised as a duplicate.
-    outcome = handler(partner_id, event) if handler else "recorded"
-    processed.remember(partner_id, event.id, event.type, rfc3339(clock.now()))
-    return outcome
+    marker = processed.marker(partner_id, event.id, event.type, _at())
+    try:
+        return _APPLY[event.type](partner_id, event, marker)
+    except TransactionRefused as refused:
+        if "processed" in refused.failed:
+            return "duplicate"
+        raise
+    except NotFound as missing:
+        # An event about an order or shipment the OMS does not have can never apply: keep it as seen.
+        transact([marker])
+        return f"ignored: {missing.detail}"

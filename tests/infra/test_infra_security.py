@@ -116,13 +116,25 @@ def test_only_the_webhooks_function_sends_to_the_partner_events_queue(default_sy
         assert "sqs:SendMessage" not in default_synth.actions_of(name), name
 
 
-def test_partner_secrets_are_readable_by_webhooks_workflow_and_notifier_under_the_stage_prefix(default_synth):
-    for name in ("webhooks", "workflow", "notifier"):
-        (statement,) = [s for s in default_synth.statements_of(name) if "secretsmanager" in json.dumps(s["Action"])]
-        assert statement["Action"] == "secretsmanager:GetSecretValue"
-        _, parts = statement["Resource"]["Fn::Join"]
-        assert parts[-1] == ":secret:oms/dev/partners/*"
-    for name in ("api", "authorizer", "partner_events", "sweeper"):
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("webhooks", "partners"),
+        ("workflow", "partners"),
+        ("api", "partners"),
+        ("partner_events", "partners"),
+        ("notifier", "storefronts"),
+    ],
+)
+def test_secrets_are_readable_only_under_the_stage_prefix_of_their_kind(default_synth, name, kind):
+    (statement,) = [s for s in default_synth.statements_of(name) if "secretsmanager" in json.dumps(s["Action"])]
+    assert statement["Action"] == "secretsmanager:GetSecretValue"
+    _, parts = statement["Resource"]["Fn::Join"]
+    assert parts[-1] == f":secret:oms/dev/{kind}/*"
+
+
+def test_functions_that_call_no_partner_read_no_secret(default_synth):
+    for name in ("authorizer", "sweeper"):
         assert not {a for a in default_synth.actions_of(name) if a.startswith("secretsmanager:")}, name
 
 

@@ -6,11 +6,19 @@ import json
 
 import pytest
 
-# state machine -> (first task state, its task name, success state, failure state)
-PHASES = {
-    "WorkflowFulfilStateMachine": ("StartFulfilment", "start_fulfilment", "Fulfilling", "FulfilmentFailed"),
-    "WorkflowShipStateMachine": ("StartShipping", "start_shipping", "Shipping", "ShippingFailed"),
+FULFIL, SHIP = "WorkflowFulfilStateMachine", "WorkflowShipStateMachine"
+TASKS = {
+    FULFIL: {"ScreenFraud": "screen_fraud", "AuthorizePayment": "authorize_payment", "Compensate": "compensate"},
+    SHIP: {"CapturePayment": "capture_payment", "ShipStock": "ship_stock", "HoldShipment": "hold_shipment"},
 }
+RETRY = [
+    {
+        "ErrorEquals": ["TransientError", "Lambda.TooManyRequestsException", "Lambda.ServiceException"],
+        "IntervalSeconds": 1,
+        "MaxAttempts": 3,
+        "BackoffRate": 2,
+    }
+]
 
 
 def definition(synth, name):
@@ -29,43 +37,74 @@ def test_context_workflow_type_standard_makes_them_standard(production_synth):
     assert production_synth.state_machine_type() == {"STANDARD"}
 
 
-@pytest.mark.parametrize("name", sorted(PHASES))
-def test_each_phase_starts_with_a_task_of_the_workflow_function_and_then_succeeds(default_synth, name):
-    start, task, succeeded, _ = PHASES[name]
+def tasks_of(states, inside=None):
+    """Every Task state, including those inside Map iterations."""
+    found = {}
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            found[name] = state
+        if state["Type"] == "Map":
+            found.update(tasks_of(state["ItemProcessor"]["States"]))
+    return found
+
+
+@pytest.mark.parametrize("name", [FULFIL, SHIP])
+def test_every_task_is_the_workflow_function_with_its_task_name_and_retries_transient_errors(default_synth, name):
     workflow_id, _ = default_synth.function("workflow")
-    asl = definition(default_synth, name)
-    assert asl["StartAt"] == start
-    state = asl["States"][start]
-    assert state["Type"] == "Task"
-    # payload_response_only: the function ARN itself is the resource, its return value the result.
-    assert state["Resource"] == f"<{workflow_id}>"
-    assert state["Parameters"] == {"task": task, "input.$": "$"}
-    assert state["ResultPath"] == "$.result"
-    assert asl["States"][state["Next"]] == {"Type": "Succeed"}
-    assert state["Next"] == succeeded
+    tasks = tasks_of(definition(default_synth, name)["States"])
+    assert {state: tasks[state]["Parameters"]["task"] for state in TASKS[name]} == TASKS[name]
+    for state in tasks.values():
+        # payload_response_only: the function ARN itself is the resource, its return value the result.
+        assert state["Resource"] == f"<{workflow_id}>"
+        assert state["Parameters"]["input.$"] == "$"
+        assert state["Retry"] == RETRY
 
 
-@pytest.mark.parametrize("name", sorted(PHASES))
-def test_each_phase_retries_only_transient_errors_twice_with_backoff(default_synth, name):
-    start = PHASES[name][0]
-    state = definition(default_synth, name)["States"][start]
-    assert state["Retry"] == [
-        {"ErrorEquals": ["TransientError"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2}
-    ]
+def test_fulfil_screens_fraud_then_authorizes_then_books_and_releases_each_shipment(default_synth):
+    asl = definition(default_synth, FULFIL)
+    states = asl["States"]
+    assert asl["StartAt"] == "Resume"
+    assert states["Resume"]["Default"] == "ScreenFraud"
+    assert {c["Next"] for c in states["Resume"]["Choices"]} == {"AuthorizePayment", "ReroutedShipments"}
+    assert states["ScreenFraud"]["Next"] == "FraudDecision"
+    assert {c["Next"] for c in states["FraudDecision"]["Choices"]} == {"AwaitingReview", "FraudRejected"}
+    assert states["FraudDecision"]["Default"] == "AuthorizePayment"
+    assert states["AuthorizePayment"]["Next"] == "ForEachShipment"
+    each = states["ForEachShipment"]
+    assert each["ItemsPath"] == "$.work.shipment_ids"
+    inner = each["ItemProcessor"]["States"]
+    assert each["ItemProcessor"]["StartAt"] == "BookCarrier"
+    assert inner["BookCarrier"]["Next"] == "ReleaseToLocation"
+    assert states[each["Next"]]["Type"] == "Succeed"
 
 
-@pytest.mark.parametrize("name", sorted(PHASES))
-def test_any_other_error_is_recorded_and_the_phase_fails(default_synth, name):
-    start, _, _, failed = PHASES[name]
-    states = definition(default_synth, name)["States"]
-    assert states[start]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}]
-    record = states["RecordFailure"]
-    assert record["Parameters"] == {"task": "record_failure", "input.$": "$"}
-    assert record["Next"] == failed
-    assert states[failed]["Type"] == "Fail"
+def test_a_fulfil_failure_compensates_and_a_closed_order_ends_quietly(default_synth):
+    states = definition(default_synth, FULFIL)["States"]
+    for name in ("ScreenFraud", "AuthorizePayment", "ForEachShipment"):
+        assert states[name]["Catch"] == [
+            {"ErrorEquals": ["OrderClosed"], "Next": "OrderClosed"},
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Compensate"},
+        ]
+    assert states["FraudRejected"]["Next"] == "Compensate"
+    assert states[states["Compensate"]["Next"]]["Type"] == "Fail"
+    assert states["OrderClosed"]["Type"] == "Succeed"
 
 
-@pytest.mark.parametrize("name", sorted(PHASES))
+def test_ship_captures_then_ships_and_a_failed_capture_holds_the_shipment(default_synth):
+    asl = definition(default_synth, SHIP)
+    states = asl["States"]
+    assert asl["StartAt"] == "CapturePayment"
+    assert states["CapturePayment"]["Next"] == "ShipStock"
+    assert states["CapturePayment"]["Catch"][-1] == {
+        "ErrorEquals": ["States.ALL"],
+        "ResultPath": "$.error",
+        "Next": "HoldShipment",
+    }
+    assert states[states["HoldShipment"]["Next"]]["Type"] == "Fail"
+    assert states[states["ShipStock"]["Next"]]["Type"] == "Succeed"
+
+
+@pytest.mark.parametrize("name", [FULFIL, SHIP])
 def test_each_phase_is_traced_logs_errors_and_is_capped_at_five_minutes(default_synth, name):
     _, machine = default_synth.one("AWS::StepFunctions::StateMachine", name)
     props = machine["Properties"]

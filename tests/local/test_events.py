@@ -38,12 +38,12 @@ def no_failures(reply: Any) -> None:
     assert reply == {"batchItemFailures": []}
 
 
-def step(reply: Any) -> None:
-    assert isinstance(reply, dict) and reply["step"] == "fulfilment.started", reply
+def screened(reply: Any) -> None:
+    assert isinstance(reply, dict) and reply["decision"] == "approve", reply
 
 
 def sweep(reply: Any) -> None:
-    assert reply == {"holds_expired": 0}
+    assert reply == {"holds_expired": 0, "shipments_escalated": 0}
 
 
 EXPECTED: dict[str, Check] = {
@@ -54,7 +54,7 @@ EXPECTED: dict[str, Check] = {
     "authorizer/token.json": policy,
     "webhooks/shipment_packed.json": status(202),
     "partner_events/inventory_snapshot.json": no_failures,
-    "workflow/start_fulfilment.json": step,
+    "workflow/screen_fraud.json": screened,
     "sweeper/scheduled.json": sweep,
     "notifier/order_event.json": no_failures,
 }
@@ -108,13 +108,13 @@ def test_the_erp_snapshot_sample_sets_on_hand_at_its_location(seeded: Client) ->
     assert {lv["location_id"]: lv["on_hand"] for lv in stock["locations"]}["dvo-3pl"] == 90
 
 
-def test_the_workflow_sample_records_the_step_on_the_order(seeded: Client) -> None:
-    event = prepare("workflow/start_fulfilment.json", load("workflow/start_fulfilment.json"), seeded)
+def test_the_workflow_sample_records_the_fraud_screen_on_the_order(seeded: Client) -> None:
+    event = prepare("workflow/screen_fraud.json", load("workflow/screen_fraud.json"), seeded)
 
     seeded.stack.registry.invoke("workflow", event)
 
     _, order = seeded.call("GET", f"/v1/orders/{event['input']['order_id']}")
-    assert "fulfilment.started" in [entry["type"] for entry in order["timeline"]]
+    assert "fraud.approved" in [entry["type"] for entry in order["timeline"]]
 
 
 def test_the_stored_webhook_sample_is_stale_until_it_is_signed_again(seeded: Client) -> None:

@@ -123,8 +123,13 @@ def partner_client(partner_id: str) -> SignedJsonClient:
 
 def partner_secrets(partner_id: str) -> tuple[str, ...]:
     """The partner's signing secrets, current first (then previous, while a rotation is under way)."""
-    secret_id = f"{settings().secrets_prefix}partners/{partner_id}"
-    secrets = _secrets.get_or_load(secret_id, lambda: _load_secrets(secret_id, partner_id))
+    return signing_secrets("partners", partner_id)
+
+
+def signing_secrets(kind: str, owner_id: str) -> tuple[str, ...]:
+    """Signing secrets of a partner ("partners") or a storefront's outbound webhooks ("storefronts")."""
+    secret_id = f"{settings().secrets_prefix}{kind}/{owner_id}"
+    secrets = _secrets.get_or_load(secret_id, lambda: _load_secrets(secret_id, owner_id))
     assert secrets  # _load_secrets raises rather than return (or cache) an unusable secret
     return secrets
 

@@ -1,21 +1,39 @@
 """Sourcing: which locations ship which lines of an order. The checkout uses only this interface.
 
-The engine behind `plan` is replaceable; today it is `oms.routing.nearest` (nearest single location,
-greedy split otherwise, made-to-order to its workshop).
+The engine behind `plan` is `oms.routing.engine` (eligibility, made-to-order to its workshop, the
+cheapest plan by the storefront's `RoutingPolicy`, delivery promises); `oms.routing.search` is the
+optimizer it uses (exact branch and bound for small cases, a heuristic beyond).
 """
 
 from __future__ import annotations
 
-from oms.routing import nearest
+from oms.routing import engine
 from oms.routing.model import Candidate, Plan, PlannedShipment, SourcingLine, SourcingRequest
+from oms.routing.policy import DEFAULT_POLICY, RULES, RoutingPolicy
 
-__all__ = ["Candidate", "Plan", "PlannedShipment", "SourcingLine", "SourcingRequest", "plan"]
+__all__ = [
+    "DEFAULT_POLICY",
+    "RULES",
+    "Candidate",
+    "Plan",
+    "PlannedShipment",
+    "RoutingPolicy",
+    "SourcingLine",
+    "SourcingRequest",
+    "plan",
+]
 
 
 def plan(request: SourcingRequest) -> Plan:
-    """A plan that covers every line exactly within availability, or InsufficientStock (409).
+    """A plan that covers every line exactly within availability, or a refusal with a named code.
 
-    Codes: `insufficient_stock` (not enough in total; `lines=[{sku, requested, available}]` for
-    every line) and `ship_complete_unavailable` (enough stock, but not in one location).
+    409 (InsufficientStock, `lines=[{sku, requested, available}]` for every line):
+      `insufficient_stock` (not enough at eligible locations), `ship_complete_unavailable` (enough,
+      but not in one location), `max_shipments_exceeded` (enough, but only as a bigger split than the
+      policy allows).
+    422 (Unprocessable): `service_level_unavailable` (with `now`: the stock exists, but not where the
+      level can be promised; `available_service_levels` lists those that can), `unknown_location_in_rules`,
+      `destination_unlocatable`; `unknown_routing_rule` and `invalid_routing_policy` come from
+      building the RoutingPolicy.
     """
-    return nearest.plan(request)
+    return engine.plan(request)

@@ -95,7 +95,11 @@ class Plan:
             "strategy": explanation.get("strategy", ""),
             "method": explanation.get("search", {}).get("method", ""),
             "shipments": [
-                {"location_id": s.location_id, "units": sum(ln.quantity for ln in s.lines), "promised_by": s.promised_by}
+                {
+                    "location_id": s.location_id,
+                    "units": sum(ln.quantity for ln in s.lines),
+                    "promised_by": s.promised_by,
+                }
                 for s in self.shipments
             ],
             "cost": explanation.get("cost", {}),

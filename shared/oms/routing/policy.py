@@ -115,7 +115,9 @@ class RoutingPolicy:
     def check_locations(self, known: Iterable[str]) -> None:
         """Refuse a policy that names a location the OMS does not know (a typo would silently do nothing)."""
         ids = set(known)
-        unknown = list(dict.fromkeys(loc for loc in (*self.prefer_locations, *self.exclude_locations) if loc not in ids))
+        unknown = list(
+            dict.fromkeys(loc for loc in (*self.prefer_locations, *self.exclude_locations) if loc not in ids)
+        )
         if unknown:
             raise Unprocessable(
                 f"the routing rules name unknown location(s) {', '.join(unknown)}",

@@ -28,7 +28,8 @@ pathological case degrades to "best found" instead of running on). The figures c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -75,26 +76,104 @@ def solve(problem: Problem, method: Literal["auto", "exact", "heuristic"] = "aut
     if method == "auto":
         small = len(problem.weight) <= EXACT_MAX_SITES and len(problem.need) <= EXACT_MAX_SKUS
         method = "exact" if small else "heuristic"
-    incumbent = _heuristic(problem)
-    budget = EXACT_NODE_BUDGET if method == "exact" else HEURISTIC_NODE_BUDGET
-    search = _BranchAndBound(problem, incumbent, budget)
+    index = _Index(problem)
+    incumbent = _heuristic(index)
+    # Without any plan in hand (the cap is what the heuristic missed), search as long as the exact
+    # method would rather than refuse an order a plan exists for.
+    budget = EXACT_NODE_BUDGET if method == "exact" or incumbent is None else HEURISTIC_NODE_BUDGET
+    cap = problem.max_sites
+    nodes = 0
+    if _counts_first(problem):
+        # Fewest sites first: look for a set smaller than the incumbent, size by size from the bound
+        # up. The first size with a feasible set holds the optimum, so no node is spent improving
+        # the distance of sets that are too big.
+        lowest = _BranchAndBound(index, None, budget, cap).sites_needed()
+        if lowest is None:
+            return None
+        upper = len(incumbent) if incumbent is not None else len(problem.weight) + 1
+        if cap is not None:
+            upper = min(upper, cap + 1)
+        for size in range(lowest, upper):
+            search = _BranchAndBound(index, None, budget - nodes, size)
+            search.run()
+            nodes += search.nodes
+            if search.best_sites is not None:
+                return Solution(search.best_sites, search.best_cost, method, not search.aborted, nodes)
+            if search.aborted:
+                return _answer(problem, incumbent, method, nodes)
+        if incumbent is None:
+            return None
+        cap = len(incumbent)
+    search = _BranchAndBound(index, incumbent, budget - nodes, cap)
     search.run()
+    nodes += search.nodes
     if search.best_sites is None:
         return None
-    return Solution(search.best_sites, search.best_cost, method, not search.aborted, search.nodes)
+    return Solution(search.best_sites, search.best_cost, method, not search.aborted, nodes)
+
+
+def _answer(
+    problem: Problem, sites: tuple[int, ...] | None, method: Literal["exact", "heuristic"], nodes: int
+) -> Solution | None:
+    return None if sites is None else Solution(sites, problem.cost(sites), method, False, nodes)
+
+
+def _counts_first(problem: Problem) -> bool:
+    """Whether the first cost component counts sites (the same positive weight for every site)."""
+    firsts = {w[0] for w in problem.weight}
+    return len(firsts) == 1 and firsts.pop() > 0
+
+
+class _Index:
+    """The problem's lookups, built once and shared by the heuristic and every branch and bound."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.p = problem
+        weight = problem.weight
+        self.width = len(weight[0]) if weight else 0
+        holders: list[list[int]] = [[] for _ in problem.need]
+        for i, holds in enumerate(problem.holds):
+            for j in holds:
+                holders[j].append(i)
+        self.holders = holders
+        # Per sku: holders by stock (largest first) for "at least k sites", and by weight for branching.
+        self.by_units = [sorted(h, key=_by_units(problem, j)) for j, h in enumerate(holders)]
+        self.by_weight = [sorted(h, key=lambda i: (weight[i], i)) for h in holders]
+        # Per cost component: a constant weight bounds as k * w; otherwise the k lightest holders.
+        self.constant: list[int | None] = []
+        self.by_component: list[list[list[int]]] = []
+        for c in range(self.width):
+            values = {w[c] for w in weight}
+            if len(values) == 1:
+                self.constant.append(values.pop())
+                self.by_component.append([])
+            else:
+                self.constant.append(None)
+                self.by_component.append([sorted(h, key=_by_component(problem, c)) for h in holders])
+
+
+def _by_units(problem: Problem, j: int) -> Callable[[int], tuple[int, Cost]]:
+    return lambda i: (-problem.holds[i][j], problem.weight[i])
+
+
+def _by_component(problem: Problem, c: int) -> Callable[[int], int]:
+    return lambda i: problem.weight[i][c]
 
 
 # -- heuristic ---------------------------------------------------------------------------------------
 
 
-def _heuristic(problem: Problem) -> tuple[int, ...] | None:
+def _heuristic(index: _Index) -> tuple[int, ...] | None:
+    problem = index.p
     best: tuple[int, ...] | None = None
     best_cost: Cost | None = None
+    seen: set[tuple[int, ...]] = set()
     for scoring in ("units", "share", "lines"):
         sites = _greedy(problem, scoring)
-        if sites is None:
+        if sites is None or tuple(sorted(sites)) in seen:
             continue
-        sites = _improve(problem, sites)
+        seen.add(tuple(sorted(sites)))
+        sites = _improve(index, sites)
         if problem.max_sites is not None and len(sites) > problem.max_sites:
             continue
         cost = problem.cost(sites)
@@ -104,6 +183,7 @@ def _heuristic(problem: Problem) -> tuple[int, ...] | None:
 
 
 def _greedy(problem: Problem, scoring: str) -> tuple[int, ...] | None:
+    """Add the site with the most coverage per unit of the first cost component until all is covered."""
     need = problem.need
     residual = list(need)
     uncovered = len(need)
@@ -154,53 +234,71 @@ def _residual(problem: Problem, sites: Sequence[int]) -> dict[int, int]:
     return {j: r for j, r in residual.items() if r > 0}
 
 
-def _cheapest_cover(problem: Problem, residual: dict[int, int], excluded: set[int]) -> int | None:
-    """The cheapest single site (not excluded) that covers `residual` on its own."""
+def _add(a: Cost, b: Cost) -> Cost:
+    return tuple(x + y for x, y in zip(a, b, strict=True))
+
+
+def _cheaper_cover(
+    index: _Index, residual: dict[int, int], excluded: Sequence[int], size: int, base: Cost, ceiling: Cost
+) -> list[int] | None:
+    """The cheapest set of at most `size` sites (none excluded) that covers `residual` and costs, added
+    to `base`, less than `ceiling`; or None.
+
+    Complete for its size: any cover holds a holder of the residual's rarest sku, so only those are
+    tried, cheapest first (adding one cost vector keeps the lexicographic order, so the first too
+    dear ends the loop).
+    """
     if not residual:
-        return None
-    best: int | None = None
-    for i, holds in enumerate(problem.holds):
+        return [] if base < ceiling else None
+    problem = index.p
+    holds, weight = problem.holds, problem.weight
+    rarest = min(residual, key=lambda j: len(index.holders[j]))
+    best: list[int] | None = None
+    for i in index.by_weight[rarest]:
         if i in excluded:
             continue
-        if all(holds.get(j, 0) >= r for j, r in residual.items()):
-            if best is None or problem.weight[i] < problem.weight[best]:
-                best = i
+        total = _add(base, weight[i])
+        if total >= ceiling:
+            break
+        held = holds[i]
+        if size == 1:
+            for j, left in residual.items():
+                if held.get(j, 0) < left:
+                    break
+            else:
+                return [i]
+            continue
+        rest = {j: left - held.get(j, 0) for j, left in residual.items() if left > held.get(j, 0)}
+        tail = _cheaper_cover(index, rest, [*excluded, i], size - 1, total, ceiling)
+        if tail is not None:
+            best = [i, *tail]
+            ceiling = _add(base, problem.cost(best))
     return best
 
 
-def _improve(problem: Problem, start: tuple[int, ...]) -> tuple[int, ...]:
-    """Local search: drop redundant sites, merge two into one, swap one for a cheaper one; repeat."""
+def _improve(index: _Index, start: tuple[int, ...]) -> tuple[int, ...]:
+    """Local search until nothing improves: drop a redundant site; replace r sites by a cheaper cover of
+    what the others leave, with r - 1 sites (r = 2, 3) or with r sites (r = 1, 2)."""
+    problem = index.p
     sites = list(start)
+    moves = ((2, 1), (3, 2), (1, 1), (2, 2))
     improved = True
     while improved:
         improved = False
-        # Drop: the most expensive redundant site first.
         for i in sorted(sites, key=lambda s: problem.weight[s], reverse=True):
             rest = [s for s in sites if s != i]
             if not _residual(problem, rest):
                 sites = rest
-                improved = True
-        # Merge: two sites replaced by one that covers what the others leave.
         current = problem.cost(sites)
-        for a in range(len(sites)):
-            for b in range(a + 1, len(sites)):
-                rest = [s for k, s in enumerate(sites) if k not in (a, b)]
-                single = _cheapest_cover(problem, _residual(problem, rest), set(sites))
-                if single is not None and problem.cost([*rest, single]) < current:
-                    sites = [*rest, single]
+        for out, into in moves:
+            for gone in itertools.combinations(range(len(sites)), out):
+                rest = [s for k, s in enumerate(sites) if k not in gone]
+                cover = _cheaper_cover(index, _residual(problem, rest), sites, into, problem.cost(rest), current)
+                if cover is not None:
+                    sites = rest + cover
                     improved = True
                     break
             if improved:
-                break
-        if improved:
-            continue
-        # Swap: one site replaced by a cheaper one.
-        for k, i in enumerate(sites):
-            rest = sites[:k] + sites[k + 1 :]
-            single = _cheapest_cover(problem, _residual(problem, rest), set(sites))
-            if single is not None and problem.weight[single] < problem.weight[i]:
-                sites = [*rest, single]
-                improved = True
                 break
     return tuple(sites)
 
@@ -209,43 +307,39 @@ def _improve(problem: Problem, start: tuple[int, ...]) -> tuple[int, ...]:
 
 
 class _BranchAndBound:
-    def __init__(self, problem: Problem, incumbent: tuple[int, ...] | None, node_budget: int) -> None:
+    def __init__(
+        self, index: _Index, incumbent: tuple[int, ...] | None, node_budget: int, max_sites: int | None
+    ) -> None:
+        problem = index.p
         self.p = problem
-        n, m = len(problem.weight), len(problem.need)
-        self.width = len(problem.weight[0]) if n else 0
+        self.max_sites = max_sites
+        self.width = index.width
         self.budget = node_budget
         self.nodes = 0
         self.aborted = False
         self.best_sites: tuple[int, ...] | None = incumbent
         self.best_cost: Cost = problem.cost(incumbent) if incumbent is not None else ()
-        holders: list[list[int]] = [[] for _ in range(m)]
-        for i, holds in enumerate(problem.holds):
-            for j in holds:
-                holders[j].append(i)
-        weight = problem.weight
-        # Per sku: holders by stock (largest first) for "at least k sites", and by weight for branching.
-        self.by_units = [sorted(h, key=lambda i, j=j: (-problem.holds[i][j], weight[i])) for j, h in enumerate(holders)]
-        self.by_weight = [sorted(h, key=lambda i: (weight[i], i)) for h in holders]
-        # Per cost component: a constant weight bounds as k * w; otherwise the k lightest holders.
-        self.constant: list[int | None] = []
-        self.by_component: list[list[list[int]] | None] = []
-        for c in range(self.width):
-            values = {w[c] for w in weight}
-            if len(values) == 1:
-                self.constant.append(values.pop())
-                self.by_component.append(None)
-            else:
-                self.constant.append(None)
-                self.by_component.append([sorted(h, key=lambda i, c=c: weight[i][c]) for h in holders])
-        self.blocked = [0] * n  # > 0: chosen on this path or excluded by an earlier sibling
-        self.open = [len(h) for h in holders]  # holders of each sku not blocked
+        self.by_units = index.by_units
+        self.by_weight = index.by_weight
+        self.constant = index.constant
+        self.by_component = index.by_component
+        self.blocked = [0] * len(problem.weight)  # > 0: chosen on this path or excluded by an earlier sibling
+        self.open = [len(h) for h in index.holders]  # holders of each sku not blocked
         self.residual = list(problem.need)
-        self.uncovered = m
+        self.uncovered = len(problem.need)
         self.cost = [0] * self.width
         self.chosen: list[int] = []
 
     def run(self) -> None:
-        self._node()
+        if self.budget > 0:
+            self._node()
+        else:
+            self.aborted = True
+
+    def sites_needed(self) -> int | None:
+        """At least how many sites any feasible set has (None: no feasible set at all)."""
+        bounded = self._bound()
+        return None if bounded is None else bounded[2]
 
     def _block(self, i: int) -> None:
         self.blocked[i] += 1
@@ -284,7 +378,7 @@ class _BranchAndBound:
                 if constant is not None:
                     value = k * constant
                 else:
-                    lightest = self.by_component[c][j]  # type: ignore[index]
+                    lightest = self.by_component[c][j]
                     value = taken = 0
                     for i in lightest:
                         if not blocked[i]:
@@ -292,8 +386,7 @@ class _BranchAndBound:
                             taken += 1
                             if taken == k:
                                 break
-                if value > bound[c]:
-                    bound[c] = value
+                bound[c] = max(bound[c], value)
             key = (self.open[j], -k)
             if branch < 0 or key < branch_key:
                 branch, branch_key = j, key
@@ -308,10 +401,13 @@ class _BranchAndBound:
         if bounded is None:
             return
         bound, branch, sites_needed = bounded
-        limit = self.p.max_sites
+        limit = self.max_sites
         if limit is not None and len(self.chosen) + sites_needed > limit:
             return
-        if self.best_sites is not None and tuple(c + b for c, b in zip(self.cost, bound, strict=True)) >= self.best_cost:
+        if (
+            self.best_sites is not None
+            and tuple(c + b for c, b in zip(self.cost, bound, strict=True)) >= self.best_cost
+        ):
             return
         holds, weight = self.p.holds, self.p.weight
         excluded: list[int] = []

@@ -8,7 +8,7 @@ same expression, because DynamoDB conditions cannot do arithmetic: a reservation
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from oms import aws
@@ -130,6 +130,7 @@ def _rewrite(
     make: Callable[[StockLevel], tuple[StockLevel, dict[str, Any]]],
     actor: str,
     clock: Clock,
+    extra: Sequence[Write] = (),
 ) -> StockLevel:
     """Read, compute the new level with the domain rule `make`, write it if nobody changed it meanwhile."""
     client = aws.dynamodb()
@@ -163,15 +164,23 @@ def _rewrite(
             },
         )
         try:
-            transact([write, _audit(sku, location_id, {**change, "on_hand_after": new.on_hand}, actor, at)])
-        except TransactionRefused:
+            transact([write, _audit(sku, location_id, {**change, "on_hand_after": new.on_hand}, actor, at), *extra])
+        except TransactionRefused as refused:
+            if refused.failed - {"stock"}:
+                raise  # a condition of the caller's own writes failed (a duplicate event): not ours to retry
             continue
         return new
     raise Conflict(f"stock of {sku} at {location_id} is changing too fast; try again", code="stock_busy")
 
 
 def set_stock(
-    sku: str, location_id: str, on_hand: int, safety_stock: int, actor: str, clock: Clock = default_clock
+    sku: str,
+    location_id: str,
+    on_hand: int,
+    safety_stock: int,
+    actor: str,
+    clock: Clock = default_clock,
+    extra: Sequence[Write] = (),
 ) -> StockLevel:
     from oms import inventory
 
@@ -179,18 +188,24 @@ def set_stock(
         new = inventory.set_on_hand(current, on_hand, safety_stock)
         return new, {"reason": "set", "delta": new.on_hand - current.on_hand, "safety_stock": safety_stock}
 
-    return _rewrite(sku, location_id, make, actor, clock)
+    return _rewrite(sku, location_id, make, actor, clock, extra)
 
 
 def adjust_stock(
-    sku: str, location_id: str, delta: int, reason: str, actor: str, clock: Clock = default_clock
+    sku: str,
+    location_id: str,
+    delta: int,
+    reason: str,
+    actor: str,
+    clock: Clock = default_clock,
+    extra: Sequence[Write] = (),
 ) -> StockLevel:
     from oms import inventory
 
     def make(current: StockLevel) -> tuple[StockLevel, dict[str, Any]]:
         return inventory.adjust(current, delta), {"reason": reason, "delta": delta}
 
-    return _rewrite(sku, location_id, make, actor, clock)
+    return _rewrite(sku, location_id, make, actor, clock, extra)
 
 
 def audit_trail(sku: str, location_id: str, limit: int = 50) -> list[dict[str, Any]]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
 from oms import aws
 from oms.settings import settings
 from oms.store import to_item
+from oms.store.dynamo import Write
 
 PREFIX = "PARTNER_EVENT#"
 RETENTION_SECONDS = 30 * 24 * 3600  # partners retry for days at most
@@ -23,26 +22,20 @@ def seen(partner_id: str, event_id: str) -> bool:
     return "Item" in found
 
 
-def remember(partner_id: str, event_id: str, event_type: str, at: str) -> bool:
-    """False when another delivery of the same event got there first."""
+def marker(partner_id: str, event_id: str, event_type: str, at: str) -> Write:
+    """The event's dedupe record, written in the same transaction as its effect: applied exactly once."""
     from oms.clock import parse_rfc3339
 
     expires = int(parse_rfc3339(at).timestamp()) + RETENTION_SECONDS
-    try:
-        aws.dynamodb().put_item(
-            TableName=settings().orders_table,
-            Item=to_item(
-                {
-                    **_key(partner_id, event_id),
-                    "type": event_type,
-                    "applied_at": at,
-                    "expires_at_epoch": expires,
-                }
-            ),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return Write(
+        "processed",
+        {
+            "Put": {
+                "TableName": settings().orders_table,
+                "Item": to_item(
+                    {**_key(partner_id, event_id), "type": event_type, "applied_at": at, "expires_at_epoch": expires}
+                ),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+    )

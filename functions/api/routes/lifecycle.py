@@ -1,0 +1,50 @@
+"""Routes that move an order along its lifecycle: a storefront's cancellation, an admin's fraud review."""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from aws_lambda_powertools.event_handler import Response
+
+from functions.api.caller import admin, storefront
+from functions.api.routes import new_router
+from oms import fulfilment
+from oms.errors import NotFound
+from oms.models import Strict
+from oms.orders import Order
+
+router = new_router()
+
+
+class Review(Strict):
+    decision: Literal["approve", "reject"]
+
+
+def _order(status: int, order: Order) -> Response[str]:
+    return Response(status_code=status, content_type="application/json", body=json.dumps(order.public()))
+
+
+@router.post(
+    "/v1/orders/<order_id>/cancel",
+    summary="Cancel an order before any of it ships: stock, payment and bookings are released",
+    tags=["orders"],
+    responses={200: {"description": "The cancelled order"}, 409: {"description": "not_cancellable"}},
+)
+def cancel_order(order_id: str) -> Response[str]:
+    storefront_id = storefront(router)
+    order = fulfilment.load(order_id)
+    if order.storefront_id != storefront_id:
+        raise NotFound(f"no order {order_id}", code="order_not_found")
+    return _order(200, fulfilment.close(order_id, "cancelled", "cancelled by the storefront"))
+
+
+@router.post(
+    "/v1/admin/orders/<order_id>/review",
+    summary="Fraud review decision: approve resumes fulfilment, reject releases everything",
+    tags=["admin"],
+    responses={200: {"description": "The reviewed order"}, 409: {"description": "not_on_hold"}},
+)
+def review_order(order_id: str, body: Review) -> Response[str]:
+    who = admin(router)
+    return _order(200, fulfilment.review(order_id, body.decision, by=f"admin:{who.key_id}"))

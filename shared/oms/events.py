@@ -1,0 +1,46 @@
+"""Order and shipment events to the EventBridge bus, where rules fan them out (the notifier, ERP, analytics)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from oms import aws
+from oms.observability import logger, metrics
+from oms.settings import settings
+
+if TYPE_CHECKING:
+    from oms.orders import Order
+
+SOURCE = "oms"
+_BATCH = 10  # PutEvents takes at most 10 entries
+
+
+def publish(order: Order, events: list[tuple[str, dict[str, Any]]]) -> None:
+    """Best effort after the order is saved: the order's own state and timeline are the record, and a
+    lost notification must not undo a step that already happened."""
+    bus = settings().event_bus_name
+    if not events or not bus:
+        return
+    entries = [
+        {
+            "Source": SOURCE,
+            "DetailType": kind,
+            "EventBusName": bus,
+            "Detail": json.dumps(
+                {**detail, "order_id": order.order_id, "storefront_id": order.storefront_id, "status": order.status}
+            ),
+        }
+        for kind, detail in events
+    ]
+    for start in range(0, len(entries), _BATCH):
+        try:
+            answer = aws.events().put_events(Entries=entries[start : start + _BATCH])  # type: ignore[arg-type]
+        except (BotoCoreError, ClientError):
+            logger.exception("could not publish order events", extra={"order_id": order.order_id})
+            metrics.add_metric(name="EventsNotPublished", unit="Count", value=len(entries[start : start + _BATCH]))
+            continue
+        if answer.get("FailedEntryCount"):
+            metrics.add_metric(name="EventsNotPublished", unit="Count", value=answer["FailedEntryCount"])
