@@ -141,7 +141,14 @@ def authorize_payment(order_id: str, clock: Clock = default_clock) -> dict[str, 
             )
         except OrderClosed:
             # Cancelled while we authorized: the hold on the customer's money must not outlive the order.
-            _void(order, clock)
+            gateways(order).payment.void(
+                VoidRequest(
+                    order_id=order.order_id,
+                    authorization_id=authorization.authorization_id,
+                    method=order.payment.method,
+                    idempotency_key=_key(order, "void", "late-authorization"),
+                )
+            )
             raise
     pending = [s.shipment_id for s in lifecycle.live(order) if s.status in ("allocated", "booked")]
     return {"shipment_ids": pending}
@@ -243,11 +250,12 @@ def _release_stock(shipment: Shipment) -> list[Write]:
     ]
 
 
-def _void(order: Order, clock: Clock) -> None:
-    """Give back whatever authorization no shipment will capture (idempotent by its key)."""
+def _void(order: Order, clock: Clock) -> Change:
+    """Give back whatever authorization no shipment will capture, inside the step that frees it, so no
+    reader ever sees a closed order still holding the customer's money (the void is idempotent by key)."""
     amount = lifecycle.open_authorization(order)
     if amount <= 0 or not order.payment.authorization_id:
-        return
+        return Change()
     gateways(order).payment.void(
         VoidRequest(
             order_id=order.order_id,
@@ -256,7 +264,7 @@ def _void(order: Order, clock: Clock) -> None:
             idempotency_key=_key(order, "void", str(order.payment.captured)),
         )
     )
-    update(order.order_id, lambda o: Step(change=lifecycle.voided(o, lifecycle.open_authorization(o), _now(clock))))
+    return lifecycle.voided(order, amount, _now(clock))
 
 
 def _undo_partners(order: Order, shipments: list[Shipment]) -> None:
@@ -303,15 +311,14 @@ def close(
         writes += [orders_store.clear_deadline(order_id, s.shipment_id) for s in open_shipments if s.released_at]
         change = lifecycle.close(order, status, reason, _now(clock))
         if payment_failure:
-            failed = lifecycle.payment_failed(order, payment_failure, _now(clock))
-            change.entries += failed.entries
+            change.entries += lifecycle.payment_failed(order, payment_failure, _now(clock)).entries
+        change.entries += _void(order, clock).entries
         return Step(change=change, writes=writes)
 
     order, step = update(order_id, decide)
     if step.change:
         metrics.add_metric(name=f"Orders_{status}", unit="Count", value=1)
-    _void(order, clock)
-    return load(order_id)
+    return order
 
 
 _REASONS = {
@@ -399,11 +406,12 @@ def ship_stock(order_id: str, shipment_id: str, clock: Clock = default_clock) ->
         writes = [
             inventory_store.ship_units(sku, shipment.location_id, qty) for sku, qty in _reserved_units(shipment).items()
         ]
+        if all(s.status in lifecycle.GONE for s in lifecycle.live(order)):
+            # Lines cancelled on the way leave an authorization no shipment will capture.
+            change.entries += _void(order, clock).entries
         return Step(change=change, writes=[*writes, orders_store.clear_deadline(order_id, shipment_id)])
 
-    order, _ = update(order_id, decide)
-    if all(s.status in lifecycle.GONE for s in lifecycle.live(order)):
-        _void(order, clock)  # lines cancelled on the way leave an authorization nobody will capture
+    update(order_id, decide)
     return {"shipped": shipment_id}
 
 
@@ -466,6 +474,8 @@ def reroute(
         writes = [marker, *_release_stock(moving), orders_store.clear_deadline(order_id, shipment_id)]
         if target is None:
             change = lifecycle.drop_shipment(current, shipment_id, f"no location can ship it ({reason})", _now(clock))
+            if all(s.status in lifecycle.GONE for s in lifecycle.live(current)):
+                change.entries += _void(current, clock).entries
             return Step(change=change, writes=writes)
         change = lifecycle.rerouted(current, shipment_id, target, reason, _now(clock))
         moving.rejected_by = sorted(refused)
@@ -474,8 +484,6 @@ def reroute(
 
     order, _ = update(order_id, decide)
     if target is None:
-        if order.status == "cancelled" or all(s.status in lifecycle.GONE for s in lifecycle.live(order)):
-            _void(order, clock)
         return "cancelled"
     phases.start_fulfil(
         order_id,

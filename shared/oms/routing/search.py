@@ -35,9 +35,9 @@ from typing import Final, Literal
 
 Cost = tuple[int, ...]
 
-EXACT_MAX_SITES: Final = 40
+EXACT_MAX_SITES: Final = 30
 EXACT_MAX_SKUS: Final = 20
-EXACT_NODE_BUDGET: Final = 20_000
+EXACT_NODE_BUDGET: Final = 5_000
 HEURISTIC_NODE_BUDGET: Final = 300
 
 
@@ -82,40 +82,46 @@ def solve(problem: Problem, method: Literal["auto", "exact", "heuristic"] = "aut
     # method would rather than refuse an order a plan exists for.
     budget = EXACT_NODE_BUDGET if method == "exact" or incumbent is None else HEURISTIC_NODE_BUDGET
     cap = problem.max_sites
-    nodes = 0
-    if _counts_first(problem):
-        # Fewest sites first: look for a set smaller than the incumbent, size by size from the bound
-        # up. The first size with a feasible set holds the optimum, so no node is spent improving
-        # the distance of sets that are too big.
-        lowest = _BranchAndBound(index, None, budget, cap).sites_needed()
-        if lowest is None:
-            return None
-        upper = len(incumbent) if incumbent is not None else len(problem.weight) + 1
-        if cap is not None:
-            upper = min(upper, cap + 1)
-        for size in range(lowest, upper):
-            search = _BranchAndBound(index, None, budget - nodes, size)
-            search.run()
-            nodes += search.nodes
-            if search.best_sites is not None:
-                return Solution(search.best_sites, search.best_cost, method, not search.aborted, nodes)
-            if search.aborted:
-                return _answer(problem, incumbent, method, nodes)
-        if incumbent is None:
-            return None
-        cap = len(incumbent)
-    search = _BranchAndBound(index, incumbent, budget - nodes, cap)
-    search.run()
-    nodes += search.nodes
-    if search.best_sites is None:
+    if not _counts_first(problem):
+        search = _BranchAndBound(index, incumbent, budget, cap)
+        search.run()
+        return _answer(problem, search.best_sites, method, not search.aborted, search.nodes)
+    lowest = _BranchAndBound(index, None, budget, cap).sites_needed()
+    if lowest is None:
         return None
-    return Solution(search.best_sites, search.best_cost, method, not search.aborted, nodes)
+    nodes = 0
+    polished: bool | None = None  # whether the distance at the incumbent's size is proven optimal
+    if method == "heuristic" and incumbent is not None:
+        # Within a small budget, improving the distance at the incumbent's size usually pays more than
+        # proving that no smaller set exists (the local search has already tried to shrink it).
+        polish = _BranchAndBound(index, incumbent, budget // 2, len(incumbent))
+        polish.run()
+        nodes, incumbent, polished = polish.nodes, polish.best_sites, not polish.aborted
+    # Fewest sites first: look for a set smaller than the incumbent, size by size from the bound up.
+    # The first size with a feasible set holds the optimum, so no node is spent improving the
+    # distance of sets that are too big.
+    upper = len(incumbent) if incumbent is not None else len(problem.weight) + 1
+    if cap is not None:
+        upper = min(upper, cap + 1)
+    for size in range(lowest, upper):
+        search = _BranchAndBound(index, None, budget - nodes, size)
+        search.run()
+        nodes += search.nodes
+        if search.best_sites is not None:
+            return _answer(problem, search.best_sites, method, not search.aborted, nodes)
+        if search.aborted:
+            return _answer(problem, incumbent, method, False, nodes)
+    if incumbent is None or polished is not None:
+        return _answer(problem, incumbent, method, bool(polished), nodes)
+    search = _BranchAndBound(index, incumbent, budget - nodes, len(incumbent))
+    search.run()
+    return _answer(problem, search.best_sites, method, not search.aborted, nodes + search.nodes)
 
 
 def _answer(
-    problem: Problem, sites: tuple[int, ...] | None, method: Literal["exact", "heuristic"], nodes: int
+    problem: Problem, sites: tuple[int, ...] | None, method: Literal["exact", "heuristic"], proven: bool, nodes: int
 ) -> Solution | None:
-    return None if sites is None else Solution(sites, problem.cost(sites), method, False, nodes)
+    return None if sites is None else Solution(sites, problem.cost(sites), method, proven, nodes)
 
 
 def _counts_first(problem: Problem) -> bool:
@@ -234,32 +240,28 @@ def _residual(problem: Problem, sites: Sequence[int]) -> dict[int, int]:
     return {j: r for j, r in residual.items() if r > 0}
 
 
-def _add(a: Cost, b: Cost) -> Cost:
-    return tuple(x + y for x, y in zip(a, b, strict=True))
-
-
 def _cheaper_cover(
-    index: _Index, residual: dict[int, int], excluded: Sequence[int], size: int, base: Cost, ceiling: Cost
+    index: _Index, residual: dict[int, int], excluded: Sequence[int], size: int, room: Cost
 ) -> list[int] | None:
-    """The cheapest set of at most `size` sites (none excluded) that covers `residual` and costs, added
-    to `base`, less than `ceiling`; or None.
+    """The cheapest set of at most `size` sites (none excluded) that covers `residual` and costs less
+    than `room` (lexicographically); or None.
 
     Complete for its size: any cover holds a holder of the residual's rarest sku, so only those are
-    tried, cheapest first (adding one cost vector keeps the lexicographic order, so the first too
-    dear ends the loop).
+    tried, cheapest first, so the first one too dear ends the loop. (The lexicographic order is
+    invariant under translation, so "base + cost < ceiling" is "cost < ceiling - base": `room`.)
     """
     if not residual:
-        return [] if base < ceiling else None
+        return [] if room > tuple(0 for _ in room) else None
     problem = index.p
     holds, weight = problem.holds, problem.weight
     rarest = min(residual, key=lambda j: len(index.holders[j]))
     best: list[int] | None = None
     for i in index.by_weight[rarest]:
+        w = weight[i]
+        if w >= room:
+            break
         if i in excluded:
             continue
-        total = _add(base, weight[i])
-        if total >= ceiling:
-            break
         held = holds[i]
         if size == 1:
             for j, left in residual.items():
@@ -269,11 +271,15 @@ def _cheaper_cover(
                 return [i]
             continue
         rest = {j: left - held.get(j, 0) for j, left in residual.items() if left > held.get(j, 0)}
-        tail = _cheaper_cover(index, rest, [*excluded, i], size - 1, total, ceiling)
+        tail = _cheaper_cover(index, rest, [*excluded, i], size - 1, _minus(room, w))
         if tail is not None:
             best = [i, *tail]
-            ceiling = _add(base, problem.cost(best))
+            room = problem.cost(best)
     return best
+
+
+def _minus(a: Cost, b: Cost) -> Cost:
+    return tuple(x - y for x, y in zip(a, b, strict=True))
 
 
 def _improve(index: _Index, start: tuple[int, ...]) -> tuple[int, ...]:
@@ -293,7 +299,8 @@ def _improve(index: _Index, start: tuple[int, ...]) -> tuple[int, ...]:
         for out, into in moves:
             for gone in itertools.combinations(range(len(sites)), out):
                 rest = [s for k, s in enumerate(sites) if k not in gone]
-                cover = _cheaper_cover(index, _residual(problem, rest), sites, into, problem.cost(rest), current)
+                room = _minus(current, problem.cost(rest))
+                cover = _cheaper_cover(index, _residual(problem, rest), sites, into, room)
                 if cover is not None:
                     sites = rest + cover
                     improved = True
@@ -410,10 +417,15 @@ class _BranchAndBound:
         ):
             return
         holds, weight = self.p.holds, self.p.weight
+        if limit is not None and len(self.chosen) + 1 == limit:
+            self._last(branch)
+            return
         excluded: list[int] = []
         for i in self.by_weight[branch]:
             if self.blocked[i]:
                 continue
+            if self.best_sites is not None and _minus(self.best_cost, tuple(self.cost)) <= weight[i]:
+                break  # holders come cheapest first: no later sibling can beat the best either
             # Take site i.
             taken: list[tuple[int, int]] = []
             for j, units in holds[i].items():
@@ -448,3 +460,19 @@ class _BranchAndBound:
                 break
         for i in excluded:
             self._unblock(i)
+
+    def _last(self, branch: int) -> None:
+        """One site left to choose: the cheapest holder of `branch` that covers all that is left."""
+        holds, weight, blocked = self.p.holds, self.p.weight, self.blocked
+        left = [(j, r) for j, r in enumerate(self.residual) if r > 0]
+        room = _minus(self.best_cost, tuple(self.cost)) if self.best_sites is not None else None
+        for i in self.by_weight[branch]:
+            if blocked[i]:
+                continue
+            if room is not None and weight[i] >= room:
+                return
+            held = holds[i]
+            if all(held.get(j, 0) >= r for j, r in left):
+                self.best_sites = (*self.chosen, i)
+                self.best_cost = tuple(c + w for c, w in zip(self.cost, weight[i], strict=True))
+                return
