@@ -32,6 +32,8 @@ PUT     /v1/admin/inventory/{location_id}/{sku}              api   key
 POST    /v1/admin/inventory/{location_id}/{sku}/adjustments  api   key
 GET     /v1/admin/inventory/{sku}                            api   key
 POST    /v1/admin/orders/{order_id}/review                   api   key
+PUT     /v1/admin/storefronts/{storefront_id}                api   key
+GET     /v1/admin/storefronts/{storefront_id}                api   key
 POST    /v1/webhooks/{partner_id}                            webhooks
 """
 PUBLIC_BECAUSE = {

@@ -136,6 +136,9 @@ def test_another_storefronts_order_is_404_and_never_listed(api: Api, sku: str) -
     assert other.status_code == 404 and other.json()["code"] == "order_not_found"
     listed = api.request("GET", "/v1/orders?limit=100", key=STOREFRONT_KEY_2).json()["orders"]
     assert order_id not in {o["order_id"] for o in listed}
+    cancel = api.request("POST", f"/v1/orders/{order_id}/cancel", key=STOREFRONT_KEY_2)
+    assert (cancel.status_code, cancel.json()["code"]) == (404, "order_not_found")
+    assert api.request("GET", f"/v1/orders/{order_id}").json()["status"] != "cancelled"
 
 
 def test_orders_list_newest_first_in_pages_with_an_opaque_cursor(api: Api) -> None:

@@ -69,6 +69,34 @@ def test_a_storefront_route_needs_a_storefront_key(api: Api) -> None:
     assert reply.status_code == 403 and reply.json()["code"] == "storefront_key_required"
 
 
-def test_routes_of_issues_not_landed_answer_501_not_implemented(api: Api) -> None:
-    reply = api.request("POST", "/v1/orders/ord_x/cancel")
-    assert reply.status_code == 501 and reply.json()["code"] == "not_implemented"
+def test_cancelling_an_order_that_does_not_exist_is_404(api: Api) -> None:
+    reply = api.request("POST", "/v1/orders/ord_nope/cancel")
+    assert reply.status_code == 404
+    assert reply.json()["code"] == "order_not_found"
+
+
+def test_an_admin_configures_a_storefronts_adapters_credit_and_webhook(api: Api) -> None:
+    body = {
+        "name": "Trade portal",
+        "adapters": {"payment": "sandbox", "carrier": "https:carrier"},
+        "credit_limits": {"acme": 10_000_000},
+        "webhook_url": "https://shop.example/oms-events",
+    }
+    reply = api.request("PUT", "/v1/admin/storefronts/sf-config-test", key=ADMIN_KEY, json=body)
+    assert reply.status_code == 200, reply.text
+    stored = api.request("GET", "/v1/admin/storefronts/sf-config-test", key=ADMIN_KEY).json()
+    assert stored["adapters"] == body["adapters"]
+    assert stored["credit_limits"] == {"acme": 10_000_000}
+
+
+def test_a_storefront_configuration_naming_an_unknown_adapter_is_422(api: Api) -> None:
+    body = {"name": "X", "adapters": {"payment": "paypal-direct"}}
+    reply = api.request("PUT", "/v1/admin/storefronts/sf-bad", key=ADMIN_KEY, json=body)
+    assert (reply.status_code, reply.json()["code"]) == (422, "unknown_adapter")
+    assert api.request("GET", "/v1/admin/storefronts/sf-bad", key=ADMIN_KEY).status_code == 404
+
+
+def test_a_storefront_webhook_must_be_https(api: Api) -> None:
+    body = {"name": "X", "webhook_url": "http://shop.example/hook"}
+    reply = api.request("PUT", "/v1/admin/storefronts/sf-bad", key=ADMIN_KEY, json=body)
+    assert (reply.status_code, reply.json()["code"]) == (422, "validation_error")

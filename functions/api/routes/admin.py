@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
 
 from functions.api.caller import admin
 from functions.api.routes import new_router
+from oms.adapters.registry import validate_config
 from oms.errors import NotFound
-from oms.models import Adjustment, InventorySet, Location, LocationIn, Product, ProductIn, Sku
+from oms.models import Adjustment, InventorySet, Location, LocationIn, Money, Product, ProductIn, ShortText, Sku, Strict
 from oms.models import Id as IdType
 from oms.store import config as config_store
 from oms.store import inventory as inventory_store
@@ -85,3 +88,39 @@ def get_inventory(sku: Sku) -> dict[str, Any]:
         "available": sum(lv.available for lv in levels),
         "locations": [_stock_view(lv) for lv in levels],
     }
+
+
+# https only; plain http to this machine for local development.
+WebhookUrl = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https://\S+$|^http://127\.0\.0\.1[:/]\S*$")]
+
+
+class StorefrontIn(Strict):
+    """A storefront's configuration: which adapter serves each port, B2B credit limits, its webhook."""
+
+    name: ShortText
+    adapters: dict[str, str] = Field(default_factory=dict)
+    credit_limits: dict[IdType, Money] = Field(default_factory=dict)
+    default_credit_limit: Money | None = None
+    webhook_url: (
+        Annotated[str, StringConstraints(max_length=2048, pattern=r"^https://\S+$|^http://127\.0\.0\.1[:/]\S*$")] | None
+    ) = None
+
+
+@router.put(
+    "/v1/admin/storefronts/<storefront_id>", summary="Create or replace a storefront's configuration", tags=["admin"]
+)
+def put_storefront(storefront_id: IdType, body: StorefrontIn) -> dict[str, Any]:
+    admin(router)
+    config = body.model_dump(exclude={"name"}, exclude_none=True)
+    validate_config(config)
+    config_store.put_storefront(storefront_id, body.name, config)
+    return {"storefront_id": storefront_id, "name": body.name, **config}
+
+
+@router.get("/v1/admin/storefronts/<storefront_id>", summary="A storefront's configuration", tags=["admin"])
+def get_storefront(storefront_id: IdType) -> dict[str, Any]:
+    admin(router)
+    storefront = config_store.get_storefront(storefront_id)
+    if storefront is None:
+        raise NotFound(f"no storefront {storefront_id}", code="storefront_not_found")
+    return {"storefront_id": storefront_id, "name": storefront.name, **storefront.config}

@@ -201,3 +201,15 @@ def _sandbox_payment(config: Mapping[str, Any]) -> SandboxPayment:
         return SandboxPayment(limits, config.get("default_credit_limit", DEFAULT_CREDIT_LIMIT))
     except ValueError as error:
         raise AdapterMisconfigured(f"storefront payment config: {error}", port="payment") from None
+
+
+def validate_config(storefront_config: Mapping[str, Any]) -> None:
+    """Refuse, as a client error, a storefront configuration naming a port or adapter that does not exist
+    (the same configuration read at run time is an operator's misconfiguration instead)."""
+    from oms.errors import Unprocessable
+
+    try:
+        for port, name in _adapter_names(storefront_config.get("adapters")).items():
+            _partner_of(port, name)
+    except UnknownAdapter as error:
+        raise Unprocessable(error.detail, code="unknown_adapter") from None

@@ -430,7 +430,7 @@ def _from_stock(
     )
     solution = search.solve(problem)
     if solution is None:
-        if cap is not None and search.solve(search.Problem(problem.need, problem.holds, problem.weight)) is not None:
+        if cap is not None and problem.covers(range(len(relevant))):  # all of them together could
             raise _refuse(
                 "max_shipments_exceeded",
                 f"the stock for this order is spread over more locations than the {cap} shipment(s) allowed",
