@@ -47,7 +47,7 @@ TASKS: dict[str, Task] = {
 }
 
 
-@logger.inject_lambda_context(correlation_id_path="input.order_id", clear_state=True)
+@logger.inject_lambda_context(correlation_id_path="input.correlation_id", clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -55,7 +55,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if task is None:
         raise UnknownTask(f"no task {event.get('task')!r}")
     state = event.get("input") or {}
-    logger.append_keys(task=event["task"], shipment_id=state.get("shipment_id"))
+    logger.append_keys(task=event["task"], order_id=state.get("order_id"), shipment_id=state.get("shipment_id"))
     try:
         return task(state)
     except (TransientPartnerError, EndpointConnectionError, NotYet, TransactionRefused) as error:

@@ -81,7 +81,11 @@ class Workflow(Construct):
             scope,
             "ForEachShipment",
             items_path="$.work.shipment_ids",
-            item_selector={"order_id.$": "$.order_id", "shipment_id.$": "$$.Map.Item.Value"},
+            item_selector={
+                "order_id.$": "$.order_id",
+                "shipment_id.$": "$$.Map.Item.Value",
+                "correlation_id.$": "$.correlation_id",
+            },
             max_concurrency=4,
             result_path=sfn.JsonPath.DISCARD,
         )

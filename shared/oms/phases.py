@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -13,6 +14,9 @@ from oms.settings import settings
 
 
 def _start(state_machine_arn: str, name: str, payload: dict[str, Any]) -> bool:
+    # The request's correlation id travels into the phase, so one id ties the API call or webhook to
+    # every task it set off (the workflow function logs it as its correlation id).
+    payload = {**payload, "correlation_id": logger.get_correlation_id() or str(uuid.uuid4())}
     try:
         aws.stepfunctions().start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload))
     except ClientError as error:

@@ -46,7 +46,7 @@ class Api:
         sent = dict(headers or {})
         if key:
             sent.setdefault("Authorization", f"Bearer {key}")
-        return requests.request(method, self.base + path, json=json, data=data, headers=sent, timeout=30)
+        return requests.request(method, self.base + path, json=json, data=data, headers=sent, timeout=90)
 
     def admin(self, method: str, path: str, json: Any = None) -> requests.Response:
         return self.request(method, path, key=ADMIN_KEY, json=json)

@@ -261,3 +261,22 @@ def test_make_run_names_a_busy_port_and_exits_instead_of_serving() -> None:
         )
     assert done.returncode == 2
     assert f"port {port} is already in use" in done.stderr
+
+
+def test_one_correlation_id_runs_from_the_api_request_into_the_workflow(client: Client) -> None:
+    assert client.stack.gateway is not None
+    status, headers, body = client.stack.gateway.handle(
+        "POST",
+        "/v1/orders",
+        [
+            ("Authorization", f"Bearer {client.creds.storefront_keys['sf-local']}"),
+            ("Content-Type", "application/json"),
+            ("Idempotency-Key", "corr-1"),
+        ],
+        json.dumps(ORDER).encode(),
+    )
+    assert status == 201
+    request_id = dict(headers)["x-amzn-RequestId"]
+    order_id = json.loads(body)["order_id"]
+    (execution,) = eventually(lambda: executions(client.stack, order_id))
+    assert json.loads(execution["input"])["correlation_id"] == request_id

@@ -41,6 +41,7 @@ from oms.routing.model import Candidate, Plan, PlannedShipment, SourcingLine, So
 from oms.routing.policy import DEFAULT_POLICY, STORE_TYPES, RoutingPolicy
 
 ENGINE = "branch-and-bound"
+EXPLAIN_MAX_CANDIDATES = 50
 
 # The `lowest_quote` stand-in when a request has no quote for a location: a base plus a per-km rate,
 # in minor units. Only the ranking it gives matters; the carrier's real price is booked later.
@@ -163,6 +164,7 @@ def plan(request: SourcingRequest) -> Plan:
         routed.shipments = [_promised(request, s, sites, order, now) for s in routed.shipments]
 
     shipments = tuple(routed.shipments)
+    explained, omitted = _explain(request, policy, order, sites, ineligible, pool, shipments)
     result = Plan(shipments, {})
     result.explanation.update(
         {
@@ -176,7 +178,8 @@ def plan(request: SourcingRequest) -> Plan:
             "ship_complete": request.ship_complete,
             "promised_by": result.promised_by,
             "made_to_order": [{"sku": sku, "workshop_location_id": w} for sku, w in order.built.items()],
-            "candidates": _explain(request, policy, order, sites, ineligible, pool, shipments),
+            "candidates": explained,
+            "candidates_omitted": omitted,
         }
     )
     return result
@@ -531,8 +534,11 @@ def _explain(
     ineligible: dict[str, str],
     pool: Pool,
     shipments: tuple[PlannedShipment, ...],
-) -> list[dict[str, Any]]:
-    """Every candidate, nearest first: distance, score and, when not used, why (and by which rule)."""
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Each candidate, nearest first: distance, score and, when not used, why (and by which rule).
+
+    Beyond EXPLAIN_MAX_CANDIDATES, the farthest unused ones are only counted, per reason (second value).
+    """
     dest = request.destination
     chosen = {s.location_id for s in shipments}
     stocked = order.stocked
@@ -575,7 +581,21 @@ def _explain(
         if site is not None:
             entry["score"] = site.score
         out.append((distance, loc_id, entry))
-    return [entry for _, _, entry in sorted(out, key=lambda item: (item[0], item[1]))]
+    ordered = [entry for _, _, entry in sorted(out, key=lambda item: (item[0], item[1]))]
+    if len(ordered) <= EXPLAIN_MAX_CANDIDATES:
+        return ordered, {}
+    # The explanation is stored on the order (one DynamoDB item, 400 KB at most): keep every chosen
+    # location and the nearest others, and count the rest by reason.
+    kept = {e["location_id"] for e in ordered if e["chosen"]}
+    for entry in ordered:
+        if len(kept) >= EXPLAIN_MAX_CANDIDATES:
+            break
+        kept.add(entry["location_id"])
+    omitted: dict[str, int] = {}
+    for entry in ordered:
+        if entry["location_id"] not in kept:
+            omitted[entry["rejected"]] = omitted.get(entry["rejected"], 0) + 1
+    return [e for e in ordered if e["location_id"] in kept], omitted
 
 
 def _deciding_rule(policy: RoutingPolicy, site: _Site, winner: _Site) -> str:

@@ -86,7 +86,8 @@ class Plan:
     def timeline_detail(self) -> dict[str, Any]:
         """A short account of the decision for the order's timeline (the full one is `explanation`)."""
         explanation = self.explanation
-        rejected: dict[str, int] = {}
+        omitted: dict[str, int] = explanation.get("candidates_omitted", {})
+        rejected = dict(omitted)
         for candidate in explanation.get("candidates", []):
             if candidate.get("rejected"):
                 rejected[candidate["rejected"]] = rejected.get(candidate["rejected"], 0) + 1
@@ -103,6 +104,6 @@ class Plan:
                 for s in self.shipments
             ],
             "cost": explanation.get("cost", {}),
-            "candidates": len(explanation.get("candidates", [])),
+            "candidates": len(explanation.get("candidates", [])) + sum(omitted.values()),
             "rejected": rejected,
         }

@@ -12,18 +12,28 @@ Two methods, one switch point:
   hold it: "the first of its holders (cheapest first) in the set is h", with the holders before h
   excluded, so every set is reached at most once. Bound, per cost component, the cheapest way to
   cover the hardest single sku: it needs at least k of its remaining holders (k from their largest
-  stocks), so at least the sum of the k smallest weights. A branch whose bound is not below the best
-  set found is cut. The greedy solution below is the first incumbent.
-- heuristic: greedy (three scorings: units, share of each line, lines completed; each picks the
-  most coverage per unit of the first cost component, ties by weight), then local improvement until
-  nothing improves: drop a redundant site, replace two sites by one, replace one site by a cheaper
-  one. Then the same branch and bound with a small node budget, which often still proves the result.
+  stocks), so at least the sum of the k smallest weights; a branch whose bound is not below the best
+  set found is cut. When the first component counts sites (the default policy: fewest shipments),
+  sizes are tried from the bound up, and the first size with a feasible set holds the optimum, so no
+  node is spent polishing sets that are too big. With one site left to choose, the cheapest holder
+  that covers the rest is taken directly.
+- heuristic: greedy (three scorings: units, share of each line, lines completed; each takes the site
+  with the most coverage per unit of the first cost component, ties by weight), then local search
+  until nothing improves: drop a redundant site; replace r chosen sites by the cheapest cover of what
+  the others leave, with r - 1 sites (r = 2, 3) or r sites (r = 1, 2). Then the branch and bound
+  with HEURISTIC_NODE_BUDGET nodes: half to polish the distance at the heuristic's size, the rest to
+  look for a smaller set. It often still proves its answer optimal.
 
-Switch point: the search is exact when at most EXACT_MAX_SITES sites hold any needed sku and there are
-at most EXACT_MAX_SKUS skus; beyond, the heuristic runs. Either way the answer says whether it is
-proven optimal (the exact search also has a node budget, far above what those sizes need, so a
-pathological case degrades to "best found" instead of running on). The figures come from
-`bench/routing_quality.py`: at the switch point the exact search stays within a few milliseconds.
+Switch point: exact when at most EXACT_MAX_SITES sites hold a needed sku and there are at most
+EXACT_MAX_SKUS skus; the heuristic beyond. The exact search also has a node budget
+(EXACT_NODE_BUDGET, several times what the worst case at the switch point needed), so a
+pathological case degrades to "best found" instead of running on; every answer says whether it is
+proven optimal. Measured on this 2-core machine (CPU time; `bench/routing_quality.py`):
+- at the switch point (30 sites with a thin assortment, 20 skus), the exact search took at most
+  about 20 ms and 1,000 nodes; at 40 sites it reached 50-75 ms, at 60 sites 250 ms;
+- the heuristic at 20 lines x 200 locations: p50 about 6 ms, p99 about 12 ms, with a plan as good
+  as the exhaustive optimum on every order that could be checked, and 98-99% as good as the exact
+  search on thin all-store networks (60 stores), the hard case of set cover.
 """
 
 from __future__ import annotations
@@ -69,8 +79,13 @@ class Solution:
     nodes: int  # branch-and-bound nodes visited
 
 
-def solve(problem: Problem, method: Literal["auto", "exact", "heuristic"] = "auto") -> Solution | None:
-    """The cheapest feasible set of sites, or None when there is none (within `max_sites`)."""
+def solve(
+    problem: Problem, method: Literal["auto", "exact", "heuristic"] = "auto", node_budget: int | None = None
+) -> Solution | None:
+    """The cheapest feasible set of sites, or None when there is none (within `max_sites`).
+
+    `node_budget` overrides the method's budget (the benchmark's reference search runs unbounded).
+    """
     if not problem.need:
         return Solution((), problem.cost(()), "exact", True, 0)
     if method == "auto":
@@ -81,6 +96,8 @@ def solve(problem: Problem, method: Literal["auto", "exact", "heuristic"] = "aut
     # Without any plan in hand (the cap is what the heuristic missed), search as long as the exact
     # method would rather than refuse an order a plan exists for.
     budget = EXACT_NODE_BUDGET if method == "exact" or incumbent is None else HEURISTIC_NODE_BUDGET
+    if node_budget is not None:
+        budget = node_budget
     cap = problem.max_sites
     if not _counts_first(problem):
         search = _BranchAndBound(index, incumbent, budget, cap)
@@ -142,6 +159,7 @@ class _Index:
             for j in holds:
                 holders[j].append(i)
         self.holders = holders
+        self.holder_count = [len(h) for h in holders]
         # Per sku: holders by stock (largest first) for "at least k sites", and by weight for branching.
         self.by_units = [sorted(h, key=_by_units(problem, j)) for j, h in enumerate(holders)]
         self.by_weight = [sorted(h, key=lambda i: (weight[i], i)) for h in holders]
@@ -254,7 +272,7 @@ def _cheaper_cover(
         return [] if room > tuple(0 for _ in room) else None
     problem = index.p
     holds, weight = problem.holds, problem.weight
-    rarest = min(residual, key=lambda j: len(index.holders[j]))
+    rarest = min(residual, key=index.holder_count.__getitem__)
     best: list[int] | None = None
     for i in index.by_weight[rarest]:
         w = weight[i]

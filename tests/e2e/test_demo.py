@@ -1,0 +1,29 @@
+"""`make demo` end to end: its three orders go all the way to delivered on the e2e stack."""
+
+from __future__ import annotations
+
+import io
+
+from scripts.demo import main
+from tests.e2e.conftest import PARTNER_SECRET, STOREFRONT_KEY, STOREFRONT_KEY_2, Api
+
+
+def test_the_demo_delivers_every_order_and_captures_its_total(api: Api) -> None:
+    out = io.StringIO()
+    orders = main(
+        base_url=api.base,
+        storefront_key=STOREFRONT_KEY,
+        storefront_key_2=STOREFRONT_KEY_2,
+        partner_secret=PARTNER_SECRET,
+        out=out,
+    )
+    assert len(orders) == 3, out.getvalue()
+    for order in orders:
+        assert order["status"] == "delivered", out.getvalue()
+        assert order["payment"]["captured"] == order["totals"]["total"], out.getvalue()
+        assert {s["status"] for s in order["shipments"]} == {"delivered"}, out.getvalue()
+    assert {o["customer"]["type"] for o in orders} == {"b2c", "b2b"}
+    sofa = next(o for o in orders if any(ln["sku"] == "CUSTOM-SOFA" for ln in o["lines"]))
+    assert [s["location_id"] for s in sofa["shipments"]] == ["ceb-workshop"]
+    assert "build.completed" in [e["type"] for e in sofa["timeline"]]
+    assert "all 3 orders delivered and fully captured" in out.getvalue()
