@@ -48,7 +48,13 @@ LOCATIONS: dict[str, dict[str, Any]] = {
         "cut_off": "16:00",
         "capacity_per_day": 40,
     },
-    "qc-showroom": {"name": "Quezon City Showroom", "type": "showroom", "lat": 14.6760, "lon": 121.0437},
+    "qc-showroom": {
+        "name": "Quezon City Showroom",
+        "type": "showroom",
+        "lat": 14.6760,
+        "lon": 121.0437,
+        "capabilities": {"ship_from_store": True},
+    },
     "ceb-wh-1": {"name": "Cebu Warehouse", "type": "warehouse", "lat": 10.3157, "lon": 123.8854},
     "dvo-3pl": {"name": "Davao 3PL", "type": "3pl", "lat": 7.1907, "lon": 125.4553},
     "ceb-workshop": {

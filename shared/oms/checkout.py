@@ -42,6 +42,12 @@ class CheckoutResult:
     created: bool  # False: the same Idempotency-Key and body answered before
 
 
+def storefront_policy(storefront_id: str) -> routing.RoutingPolicy:
+    """The storefront's routing rules (its configuration's "routing"), or the OMS's default policy."""
+    storefront = config_store.get_storefront(storefront_id)
+    return routing.RoutingPolicy.from_config((storefront.config if storefront else {}).get("routing"))
+
+
 def body_hash(request: CheckoutRequest) -> str:
     """A fingerprint of what was asked, insensitive to key order and whitespace."""
     canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
@@ -164,6 +170,7 @@ def build_order(
                     for ln in s.lines
                 ],
                 build_instructions=s.build_instructions,
+                promised_by=s.promised_by,
             )
             for i, s in enumerate(plan.shipments)
         ],
@@ -196,6 +203,7 @@ def place_order(
     skus = {line.sku for line in request.lines}
     locations = config_store.list_locations()
     products: dict[str, Product] = config_store.get_products(skus)
+    policy = storefront_policy(storefront_id)
     lines = tuple(SourcingLine(line.sku, line.quantity) for line in request.lines)
 
     for attempt in range(MAX_ATTEMPTS):
@@ -207,15 +215,18 @@ def place_order(
             ship_complete=request.ship_complete,
             candidates=candidates(skus, locations, held, levels),
             products=products,
+            policy=policy,
+            now=clock.now(),
         )
         try:
             plan = routing.plan(sourcing)
-        except InsufficientStock:
-            # A retried request whose order already took the stock must get that order, not a 409.
+        except (InsufficientStock, Unprocessable) as refused:
+            # A retried request whose order already took the stock (or was placed before the cut-off)
+            # must get that order, not a refusal.
             replay = _replay(storefront_id, idempotency_key, fingerprint, clock)
             if replay:
                 return replay
-            raise
+            raise refused
         order = build_order(request, storefront_id, plan, tax, clock, set(levels))
         writes = reservation_writes(plan, held, set(levels))
         if len(writes) + 4 > TRANSACTION_LIMIT:
@@ -233,7 +244,7 @@ def place_order(
                     detail={
                         "shipments": len(order.shipments),
                         "total": order.totals.total,
-                        "routing": plan.explanation.get("engine", ""),
+                        "routing": plan.timeline_detail(),
                     },
                 ),
             ),

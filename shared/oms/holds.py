@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from oms import routing
-from oms.checkout import candidates, held_units, hold_expiry
+from oms.checkout import candidates, held_units, hold_expiry, storefront_policy
 from oms.clock import Clock, rfc3339
 from oms.clock import clock as default_clock
 from oms.errors import Conflict, NotFound
@@ -38,6 +38,7 @@ def place_hold(request: HoldRequest, storefront_id: str, clock: Clock = default_
                 ship_complete=False,
                 candidates=candidates(skus, locations, levels=levels),
                 products=products,
+                policy=storefront_policy(storefront_id),
             )
         )
         allocations = [

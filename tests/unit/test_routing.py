@@ -1,4 +1,4 @@
-"""Sourcing: the nearest location that holds everything, a split only when needed, never beyond stock."""
+"""Sourcing by the default policy: the nearest location with everything, else the fewest shipments, within stock."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from oms.adapters.registry import validate_config
 from oms.errors import NotFound
 from oms.models import Adjustment, InventorySet, Location, LocationIn, Money, Product, ProductIn, ShortText, Sku, Strict
 from oms.models import Id as IdType
+from oms.routing import RoutingPolicy
 from oms.store import config as config_store
 from oms.store import inventory as inventory_store
 
@@ -101,9 +102,10 @@ class StorefrontIn(Strict):
     adapters: dict[str, str] = Field(default_factory=dict)
     credit_limits: dict[IdType, Money] = Field(default_factory=dict)
     default_credit_limit: Money | None = None
-    webhook_url: (
-        Annotated[str, StringConstraints(max_length=2048, pattern=r"^https://\S+$|^http://127\.0\.0\.1[:/]\S*$")] | None
-    ) = None
+    webhook_url: WebhookUrl | None = None
+    # Routing rules (oms.routing.RoutingPolicy): rules, allowed_location_types, ship_from_store,
+    # max_shipments, prefer_locations, exclude_locations.
+    routing: dict[str, Any] | None = None
 
 
 @router.put(
@@ -113,6 +115,8 @@ def put_storefront(storefront_id: IdType, body: StorefrontIn) -> dict[str, Any]:
     admin(router)
     config = body.model_dump(exclude={"name"}, exclude_none=True)
     validate_config(config)
+    # A rule naming a location that does not exist would silently do nothing: refuse it now.
+    RoutingPolicy.from_config(body.routing).check_locations(loc.location_id for loc in config_store.list_locations())
     config_store.put_storefront(storefront_id, body.name, config)
     return {"storefront_id": storefront_id, "name": body.name, **config}
 

@@ -7,6 +7,9 @@ optimizer it uses (exact branch and bound for small cases, a heuristic beyond).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from oms.models import Location
 from oms.routing import engine
 from oms.routing.model import Candidate, Plan, PlannedShipment, SourcingLine, SourcingRequest
 from oms.routing.policy import DEFAULT_POLICY, RULES, RoutingPolicy
@@ -20,8 +23,16 @@ __all__ = [
     "RoutingPolicy",
     "SourcingLine",
     "SourcingRequest",
+    "eligible",
     "plan",
 ]
+
+
+def eligible(
+    locations: list[Location], policy: RoutingPolicy, capacity_left: Mapping[str, int] | None = None
+) -> list[Location]:
+    """The locations that may ship for a storefront with this policy (what its availability counts)."""
+    return [loc for loc in locations if engine.why_ineligible(loc, policy, capacity_left or {}) is None]
 
 
 def plan(request: SourcingRequest) -> Plan:

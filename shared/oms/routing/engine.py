@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,7 +36,7 @@ from oms import promise as promises
 from oms.clock import rfc3339
 from oms.errors import InsufficientStock, Unprocessable
 from oms.geo import haversine_km
-from oms.models import SERVICE_LEVELS, Product
+from oms.models import SERVICE_LEVELS, Location, Product
 from oms.routing import search
 from oms.routing.model import Candidate, Plan, PlannedShipment, SourcingLine, SourcingRequest
 from oms.routing.policy import DEFAULT_POLICY, STORE_TYPES, RoutingPolicy
@@ -200,11 +201,14 @@ def _order(request: SourcingRequest) -> _Order:
 
 
 def _ineligible(request: SourcingRequest, policy: RoutingPolicy, candidate: Candidate) -> str | None:
-    """Why a location may not ship this storefront's stock, or None."""
-    loc = candidate.location
+    return why_ineligible(candidate.location, policy, request.capacity_left)
+
+
+def why_ineligible(loc: Location, policy: RoutingPolicy, capacity_left: Mapping[str, int]) -> str | None:
+    """Why a location may not ship this storefront's stock, or None (also what availability counts)."""
     if loc.paused:
         return "paused"
-    left = request.capacity_left.get(loc.location_id)
+    left = capacity_left.get(loc.location_id)
     if left is not None and left <= 0:
         return "no capacity left today"
     if loc.location_id in policy.exclude_locations:

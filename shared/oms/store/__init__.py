@@ -76,17 +76,28 @@ class TtlCache(Generic[V]):
         self._lock = threading.Lock()
 
     def get_or_load(self, key: Hashable, load: Callable[[], V | None]) -> V | None:
-        now = time.monotonic()
+        cached = self.peek(key)
+        if cached is not TtlCache.MISSING:
+            return cached  # type: ignore[no-any-return]
+        value = load()  # outside the lock: a slow read must not block other keys
+        self.put(key, value)
+        return value
+
+    MISSING: Any = object()  # what `peek` answers for a key not cached (None is a cached miss)
+
+    def peek(self, key: Hashable) -> Any:
+        """The fresh cached value (None for a cached miss), or MISSING."""
         with self._lock:
             entry = self._entries.get(key)
-        if entry is not None and now - entry[0] < self.ttl_seconds:
-            return entry[1]
-        value = load()  # outside the lock: a slow read must not block other keys
+        if entry is None or time.monotonic() - entry[0] >= self.ttl_seconds:
+            return TtlCache.MISSING
+        return entry[1]
+
+    def put(self, key: Hashable, value: V | None) -> None:
         with self._lock:
             if len(self._entries) >= self.max_entries:
-                self._entries.clear()  # crude but bounded; the cache only saves reads
-            self._entries[key] = (now, value)
-        return value
+                self._entries.clear()
+            self._entries[key] = (time.monotonic(), value)
 
     def forget(self, key: Hashable) -> None:
         with self._lock:

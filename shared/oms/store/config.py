@@ -29,6 +29,7 @@ LOCATION, PRODUCT, STOREFRONT, APIKEY, PARTNER = "LOCATION", "PRODUCT", "STOREFR
 # within that time; writes through this module drop the entry at once in their own process.
 CACHE_TTL_SECONDS = 30.0
 _cache: TtlCache[Any] = TtlCache(CACHE_TTL_SECONDS)
+_MISSING = TtlCache.MISSING
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,15 +119,32 @@ def _location(data: dict[str, Any]) -> Location:
 
 def put_product(product: Product) -> None:
     _put(PRODUCT, product.sku, product.model_dump(mode="json"))
+    _cache.forget(_cache_key(PRODUCT, product.sku))
 
 
 def get_products(skus: Iterable[str]) -> dict[str, Product]:
-    """The product records of these skus; a sku without one is absent (an ordinary stocked item)."""
+    """The product records of these skus; a sku without one is absent (an ordinary stocked item).
+
+    Cached per sku for CACHE_TTL_SECONDS, misses included: every checkout asks, and product attributes
+    that change routing change rarely (a change takes effect within the TTL).
+    """
     wanted = sorted({sku for sku in skus if sku})
     products: dict[str, Product] = {}
-    for item in batch_get(_table(), [_key(PRODUCT, sku) for sku in wanted]):
-        data = from_item(item)
-        products[data["sku"]] = Product.model_validate({k: v for k, v in data.items() if k in Product.model_fields})
+    missing = []
+    for sku in wanted:
+        hit = _cache.peek(_cache_key(PRODUCT, sku))
+        if hit is _MISSING:
+            missing.append(sku)
+        elif hit is not None:
+            products[sku] = hit
+    if missing:
+        found: dict[str, Product] = {}
+        for item in batch_get(_table(), [_key(PRODUCT, sku) for sku in missing]):
+            data = from_item(item)
+            found[data["sku"]] = Product.model_validate({k: v for k, v in data.items() if k in Product.model_fields})
+        for sku in missing:
+            _cache.put(_cache_key(PRODUCT, sku), found.get(sku))
+        products.update(found)
     return products
 
 
@@ -135,9 +153,18 @@ def get_products(skus: Iterable[str]) -> dict[str, Product]:
 
 def put_storefront(storefront_id: str, name: str, config: dict[str, Any]) -> None:
     _put(STOREFRONT, storefront_id, {"storefront_id": storefront_id, "name": name, "config": config})
+    _cache.forget(_cache_key(STOREFRONT, storefront_id))
 
 
 def get_storefront(storefront_id: str) -> StorefrontRecord | None:
+    """The storefront's record (cached for CACHE_TTL_SECONDS: every checkout reads its routing rules)."""
+    record: StorefrontRecord | None = _cache.get_or_load(
+        _cache_key(STOREFRONT, storefront_id), lambda: _load_storefront(storefront_id)
+    )
+    return record
+
+
+def _load_storefront(storefront_id: str) -> StorefrontRecord | None:
     data = _get(STOREFRONT, storefront_id)
     if not data:
         return None
