@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from oms import lifecycle, routing
+from oms import lifecycle, promise, routing
 from oms.adapters.sandbox_tax import SandboxTax
 from oms.clock import Clock, rfc3339
 from oms.clock import clock as default_clock
@@ -40,6 +40,18 @@ MAX_ATTEMPTS = 8  # re-plans after a lost race for the same units; each loss mea
 class CheckoutResult:
     order: Order
     created: bool  # False: the same Idempotency-Key and body answered before
+
+
+def capacity_writes(plan: Plan, locations: list[Location], clock: Clock) -> list[Write]:
+    """Count each shipment against its location's daily capacity (local date), where it has one."""
+    by_id = {loc.location_id: loc for loc in locations}
+    writes = []
+    for shipment in plan.shipments:
+        location = by_id.get(shipment.location_id)
+        if location is not None and location.capacity_per_day is not None:
+            day = clock.now().astimezone(promise.zone(location.timezone)).date().isoformat()
+            writes.append(inventory_store.count_shipment(location.location_id, day, location.capacity_per_day))
+    return writes
 
 
 def storefront_policy(storefront_id: str) -> routing.RoutingPolicy:
@@ -204,6 +216,7 @@ def place_order(
     locations = config_store.list_locations()
     products: dict[str, Product] = config_store.get_products(skus)
     policy = storefront_policy(storefront_id)
+    full: set[str] = set()
     lines = tuple(SourcingLine(line.sku, line.quantity) for line in request.lines)
 
     for attempt in range(MAX_ATTEMPTS):
@@ -217,6 +230,7 @@ def place_order(
             products=products,
             policy=policy,
             now=clock.now(),
+            capacity_left=dict.fromkeys(full, 0),
         )
         try:
             plan = routing.plan(sourcing)
@@ -228,7 +242,7 @@ def place_order(
                 return replay
             raise refused
         order = build_order(request, storefront_id, plan, tax, clock, set(levels))
-        writes = reservation_writes(plan, held, set(levels))
+        writes = reservation_writes(plan, held, set(levels)) + capacity_writes(plan, locations, clock)
         if len(writes) + 4 > TRANSACTION_LIMIT:
             raise Unprocessable(
                 "this order touches too many stock records to reserve at once; split it",
@@ -264,6 +278,8 @@ def place_order(
                 continue  # the record expired between the two reads: claim it again
             if "hold" in refused.failed:
                 _active_hold(hold["hold_id"] if hold else "", storefront_id, clock)  # raises the reason
+            # A location that ran out of capacity today is left out of the next plan.
+            full |= {label.split(":", 1)[1] for label in refused.failed if label.startswith("capacity:")}
             # Another order took units of this plan first (or the transaction collided): plan again.
             time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # noqa: S311 - jitter, not security
             continue

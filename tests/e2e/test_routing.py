@@ -131,3 +131,13 @@ def test_the_plan_and_its_explanation_are_on_the_order_and_its_timeline(api: Api
     accepted = order["timeline"][0]
     assert accepted["type"] == "order.accepted"
     assert accepted["detail"]["routing"]
+
+
+def test_a_location_out_of_capacity_for_the_day_gets_no_more_shipments(api: Api, sku: str) -> None:
+    busy, spare = unique("busy"), unique("spare")
+    api.location(busy, 14.55, 121.02, capacity_per_day=2)
+    api.stock_at(busy, sku, 10)
+    api.location(spare, 14.68, 121.04)
+    api.stock_at(spare, sku, 10)
+    routed = [api.checkout(checkout_body((sku, 1))).json()["shipments"][0]["location_id"] for _ in range(3)]
+    assert routed == [busy, busy, spare]

@@ -218,3 +218,26 @@ def audit_trail(sku: str, location_id: str, limit: int = 50) -> list[dict[str, A
         Limit=limit,
     )
     return [{k: v for k, v in from_item(item).items() if k not in ("sku", "sk")} for item in page["Items"]]
+
+
+CAPACITY = "CAPACITY#"
+
+
+def count_shipment(location_id: str, day: str, limit: int) -> Write:
+    """One more shipment for a location today, only while it has capacity left (its `capacity_per_day`).
+
+    The condition is the whole check: the checkout plans without reading the counters and learns that
+    a location is full when this write is refused, so capacity costs no extra round trip.
+    """
+    return Write(
+        f"capacity:{location_id}",
+        {
+            "Update": {
+                "TableName": _table(),
+                "Key": to_item({"sku": f"{CAPACITY}{location_id}", "sk": f"DAY#{day}"}),
+                "UpdateExpression": "ADD shipments :one SET location_id = :loc",
+                "ConditionExpression": "attribute_not_exists(shipments) OR shipments < :limit",
+                "ExpressionAttributeValues": to_item({":one": 1, ":limit": limit, ":loc": location_id}),
+            }
+        },
+    )
