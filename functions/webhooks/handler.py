@@ -24,7 +24,7 @@ import oms.clock
 from oms import aws, signing
 from oms.clock import rfc3339
 from oms.errors import OmsError, error_problem
-from oms.observability import logger
+from oms.observability import logger, metrics
 from oms.partner_events import PartnerEvent
 from oms.settings import settings
 from oms.store import config
@@ -64,6 +64,7 @@ class PartnerNotConfigured(OmsError):
 
 # log_event=False: bodies carry customer data; clear_state: keys of one request never leak to the next.
 @logger.inject_lambda_context(log_event=False, clear_state=True, correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = APIGatewayProxyEvent(event)
     partner_id = request.path_parameters.get("partner_id") or ""
@@ -72,8 +73,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except OmsError as error:
         reason = getattr(error, "reason", None)
         logger.warning("webhook refused", extra={"code": error.code, "reason": reason})
+        # One metric per refusal code: a burst of signature_invalid is an attack or a rotated secret.
+        metrics.add_metric(name=f"WebhookRejected_{error.code}", unit="Count", value=1)
         return _response(error.status, error_problem(error), PROBLEM_TYPE)
     logger.info("webhook accepted", extra={"event_id": accepted.id, "event_type": accepted.type})
+    metrics.add_metric(name="WebhookAccepted", unit="Count", value=1)
     return _response(202, {"accepted": True, "id": accepted.id}, JSON_TYPE)
 
 

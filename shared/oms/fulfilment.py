@@ -340,6 +340,7 @@ def compensate(order_id: str, error: dict[str, Any], clock: Clock = default_cloc
         reason = f"{_REASONS.get(kind, 'fulfilment failed')}: {detail}" if detail else _REASONS.get(kind, kind)
     payment_failure = detail if kind in ("PaymentDeclined", "CreditLimitExceeded") else None
     order = close(order_id, "rejected", reason, clock, payment_failure)
+    metrics.add_metric(name=f"OrdersRejected_{kind}", unit="Count", value=1)  # rejections by reason
     return {"status": order.status, "reason": order.reason}
 
 
