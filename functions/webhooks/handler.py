@@ -11,8 +11,6 @@ import base64
 import binascii
 import json
 import re
-import threading
-import time
 from typing import Any, NoReturn
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -22,6 +20,7 @@ from pydantic import ValidationError
 
 import oms.clock
 from oms import aws, signing
+from oms.adapters import registry
 from oms.clock import rfc3339
 from oms.errors import OmsError, error_problem
 from oms.observability import logger, metrics
@@ -33,12 +32,6 @@ _PARTNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 # SQS refuses a message (body plus attributes) above 256 KiB; an event that would not fit after
 # wrapping is refused here with a 413 instead of failing the send with a 5xx.
 SQS_MAX_MESSAGE_BYTES = 262_144
-
-# Secrets Manager is read at most once a minute per partner and container, and again (at most every
-# few seconds) when a signature does not match: a partner that has just rotated its secret is then
-# accepted at once, while a stream of forged requests cannot turn into a stream of secret reads.
-SECRET_TTL_SECONDS = 60.0
-SECRET_REFRESH_SECONDS = 5.0
 
 JSON_TYPE = "application/json"
 PROBLEM_TYPE = "application/problem+json"
@@ -54,12 +47,6 @@ class PayloadTooLarge(OmsError):
 
 class InvalidEvent(OmsError):
     status, code, title = 400, "invalid_event", "Invalid event"
-
-
-class PartnerNotConfigured(OmsError):
-    """Our side is missing the partner's secret: an operator must fix it, and the partner should retry."""
-
-    status, code, title = 503, "partner_not_configured", "Partner not configured"
 
 
 # log_event=False: bodies carry customer data; clear_state: keys of one request never leak to the next.
@@ -118,12 +105,12 @@ def _too_large(limit: int) -> NoReturn:
 def _verify(partner_id: str, header: str | None, raw: bytes) -> None:
     now = int(oms.clock.clock.now().timestamp())
     try:
-        signing.verify(header, raw, _secrets.get(partner_id), now)
+        signing.verify(header, raw, registry.partner_secrets(partner_id), now)
     except signing.SignatureInvalid as error:
-        if error.reason != "mismatch" or not _secrets.may_refresh(partner_id):
+        if error.reason != "mismatch":
             raise
-        # Perhaps the partner rotated its secret since we cached it: read it again, once.
-        signing.verify(header, raw, _secrets.get(partner_id, fresh=True), now)
+        # Perhaps the partner rotated its secret since we cached it: read it again (rate-limited).
+        signing.verify(header, raw, registry.signing_secrets("partners", partner_id, fresh=True), now)
 
 
 def _parse(raw: bytes) -> tuple[PartnerEvent, dict[str, Any]]:
@@ -182,60 +169,6 @@ def _response(status: int, body: dict[str, Any], content_type: str) -> dict[str,
     }
 
 
-class _SecretCache:
-    """The partners' signing secrets ("current" and, while rotating, "previous"), briefly in memory."""
-
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, tuple[str, ...]]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, partner_id: str, *, fresh: bool = False) -> tuple[str, ...]:
-        secret_id = f"{settings().secrets_prefix}partners/{partner_id}"
-        with self._lock:
-            entry = self._entries.get(secret_id)
-        if not fresh and entry is not None and time.monotonic() - entry[0] < SECRET_TTL_SECONDS:
-            return entry[1]
-        values = _load_secrets(secret_id)
-        with self._lock:
-            self._entries[secret_id] = (time.monotonic(), values)
-        return values
-
-    def may_refresh(self, partner_id: str) -> bool:
-        secret_id = f"{settings().secrets_prefix}partners/{partner_id}"
-        with self._lock:
-            entry = self._entries.get(secret_id)
-        return entry is None or time.monotonic() - entry[0] >= SECRET_REFRESH_SECONDS
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-def _load_secrets(secret_id: str) -> tuple[str, ...]:
-    client = aws.secrets()
-    try:
-        text = client.get_secret_value(SecretId=secret_id).get("SecretString") or ""
-    except client.exceptions.ResourceNotFoundException:
-        logger.error("partner secret missing", extra={"secret_id": secret_id})
-        raise PartnerNotConfigured("this partner has no signing secret configured; retry later") from None
-    try:
-        document = json.loads(text)
-    except ValueError:
-        document = None
-    values = (
-        tuple(v for v in (document.get("current"), document.get("previous")) if isinstance(v, str) and v)
-        if isinstance(document, dict)
-        else ()
-    )
-    if not values:
-        logger.error("partner secret unreadable", extra={"secret_id": secret_id})
-        raise PartnerNotConfigured("this partner's signing secret is not usable; retry later")
-    return values
-
-
-_secrets = _SecretCache()
-
-
 def clear_cache() -> None:
     """Forget cached partner secrets (tests; the local runtime after seeding)."""
-    _secrets.clear()
+    registry.clear_cache()

@@ -13,6 +13,7 @@ import pytest
 
 import oms.clock
 from functions.webhooks import handler as webhooks
+from oms.adapters import registry
 from oms.clock import FrozenClock
 from oms.signing import sign, signature
 from oms.store import config
@@ -181,7 +182,7 @@ def test_a_secret_rotated_after_it_was_cached_is_picked_up(
     body = body_of(EVENT)
     assert call(proxy_event, lambda_context, body, header=signed(body))[0] == 202  # caches SECRET
     put_secret("warehouse", {"current": "whsec_new", "previous": SECRET})
-    monkeypatch.setattr(webhooks, "SECRET_REFRESH_SECONDS", 0.0)
+    monkeypatch.setattr(registry, "SECRET_REFRESH_SECONDS", 0.0)
 
     assert call(proxy_event, lambda_context, body, header=signed(body, "whsec_new"))[0] == 202
 

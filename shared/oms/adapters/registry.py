@@ -13,6 +13,7 @@ signed-HTTPS adapter's answers come later by webhook.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -52,6 +53,8 @@ HTTPS_PREFIX = "https:"
 # partner per container. A rotated secret stays valid as "previous" on the partner's side meanwhile.
 SECRET_TTL_SECONDS = 300.0
 _secrets: TtlCache[tuple[str, ...]] = TtlCache(SECRET_TTL_SECONDS)
+SECRET_REFRESH_SECONDS = 5.0
+_refreshed: dict[str, float] = {}
 
 
 class AdapterMisconfigured(OmsError):
@@ -126,9 +129,17 @@ def partner_secrets(partner_id: str) -> tuple[str, ...]:
     return signing_secrets("partners", partner_id)
 
 
-def signing_secrets(kind: str, owner_id: str) -> tuple[str, ...]:
-    """Signing secrets of a partner ("partners") or a storefront's outbound webhooks ("storefronts")."""
+def signing_secrets(kind: str, owner_id: str, *, fresh: bool = False) -> tuple[str, ...]:
+    """Signing secrets of a partner ("partners") or a storefront's outbound webhooks ("storefronts").
+
+    `fresh` reads Secrets Manager again (a signature that does not match may mean the owner just
+    rotated), at most once every SECRET_REFRESH_SECONDS per secret, so forged requests cannot turn
+    into a stream of secret reads.
+    """
     secret_id = f"{settings().secrets_prefix}{kind}/{owner_id}"
+    if fresh and time.monotonic() - _refreshed.get(secret_id, 0.0) >= SECRET_REFRESH_SECONDS:
+        _refreshed[secret_id] = time.monotonic()
+        _secrets.forget(secret_id)
     secrets = _secrets.get_or_load(secret_id, lambda: _load_secrets(secret_id, owner_id))
     assert secrets  # _load_secrets raises rather than return (or cache) an unusable secret
     return secrets
@@ -137,6 +148,7 @@ def signing_secrets(kind: str, owner_id: str) -> tuple[str, ...]:
 def clear_cache() -> None:
     """Forget cached partner secrets (tests; the local runtime after seeding)."""
     _secrets.clear()
+    _refreshed.clear()
 
 
 def _load_secrets(secret_id: str, partner_id: str) -> tuple[str, ...]:
