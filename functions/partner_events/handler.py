@@ -30,7 +30,7 @@ class Envelope(BaseModel):
 def record_handler(record: SQSRecord) -> None:
     # The webhook request's correlation id rode along as a message attribute: keep it for this event's
     # logs and for any phase the event starts.
-    attribute = record.message_attributes.get("correlation_id")
+    attribute = record.message_attributes["correlation_id"]  # the wrapped value, or None
     logger.set_correlation_id(attribute.string_value if attribute else record.message_id)
     try:
         envelope = Envelope.model_validate(json.loads(record.body))

@@ -280,3 +280,32 @@ def test_one_correlation_id_runs_from_the_api_request_into_the_workflow(client: 
     order_id = json.loads(body)["order_id"]
     (execution,) = eventually(lambda: executions(client.stack, order_id))
     assert json.loads(execution["input"])["correlation_id"] == request_id
+
+
+def test_a_signed_webhook_travels_through_the_queue_to_the_worker_with_its_correlation_id(client: Client) -> None:
+    from oms.signing import sign
+
+    assert client.stack.gateway is not None
+    event = {
+        "id": "snap-corr",
+        "type": "inventory.snapshot",
+        "occurred_at": "2026-11-26T00:00:00Z",
+        "data": {"location_id": "dvo-3pl", "sku": "MUG-CLASSIC", "on_hand": 55},
+    }
+    body = json.dumps(event).encode()
+    status, _, _ = client.stack.gateway.handle(
+        "POST",
+        "/v1/webhooks/erp",
+        [
+            ("Content-Type", "application/json"),
+            ("OMS-Signature", sign(body, client.creds.partner_secret, int(time.time()))),
+        ],
+        body,
+    )
+    assert status == 202
+
+    def on_hand() -> int:
+        _, stock = client.call("GET", "/v1/admin/inventory/MUG-CLASSIC", key=client.admin)
+        return int(next(lv["on_hand"] for lv in stock["locations"] if lv["location_id"] == "dvo-3pl"))
+
+    assert eventually(lambda: on_hand() == 55)
