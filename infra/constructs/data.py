@@ -21,6 +21,10 @@ class Data(Construct):
             index_name="by_storefront",
             partition_key=dynamodb.Attribute(name="storefront_id", type=_S),
             sort_key=dynamodb.Attribute(name="created_key", type=_S),
+            # Keys and status only: with ALL, every one of an order's ~10 lifecycle writes would copy
+            # the whole order into the index again; a listing reads the orders themselves in a batch.
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            non_key_attributes=["status"],
         )
         # Sparse: only items with a pending deadline carry deadline_bucket, so the sweeper reads little.
         self.orders.add_global_secondary_index(

@@ -243,13 +243,14 @@ def place_order(
             raise refused
         order = build_order(request, storefront_id, plan, tax, clock, set(levels))
         writes = reservation_writes(plan, held, set(levels)) + capacity_writes(plan, locations, clock)
-        if len(writes) + 4 > TRANSACTION_LIMIT:
+        if len(writes) + 5 > TRANSACTION_LIMIT:
             raise Unprocessable(
                 "this order touches too many stock records to reserve at once; split it",
                 code="order_too_large",
             )
         writes += [
             orders_store.new_order(order),
+            orders_store.routing_explanation(order),
             orders_store.timeline_entry(
                 order.order_id,
                 TimelineEntry(

@@ -105,8 +105,9 @@ class Order(BaseModel):
     timeline: list[TimelineEntry] = Field(default_factory=list)
 
     def stored(self) -> dict[str, Any]:
-        """The document as stored: the token kept, the timeline apart (its own items)."""
-        doc = self.model_dump(mode="json", exclude={"timeline"})
+        """The document as stored: the token kept; the timeline and the routing explanation apart (their
+        own items: written once, they need not be rewritten, and paid for, on every lifecycle step)."""
+        doc = self.model_dump(mode="json", exclude={"timeline", "routing"})
         doc["payment"]["token"] = self.payment.token
         return doc
 

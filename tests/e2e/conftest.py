@@ -85,7 +85,9 @@ def api(cdk_out: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api
         "OMS_LOCAL_STOREFRONT_KEY_2": STOREFRONT_KEY_2,
         "OMS_LOCAL_ADMIN_KEY": ADMIN_KEY,
         "OMS_LOCAL_PARTNER_SECRET": PARTNER_SECRET,
-        "OMS_LOCAL_SQS_RETRY_SECONDS": "1",
+        # Seconds before a failed event is retried: AWS waits the visibility timeout (minutes); a few
+        # seconds keep out-of-order events (a "delivered" before its "packed") from exhausting their receives.
+        "OMS_LOCAL_SQS_RETRY_SECONDS": "3",
         "PYTHONUNBUFFERED": "1",
     }
     server = subprocess.Popen(

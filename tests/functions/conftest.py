@@ -89,7 +89,7 @@ def _create_tables() -> None:
                     {"AttributeName": "storefront_id", "KeyType": "HASH"},
                     {"AttributeName": "created_key", "KeyType": "RANGE"},
                 ],
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["status"]},
             },
             {
                 "IndexName": "deadlines",

@@ -44,7 +44,7 @@ def test_orders_expire_by_ttl_and_are_indexed_by_storefront_and_by_deadline(defa
                         {"AttributeName": "storefront_id", "KeyType": "HASH"},
                         {"AttributeName": "created_key", "KeyType": "RANGE"},
                     ],
-                    "Projection": {"ProjectionType": "ALL"},
+                    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["status"]},
                 },
                 {
                     "IndexName": "deadlines",

@@ -14,7 +14,7 @@ from oms.errors import OmsError
 from oms.orders import Order, TimelineEntry
 from oms.settings import settings
 from oms.store import Item, from_item, to_item
-from oms.store.dynamo import Write
+from oms.store.dynamo import Write, batch_get
 
 ORDER = "ORDER#"
 EVENT = "EVENT#"
@@ -42,7 +42,6 @@ def new_order(order: Order) -> Write:
         "created_key": f"{order.created_at}#{order.order_id}",
         "status": order.status,
         "version": order.version,
-        "steps": {},
         "doc": order.stored(),
     }
     return Write(
@@ -55,6 +54,12 @@ def new_order(order: Order) -> Write:
             }
         },
     )
+
+
+def routing_explanation(order: Order) -> Write:
+    """Why the order ships from where it does: written once, beside the order."""
+    item = {**_order_key(order.order_id), "sk": "ROUTING", "routing": order.routing}
+    return Write("routing", {"Put": {"TableName": _table(), "Item": to_item(item)}})
 
 
 def timeline_entry(order_id: str, entry: TimelineEntry, seq: int = 0) -> Write:
@@ -173,6 +178,7 @@ def get_order(order_id: str) -> Order | None:
         "ConsistentRead": True,
     }
     header: dict[str, Any] | None = None
+    routing: dict[str, Any] = {}
     timeline: list[TimelineEntry] = []
     while True:
         page = client.query(**args)
@@ -180,6 +186,8 @@ def get_order(order_id: str) -> Order | None:
             item = from_item(raw)
             if item["sk"] == "ORDER":
                 header = item
+            elif item["sk"] == "ROUTING":
+                routing = item.get("routing", {})
             elif item["sk"].startswith(EVENT):
                 timeline.append(TimelineEntry(at=item["at"], type=item["type"], detail=item.get("detail", {})))
         if "LastEvaluatedKey" not in page:
@@ -188,7 +196,13 @@ def get_order(order_id: str) -> Order | None:
     if header is None:
         return None
     return Order.model_validate(
-        {**header["doc"], "status": header["status"], "version": header["version"], "timeline": timeline}
+        {
+            **header["doc"],
+            "status": header["status"],
+            "version": header["version"],
+            "timeline": timeline,
+            "routing": routing,
+        }
     )
 
 
@@ -258,44 +272,25 @@ def list_orders(
     args["ExpressionAttributeValues"] = to_item(values)
     if cursor:
         args["ExclusiveStartKey"] = _decode_cursor(cursor, storefront_id)
-    orders: list[Order] = []
+    keys: list[Item] = []
     client = aws.dynamodb()
     while True:
         page = client.query(**args)
-        for raw in page["Items"]:
-            item = from_item(raw)
-            orders.append(Order.model_validate({**item["doc"], "status": item["status"], "version": item["version"]}))
+        keys += [{"pk": raw["pk"], "sk": raw["sk"]} for raw in page["Items"]]
         last = page.get("LastEvaluatedKey")
         # A filter may leave a page short: keep reading until the page is full or the index ends.
-        if not last or len(orders) >= limit:
+        if not last or len(keys) >= limit:
             break
         args["ExclusiveStartKey"] = last
-        args["Limit"] = limit - len(orders)
+        args["Limit"] = limit - len(keys)
+    # The index holds keys and status only (cheap to keep up to date): read the orders in one batch.
+    found = {from_item(raw)["pk"]: from_item(raw) for raw in batch_get(_table(), keys)}
+    orders = [
+        Order.model_validate({**item["doc"], "status": item["status"], "version": item["version"]})
+        for item in (found.get(from_item(key)["pk"]) for key in keys)
+        if item is not None
+    ]
     return orders, _encode_cursor(last) if last else None
-
-
-def mark_step(order_id: str, step: str, entry: TimelineEntry) -> bool:
-    """Record that a workflow step ran, once: False if it had already (Express runs tasks at least once)."""
-    from oms.store.dynamo import TransactionRefused, transact
-
-    marker = Write(
-        "step",
-        {
-            "Update": {
-                "TableName": _table(),
-                "Key": to_item(_order_key(order_id)),
-                "UpdateExpression": "SET steps.#step = :at",
-                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(steps.#step)",
-                "ExpressionAttributeNames": {"#step": step},
-                "ExpressionAttributeValues": to_item({":at": entry.at}),
-            }
-        },
-    )
-    try:
-        transact([marker, timeline_entry(order_id, entry)])
-    except TransactionRefused:
-        return False
-    return True
 
 
 def save(order: Order, entries: list[TimelineEntry], extra: list[Write] | None = None) -> None:
