@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oms import events, lifecycle, phases
-from oms.adapters.registry import Gateways, gateways_for
 from oms.clock import Clock, rfc3339
 from oms.clock import clock as default_clock
 from oms.errors import NotFound
@@ -29,6 +28,9 @@ from oms.store import config as config_store
 from oms.store import inventory as inventory_store
 from oms.store import orders as orders_store
 from oms.store.dynamo import TransactionRefused, Write
+
+if TYPE_CHECKING:
+    from oms.adapters.registry import Gateways
 
 _SAVE_ATTEMPTS = 8
 
@@ -68,6 +70,10 @@ def update(order_id: str, decide: Callable[[Order], Step]) -> tuple[Order, Step]
 
 
 def gateways(order: Order) -> Gateways:
+    # Imported here: the adapters are needed by the steps that call partners, not by every cold start
+    # of the API (which imports this module for cancellation and review).
+    from oms.adapters.registry import gateways_for
+
     storefront = config_store.get_storefront(order.storefront_id)
     return gateways_for(storefront.config if storefront else {})
 

@@ -8,7 +8,6 @@ from pydantic import Field, StringConstraints
 
 from functions.api.caller import admin
 from functions.api.routes import new_router
-from oms.adapters.registry import validate_config
 from oms.errors import NotFound
 from oms.models import Adjustment, InventorySet, Location, LocationIn, Money, Product, ProductIn, ShortText, Sku, Strict
 from oms.models import Id as IdType
@@ -113,6 +112,8 @@ class StorefrontIn(Strict):
 )
 def put_storefront(storefront_id: IdType, body: StorefrontIn) -> dict[str, Any]:
     admin(router)
+    from oms.adapters.registry import validate_config  # the adapters load only when a storefront changes
+
     config = body.model_dump(exclude={"name"}, exclude_none=True)
     validate_config(config)
     # A rule naming a location that does not exist would silently do nothing: refuse it now.
