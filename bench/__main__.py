@@ -4,18 +4,59 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable
 
 from bench import RESULTS, checkout_round_trips, merge_results
 
 
 def _checkout(args: argparse.Namespace) -> None:
-    bench = checkout_round_trips.run(checkouts=args.checkouts, quiet=not args.verbose)
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        if done % 25 == 0 or done == total:
+            print(f"  checkout {done}/{total} ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+
+    bench = checkout_round_trips.run(
+        checkouts=args.checkouts, quiet=not args.verbose, settle=not args.concurrent, progress=progress
+    )
     print(checkout_round_trips.report(bench))
     merge_results(checkout_round_trips.SECTION, bench.figures())
 
 
-BENCHMARKS: dict[str, Callable[[argparse.Namespace], None]] = {"checkout": _checkout}
+def _routing(args: argparse.Namespace) -> None:
+    from bench import routing_quality
+
+    figures = routing_quality.run()
+    keys = ("orders", "exhaustive_checked", "optimal_share", "max_gap", "p50_ms", "p99_ms", "meets_targets")
+    print("routing quality and speed (1,000 seeded orders; targets: optimal >= 99%, p99 <= 20 ms at 20 x 200)")
+    for key in keys:
+        print(f"  {key:<20} {figures.get(key)}")
+    merge_results(routing_quality.SECTION, figures)
+
+
+def _cost(args: argparse.Namespace) -> None:
+    from bench import cost
+
+    result = cost.run(args.orders)
+    print(cost.report(result))
+    merge_results("cost", {**result["cost"], "dominant": result["dominant"], "notes": result["notes"]})
+
+
+def _imports(args: argparse.Namespace) -> None:
+    from bench import imports
+
+    result = imports.run()
+    print(imports.report(result))
+    merge_results("import_ms", result["import_ms"])
+
+
+BENCHMARKS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "checkout": _checkout,
+    "cost": _cost,
+    "imports": _imports,
+    "routing": _routing,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         default=checkout_round_trips.CHECKOUTS,
         help="checkouts to measure (default: %(default)s)",
     )
+    parser.add_argument(
+        "--concurrent",
+        action="store_true",
+        help="let the fulfil workflows overlap the next checkouts (default: wait for them between checkouts)",
+    )
+    parser.add_argument("--orders", type=int, default=20, help="full lifecycles the cost meter drives (default: 20)")
     parser.add_argument("--verbose", action="store_true", help="keep the functions' INFO logs")
     args = parser.parse_args(argv)
     names = args.names or list(BENCHMARKS)

@@ -24,7 +24,13 @@ What is measured, and how:
 * Latency is wall time of `gateway.handle` (time.perf_counter): the local gateway, the authorizer's
   cached grant, the api function and moto. It is the local stack's latency, not AWS's: use it to
   compare runs on one machine, not as a production figure. It is split into time inside moto and
-  time waiting for the runtime's DynamoDB lock (which the fulfil workflows' requests hold meanwhile).
+  time waiting for the runtime's DynamoDB lock. The runtime serializes every DynamoDB request of the
+  process, so a checkout overlapping the fulfil workflows of earlier orders queues behind their
+  requests (seconds, once the workflows do real work), which no checkout on AWS does: by default each
+  checkout therefore starts once the earlier workflows have ended (that wait is not measured);
+  `settle=False` (`--concurrent`) lets them overlap. The round-trip counts are the same either way.
+* Between checkouts (unmeasured) the run also lets go of the table copies a moto leak would keep
+  alive (see `_release_moto_table_copies`); without that, memory, not the checkout, ends the run.
   moto 5's TransactWriteItems deep-copies every table it names (for its rollback), so its cost grows
   with the data written by the run: later checkouts are slower than earlier ones.
 """
@@ -43,7 +49,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -51,9 +57,11 @@ from typing import Any, NamedTuple
 SECTION = "checkout"
 CHECKOUTS = 200
 WARMUP_CHECKOUTS = 3
+SETTLE_TIMEOUT_S = 60.0
 SEED = 7
 TARGET_MEDIAN_ROUND_TRIPS = 2  # the issue's target: median <= 2 DynamoDB round trips per checkout
 STOREFRONT = "sf-local"
+CONFIG_TABLE = "config"  # short name (OMS_CONFIG_TABLE) of the table the per-process config cache loads from
 
 # Unit prices (minor units, PHP) for the seeded catalogue; a sku not listed costs DEFAULT_PRICE.
 PRICES = {
@@ -252,6 +260,7 @@ class Sample:
     lock_wait_ms: float  # of which: waiting for the local runtime's DynamoDB lock
     dynamodb_ms: float  # of which: moto serving this request's DynamoDB calls
     order_id: str | None
+    config_reads: int = 0  # requests naming the config table: per-process cache loads (locations, products ...)
 
 
 @dataclass
@@ -259,9 +268,12 @@ class CheckoutBench:
     samples: list[Sample]
     warmup: list[int]  # statuses of the warm-up checkouts
     api_function: str
-    calls_all_threads: int  # every DynamoDB request of the process during the measured checkouts
+    calls_all_threads: int  # every DynamoDB request of the process: the measured checkouts and their workflows
     authorizer_runs: int  # authorizer invocations during the measured checkouts (0: cached grant)
     seconds: float
+    settled: bool  # each checkout waited for the previous checkouts' fulfil workflows to end
+    settle_seconds: float  # time spent waiting for them (not in any latency)
+    unsettled: int  # waits that timed out (workflows still running: they then overlapped a checkout)
     stock_set: dict[str, int] = field(default_factory=dict)
 
     def figures(self) -> dict[str, Any]:
@@ -276,6 +288,7 @@ class CheckoutBench:
             other.update(sample.other_calls)
         count = len(self.samples)
         median = _whole(statistics.median(trips)) if trips else 0
+        cached = [s.round_trips for s in self.samples if not s.config_reads]
         return {
             "checkouts": count,
             "warmup_checkouts": len(self.warmup),
@@ -285,6 +298,11 @@ class CheckoutBench:
             "dynamodb_round_trips_min": min(trips, default=0),
             "dynamodb_round_trips_max": max(trips, default=0),
             "dynamodb_round_trips_mean": round(statistics.fmean(trips), 3) if trips else 0,
+            "checkouts_loading_config_cache": count - len(cached),
+            "dynamodb_round_trips_median_config_cached": _whole(statistics.median(cached)) if cached else None,
+            "dynamodb_round_trips_p99_config_cached": percentile(cached, 99) if cached else None,
+            "seconds_per_checkout": round(self.seconds / count, 3) if count else 0,
+            "config_cache_ttl_seconds": _config_cache_ttl(),
             "dynamodb_round_trips_histogram": {str(k): v for k, v in sorted(Counter(trips).items())},
             "actions": dict(sorted(actions.items())),
             "actions_per_checkout": {k: round(v / count, 3) for k, v in sorted(actions.items())} if count else {},
@@ -302,6 +320,9 @@ class CheckoutBench:
             "lock_wait_ms_median": _median_ms([s.lock_wait_ms for s in self.samples]),
             "lock_wait_ms_p99": round(percentile([s.lock_wait_ms for s in self.samples], 99), 2),
             "seconds": round(self.seconds, 2),
+            "workflows_settled_between_checkouts": self.settled,
+            "settle_seconds": round(self.settle_seconds, 2),
+            "unsettled_waits": self.unsettled,
             "seed": SEED,
             "target": {
                 "dynamodb_round_trips_median_at_most": TARGET_MEDIAN_ROUND_TRIPS,
@@ -309,6 +330,15 @@ class CheckoutBench:
             },
             "measured": "DynamoDB requests on the request thread while the api function ran (warm container)",
         }
+
+
+def _config_cache_ttl() -> float | None:
+    try:
+        from oms.store import config
+    except ImportError:
+        return None
+    ttl = getattr(config, "CACHE_TTL_SECONDS", None)
+    return float(ttl) if isinstance(ttl, int | float) else None
 
 
 def _median_ms(values: list[float]) -> float:
@@ -368,20 +398,41 @@ def _total_calls() -> int:
         return sum(dynamo_meter.calls.values())
 
 
-def _wait_for_workflows(stack: Any, timeout: float) -> None:
-    """Let the fulfil executions the checkouts started finish before the mock goes away."""
+def _release_moto_table_copies() -> None:
+    """Work around a moto leak that would otherwise end the run (memory), not part of any figure.
+
+    moto's `BaseModel.__new__` appends every model instance to its class's `instances_tracked` list
+    (read only by the MotoServer dashboard; emptied when the mock resets), and deep copies count: its
+    TransactWriteItems deep-copies each table it names, once per item, for its rollback. So every
+    transaction keeps copies of whole tables alive until the mock stops: with the fulfil workflows'
+    transactions, 10 GB after about 100 orders, and GC pauses of seconds long before. Emptying those
+    lists for DynamoDB's models between checkouts lets the copies go; the live tables stay referenced
+    by moto's backend.
+    """
+    from moto.core.model_instances import model_data
+
+    for model in model_data.get("dynamodb", {}).values():
+        tracked = getattr(model, "instances_tracked", None)
+        if isinstance(tracked, list):
+            tracked.clear()
+
+
+def _workflows_settled(stack: Any, timeout: float) -> bool:
+    """Wait until no fulfil execution runs (False: some still ran at the timeout)."""
     import boto3
 
     sfn = boto3.client("stepfunctions", region_name=stack.assembly.region)
     arn = stack.function_env("api").get("OMS_FULFIL_STATE_MACHINE_ARN")
     if not arn:
-        return
+        return True
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=arn, statusFilter="RUNNING")
-        if not any(page["executions"] for page in pages):
-            return
-        time.sleep(0.1)
+    while True:
+        running = sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING", maxResults=1)["executions"]
+        if not running:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
 
 
 @contextlib.contextmanager
@@ -436,8 +487,16 @@ def run(
     warmup: int = WARMUP_CHECKOUTS,
     cdk_out: Path | None = None,
     quiet: bool = True,
+    settle: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CheckoutBench:
-    """Start, seed and stock one local stack; warm it up; measure `checkouts` checkouts."""
+    """Start, seed and stock one local stack; warm it up; measure `checkouts` checkouts.
+
+    With `settle`, each checkout starts once the fulfil workflows of the previous ones have ended
+    (the wait is not measured): the local runtime serializes DynamoDB, so a checkout would otherwise
+    queue behind the workflows' requests, which no AWS checkout does. Round trips do not depend on it.
+    `progress(done, total)` is called after each measured checkout.
+    """
     from local.runtime import LocalStack, Options
     from local.seed import seed
     from local.synth import ensure_synth
@@ -461,6 +520,9 @@ def run(
                 )
                 warm_statuses.append(status)
 
+            unsettled = 0 if _workflows_settled(stack, SETTLE_TIMEOUT_S) else 1
+            _release_moto_table_copies()
+            settle_s = 0.0
             samples = []
             authorizer_before = stack.registry.stats.invocations.get(authorizer, 0)
             all_before = _total_calls()
@@ -468,15 +530,22 @@ def run(
             with counting() as counter:
                 for number, body in enumerate(measured_bodies):
                     headers = {"Idempotency-Key": f"bench-checkout-{number:04d}"}
+                    if settle and number:
+                        waited = time.perf_counter()
+                        unsettled += 0 if _workflows_settled(stack, SETTLE_TIMEOUT_S) else 1
+                        settle_s += time.perf_counter() - waited
+                    _release_moto_table_copies()
                     with counter.measure() as measured:
                         t0 = time.perf_counter()
                         status, _, reply = _call(stack, "POST", "/v1/orders", storefront_key, body, headers)
                         latency_ms = (time.perf_counter() - t0) * 1000
                     samples.append(_sample(status, reply, measured, api, table_names, latency_ms))
+                    if progress is not None:
+                        progress(number + 1, len(measured_bodies))
+            unsettled += 0 if _workflows_settled(stack, SETTLE_TIMEOUT_S) else 1
             seconds = time.perf_counter() - started
             calls_all_threads = _total_calls() - all_before
             authorizer_runs = stack.registry.stats.invocations.get(authorizer, 0) - authorizer_before
-            _wait_for_workflows(stack, timeout=30)
     finally:
         stack.stop()
     return CheckoutBench(
@@ -486,6 +555,9 @@ def run(
         calls_all_threads=calls_all_threads,
         authorizer_runs=authorizer_runs,
         seconds=seconds,
+        settled=settle,
+        settle_seconds=settle_s,
+        unsettled=unsettled,
         stock_set=stock,
     )
 
@@ -496,11 +568,14 @@ def _sample(
     actions: Counter[str] = Counter()
     by_table: Counter[str] = Counter()
     other: Counter[str] = Counter()
+    config_reads = 0
     for call, n in measured.counts.items():
         if call.function != api:
             other[f"{call.function}:{call.action}"] += n
             continue
         actions[call.action] += n
+        if any(table_names.get(t) == CONFIG_TABLE for t in call.tables):
+            config_reads += n
         by_table[f"{call.action} {'+'.join(table_names.get(t, t) for t in call.tables) or '?'}"] += n
     order_id = None
     if status < 300:
@@ -516,6 +591,7 @@ def _sample(
         lock_wait_ms=measured.lock_wait_s * 1000,
         dynamodb_ms=measured.dynamodb_s * 1000,
         order_id=order_id,
+        config_reads=config_reads,
     )
 
 
@@ -547,13 +623,13 @@ def report(bench: CheckoutBench) -> str:
             "latency median first/last 10%",
             f"{f['latency_ms_first_tenth_median']:.2f} / {f['latency_ms_last_tenth_median']:.2f} ms",
         ),
-        ("wall time", f"{f['seconds']:.2f} s"),
+        ("wall time", f"{f['seconds']:.2f} s, of which {f['settle_seconds']:.2f} s waiting for workflows"),
     ]
     width = max(len(name) for name, _ in rows)
     lines = [
         "checkout: DynamoDB round trips per POST /v1/orders (api function, request thread only)",
         f"  warm container: {f['warmup_checkouts']} warm-up checkouts ran first (imports, authorizer grant,",
-        "  config cache of locations and keys); the counts below are for the checkouts after them.",
+        "  per-process config cache); the counts below are for the checkouts after them.",
         "",
         *(f"  {name.ljust(width)}  {value}" for name, value in rows),
         "",
@@ -571,16 +647,29 @@ def report(bench: CheckoutBench) -> str:
         "",
         f"  other functions on the request thread: {f['other_calls_on_request_thread'] or 'none'}; "
         f"authorizer runs: {f['authorizer_runs']}",
-        f"  all DynamoDB requests of the process meanwhile (fulfil workflows included, not counted above): "
-        f"{f['dynamodb_calls_all_threads']}",
-        "  latency is the local stack's (moto, one process, one DynamoDB lock shared with the fulfil",
-        "  workflows): compare runs on one machine, not with AWS. moto's TransactWriteItems deep-copies every",
-        "  table it writes (its rollback), so its time grows with the data the run has written.",
+        f"  pace: one checkout per {f['seconds_per_checkout']:g} s of wall time; config cache TTL "
+        f"{_num(f['config_cache_ttl_seconds'])} s (a slower run loads it more often)",
+        f"  checkouts that loaded the config cache (a {CONFIG_TABLE}-table read): "
+        f"{f['checkouts_loading_config_cache']} of {f['checkouts']}; round trips of the others: median "
+        f"{_num(f['dynamodb_round_trips_median_config_cached'])}, "
+        f"p99 {_num(f['dynamodb_round_trips_p99_config_cached'])}",
+        f"  all DynamoDB requests of the process, these checkouts' fulfil workflows included (not counted "
+        f"above): {f['dynamodb_calls_all_threads']}",
+        "  workflows: "
+        + (
+            "each checkout waited (unmeasured) for the previous ones' fulfil workflows to end"
+            + (f"; {f['unsettled_waits']} wait(s) timed out" if f["unsettled_waits"] else "")
+            if f["workflows_settled_between_checkouts"]
+            else "ran concurrently with the checkouts (lock wait included in latency)"
+        ),
+        "  latency is the local stack's (moto in one process): compare runs on one machine, not with AWS.",
+        "  moto's TransactWriteItems deep-copies every table it writes (its rollback), so its time grows",
+        "  with the data the run has written.",
         f"  target: median <= {target['dynamodb_round_trips_median_at_most']} round trips -> {verdict} "
         f"(median {_num(f['dynamodb_round_trips_median'])})",
     ]
     return "\n".join(lines)
 
 
-def _num(value: float) -> str:
-    return f"{value:g}"
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:g}"
