@@ -16,6 +16,7 @@ def test_the_demo_delivers_every_order_and_captures_its_total(api: Api) -> None:
         storefront_key_2=STOREFRONT_KEY_2,
         partner_secret=PARTNER_SECRET,
         out=out,
+        wait_seconds=60,  # a generous bound for a loaded CI machine; the demo itself waits 20 s
     )
     assert len(orders) == 3, out.getvalue()
     for order in orders:

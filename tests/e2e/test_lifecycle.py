@@ -49,7 +49,7 @@ class World:
     def order(self, order_id: str) -> dict[str, Any]:
         return dict(self.api.request("GET", f"/v1/orders/{order_id}").json())
 
-    def wait(self, order_id: str, check: Callable[[dict[str, Any]], bool], timeout: float = 20) -> dict[str, Any]:
+    def wait(self, order_id: str, check: Callable[[dict[str, Any]], bool], timeout: float = 60) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             order = self.order(order_id)

@@ -41,7 +41,7 @@ def snapshot(location_id: str, sku: str, on_hand: int) -> dict[str, Any]:
     }
 
 
-def wait_for(check: Any, timeout: float = 15) -> Any:
+def wait_for(check: Any, timeout: float = 60) -> Any:
     deadline = time.monotonic() + timeout
     while not (result := check()) and time.monotonic() < deadline:
         time.sleep(0.1)

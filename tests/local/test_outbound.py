@@ -66,7 +66,7 @@ def test_order_events_reach_the_storefront_webhook_signed_with_its_secret(
     client: Client, storefront_webhook: str
 ) -> None:
     order_id = place(client, "out-1")
-    assert eventually(lambda: any(e["type"] == "order.processing" for e, _ in Receiver.received), timeout=20)
+    assert eventually(lambda: any(e["type"] == "order.processing" for e, _ in Receiver.received), timeout=60)
     event, signed = next((e, s) for e, s in Receiver.received if e["type"] == "order.processing")
     assert signed
     assert event["data"]["order_id"] == order_id
@@ -76,7 +76,7 @@ def test_order_events_reach_the_storefront_webhook_signed_with_its_secret(
 def test_a_failed_delivery_is_retried_until_the_storefront_answers(client: Client, storefront_webhook: str) -> None:
     Receiver.failures_left = 1
     place(client, "out-2")
-    assert eventually(lambda: any(e["type"] == "order.processing" for e, _ in Receiver.received), timeout=20)
+    assert eventually(lambda: any(e["type"] == "order.processing" for e, _ in Receiver.received), timeout=60)
 
 
 def test_a_released_shipment_not_packed_within_its_sla_is_escalated(

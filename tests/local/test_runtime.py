@@ -37,7 +37,7 @@ ORDER = {
 }
 
 
-def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
+def eventually(check: Callable[[], Any], timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         result = check()
@@ -158,7 +158,7 @@ def test_a_poison_message_reaches_the_dead_letter_queue_after_max_receive_count(
     def in_dlq() -> list[dict[str, Any]]:
         return sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=0).get("Messages", [])
 
-    moved = eventually(in_dlq, timeout=20)
+    moved = eventually(in_dlq, timeout=60)
     assert moved and moved[0]["Body"] == "this is not a partner event"
     assert stack.registry.stats.invocations[worker] - before == redrive["maxReceiveCount"]
 
