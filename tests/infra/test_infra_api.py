@@ -23,6 +23,10 @@ AUTHORIZED = {
     ("POST", "/v1/admin/inventory/{location_id}/{sku}/adjustments"),
     ("GET", "/v1/admin/inventory/{sku}"),
     ("POST", "/v1/admin/orders/{order_id}/review"),
+    ("PUT", "/v1/admin/storefronts/{storefront_id}"),
+    ("GET", "/v1/admin/storefronts/{storefront_id}"),
+    ("POST", "/v1/admin/keys"),
+    ("DELETE", "/v1/admin/keys/{key_id}"),
 }
 
 
