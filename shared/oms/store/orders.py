@@ -215,16 +215,21 @@ def get_hold(hold_id: str) -> dict[str, Any] | None:
     return {k: v for k, v in from_item(found).items() if k not in ("pk", "sk")} if found else None
 
 
-def due_holds(now: datetime, limit: int = 100) -> list[dict[str, Any]]:
-    """Active holds whose expiry has passed, oldest first (the sparse deadlines index)."""
+def _due(bucket: str, now: datetime, limit: int) -> list[dict[str, Any]]:
+    """Items of one deadline bucket whose deadline has passed, oldest first (the sparse deadlines index)."""
     page = aws.dynamodb().query(
         TableName=_table(),
         IndexName="deadlines",
         KeyConditionExpression="deadline_bucket = :bucket AND deadline_at <= :now",
-        ExpressionAttributeValues=to_item({":bucket": "hold", ":now": rfc3339(now)}),
+        ExpressionAttributeValues=to_item({":bucket": bucket, ":now": rfc3339(now)}),
         Limit=limit,
     )
     return [from_item(item) for item in page["Items"]]
+
+
+def due_holds(now: datetime, limit: int = 100) -> list[dict[str, Any]]:
+    """Active holds whose expiry has passed."""
+    return _due("hold", now, limit)
 
 
 class BadCursor(OmsError):
@@ -356,11 +361,5 @@ def clear_deadline(order_id: str, shipment_id: str) -> Write:
 
 
 def due_shipments(now: datetime, limit: int = 100) -> list[dict[str, Any]]:
-    page = aws.dynamodb().query(
-        TableName=_table(),
-        IndexName="deadlines",
-        KeyConditionExpression="deadline_bucket = :bucket AND deadline_at <= :now",
-        ExpressionAttributeValues=to_item({":bucket": "shipment", ":now": rfc3339(now)}),
-        Limit=limit,
-    )
-    return [from_item(item) for item in page["Items"]]
+    """Released shipments whose location's SLA to pack them has passed."""
+    return _due("shipment", now, limit)
