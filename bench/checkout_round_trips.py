@@ -399,22 +399,11 @@ def _total_calls() -> int:
 
 
 def _release_moto_table_copies() -> None:
-    """Work around a moto leak that would otherwise end the run (memory), not part of any figure.
+    """The runtime already releases moto's table copies after each transaction; again here, between
+    checkouts and outside the measurement, for anything else that copied a table."""
+    from local.cloud import release_model_copies
 
-    moto's `BaseModel.__new__` appends every model instance to its class's `instances_tracked` list
-    (read only by the MotoServer dashboard; emptied when the mock resets), and deep copies count: its
-    TransactWriteItems deep-copies each table it names, once per item, for its rollback. So every
-    transaction keeps copies of whole tables alive until the mock stops: with the fulfil workflows'
-    transactions, 10 GB after about 100 orders, and GC pauses of seconds long before. Emptying those
-    lists for DynamoDB's models between checkouts lets the copies go; the live tables stay referenced
-    by moto's backend.
-    """
-    from moto.core.model_instances import model_data
-
-    for model in model_data.get("dynamodb", {}).values():
-        tracked = getattr(model, "instances_tracked", None)
-        if isinstance(tracked, list):
-            tracked.clear()
+    release_model_copies()
 
 
 def _workflows_settled(stack: Any, timeout: float) -> bool:

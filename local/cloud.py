@@ -78,8 +78,13 @@ def patch_moto(registry_lookup: Callable[[], LambdaRegistry | None]) -> None:
     def call_action(self: DynamoHandler) -> TYPE_RESPONSE:
         # One DynamoDB request at a time, as if each were atomic on the server.
         with dynamo_meter.lock:
-            dynamo_meter.calls[self._get_action()] += 1
-            return serial_call(self)
+            action = self._get_action()
+            dynamo_meter.calls[action] += 1
+            try:
+                return serial_call(self)
+            finally:
+                if action == "TransactWriteItems":
+                    release_model_copies()
 
     # moto offers no hooks for these, so its classes are patched (mypy refuses assigning to a method).
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
@@ -108,6 +113,19 @@ def patch_moto(registry_lookup: Callable[[], LambdaRegistry | None]) -> None:
             self.targets = self.targets + lambda_targets
 
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+
+def release_model_copies() -> None:
+    """Let go of the table copies moto keeps alive: its TransactWriteItems deep-copies every table it
+    writes (for its rollback), and every model instance, copies included, is appended to its class's
+    `instances_tracked` list (read only by moto's server dashboard). Left alone, a long `make run` or
+    benchmark grows by gigabytes; the live tables stay referenced by moto's backend."""
+    from moto.core.model_instances import model_data
+
+    for model in model_data.get("dynamodb", {}).values():
+        tracked = getattr(model, "instances_tracked", None)
+        if isinstance(tracked, list):
+            tracked.clear()
 
 
 def _in_process_invoke(original: Any, registry_lookup: Callable[[], LambdaRegistry | None]) -> Any:
