@@ -18,6 +18,7 @@ from aws_cdk import (
     RemovalPolicy,
 )
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
@@ -99,7 +100,14 @@ class Functions(Construct):
         )
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, stage: str, layer_version: str, production: bool
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        layer_version: str,
+        production: bool,
+        logs_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", self._layer_arn(layer_version))
@@ -114,7 +122,11 @@ class Functions(Construct):
         self.roles: dict[str, iam.Role] = {}
         for name, spec in SPECS.items():
             log_group = logs.LogGroup(
-                self, f"{pascal(name)}Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=removal
+                self,
+                f"{pascal(name)}Logs",
+                retention=logs.RetentionDays.ONE_MONTH,
+                encryption_key=logs_key,
+                removal_policy=removal,
             )
             # Own role, not AWSLambdaBasicExecutionRole: it may write only to its own log group.
             role = iam.Role(self, f"{pascal(name)}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))

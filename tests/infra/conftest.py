@@ -103,5 +103,11 @@ def production_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return _synth(
         tmp_path_factory,
         "cdk-production",
-        {"stage": "prod", "workflow_type": "STANDARD", "production": True, "powertools_layer_version": "40"},
+        {
+            "stage": "prod",
+            "workflow_type": "STANDARD",
+            "production": True,
+            "powertools_layer_version": "40",
+            "alarm_email": "oncall@example.com",
+        },
     )

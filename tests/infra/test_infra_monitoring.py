@@ -1,4 +1,4 @@
-"""Alarms that need an operator: dead letters, API 5XX, failed phases, throttled functions; one dashboard."""
+"""Alarms that need an operator (dead letters, API 5XX, failed phases, throttling), their topic, one dashboard."""
 
 from __future__ import annotations
 
@@ -52,3 +52,61 @@ def test_a_throttled_invocation_of_any_function_raises_an_alarm(default_synth):
 def test_there_is_one_dashboard_named_after_the_stage(default_synth):
     (dashboard,) = default_synth.resources("AWS::CloudWatch::Dashboard").values()
     assert dashboard["Properties"]["DashboardName"] == "oms-dev"
+
+
+@pytest.mark.parametrize("synth", ["default_synth", "production_synth"])
+def test_every_alarm_notifies_the_alarm_topic_when_it_fires_and_when_it_recovers(request, synth):
+    synth = request.getfixturevalue(synth)
+    topic_id, _ = synth.one("AWS::SNS::Topic", "MonitoringAlarmTopic")
+    alarms = synth.resources("AWS::CloudWatch::Alarm")
+    assert alarms
+    for logical_id, alarm in alarms.items():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}], logical_id
+        assert alarm["Properties"]["OKActions"] == [{"Ref": topic_id}], logical_id
+
+
+def test_the_alarm_topic_is_encrypted_with_a_rotated_key_cloudwatch_may_use(default_synth):
+    _, topic = default_synth.one("AWS::SNS::Topic", "MonitoringAlarmTopic")
+    key_id, key = default_synth.one("AWS::KMS::Key", "MonitoringAlarmTopicKey")
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert topic["Properties"]["TopicName"] == "oms-dev-alarms"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    (cloudwatch,) = [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert cloudwatch["Effect"] == "Allow"
+    assert set(cloudwatch["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+
+
+def test_the_alarm_topic_takes_only_tls_and_only_this_accounts_alarms(default_synth):
+    topic_id, _ = default_synth.one("AWS::SNS::Topic", "MonitoringAlarmTopic")
+    _, policy = default_synth.one("AWS::SNS::TopicPolicy", "MonitoringAlarmTopicPolicy")
+    assert policy["Properties"]["Topics"] == [{"Ref": topic_id}]
+    by_effect = {s["Effect"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    deny = by_effect["Deny"]
+    assert deny["Principal"] == "*" and deny["Resource"] == {"Ref": topic_id}
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    allow = by_effect["Allow"]
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and allow["Action"] == "sns:Publish"
+    _, parts = allow["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Join"]
+    assert parts[-1] == ":alarm:*" and {"Ref": "AWS::AccountId"} in parts
+
+
+def test_the_alarm_email_context_subscribes_that_address_and_nothing_is_subscribed_without_it(
+    default_synth, production_synth
+):
+    assert default_synth.resources("AWS::SNS::Subscription") == {}
+    (subscription,) = production_synth.resources("AWS::SNS::Subscription").values()
+    topic_id, _ = production_synth.one("AWS::SNS::Topic", "MonitoringAlarmTopic")
+    assert subscription["Properties"] == {
+        "Endpoint": "oncall@example.com",
+        "Protocol": "email",
+        "TopicArn": {"Ref": topic_id},
+    }
+
+
+def test_the_stack_outputs_the_alarm_topic_arn(default_synth):
+    topic_id, _ = default_synth.one("AWS::SNS::Topic", "MonitoringAlarmTopic")
+    assert default_synth.template["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": topic_id}
