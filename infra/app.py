@@ -33,6 +33,9 @@ def settings_from(app: App) -> Settings:
         # `cdk -c production=true` gives a string, cdk.json a boolean.
         production=get("production", False).lower() in TRUE,
         powertools_layer_version=get("powertools_layer_version", "ssm"),
+        alarm_email=get("alarm_email", "").strip(),
+        storefront_rate_limit=float(get("storefront_rate_limit", 50)),
+        storefront_burst_limit=int(get("storefront_burst_limit", 100)),
     )
 
 

@@ -70,6 +70,10 @@ class Assembly:
             self._physical[logical_id] = self._name(logical_id, self.resources[logical_id])
         return self._physical[logical_id]
 
+    def bind(self, logical_id: str, physical: Physical) -> None:
+        """Record the id a service chose for a resource (moto's API Gateway keys and plans), for its Refs."""
+        self._physical[logical_id] = physical
+
     def _generated_name(self, logical_id: str, max_length: int = 64) -> str:
         # CloudFormation names resources "<stack>-<logical id>-<random>"; ours are deterministic.
         name = f"{self.stack_name}-{logical_id}"
@@ -117,6 +121,10 @@ class Assembly:
             name = prop("Name", self._generated_name(logical_id))
             arn = f"arn:aws:secretsmanager:{r}:{a}:secret:{name}"
             return Physical(arn, {"Id": arn})
+        if kind == "AWS::SNS::Topic":
+            name = prop("TopicName", self._generated_name(logical_id, 256))
+            arn = f"arn:aws:sns:{r}:{a}:{name}"
+            return Physical(arn, {"TopicArn": arn, "TopicName": name})
         if kind == "AWS::KMS::Key":
             key_id = _short_hash(logical_id, 32)
             return Physical(key_id, {"Arn": f"arn:aws:kms:{r}:{a}:key/{key_id}", "KeyId": key_id})

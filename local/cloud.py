@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 
-from local.assembly import Assembly
+from local.assembly import Assembly, Physical
+from local.gateway import PlanKey, Throttle
 from local.lambdas import LambdaCrash, LambdaRegistry
 
 if TYPE_CHECKING:
@@ -42,11 +43,16 @@ NOT_EMULATED = {
     "AWS::Lambda::Permission": "every in-process caller may invoke",
     "AWS::Lambda::EventInvokeConfig": "asynchronous invocations are not retried locally",
     "AWS::Logs::LogGroup": "logs go to this process's output",
+    "AWS::KMS::Key": "encrypts log groups and the alarm topic, which are not emulated either",
+    "AWS::SNS::Topic": "the alarm topic: CloudWatch alarms, its only publisher, are not emulated",
+    "AWS::SNS::TopicPolicy": "IAM is not enforced locally (cdk-nag and template tests check it)",
+    "AWS::SNS::Subscription": "alarms send no e-mail locally",
     "AWS::CloudWatch::Alarm": "no CloudWatch locally",
     "AWS::CloudWatch::Dashboard": "no CloudWatch locally",
     "AWS::ApiGateway::Deployment": "the local gateway serves the current template",
     "AWS::ApiGateway::Account": "no API Gateway account settings locally",
-    "AWS::ApiGateway::Stage": "throttling and access logs are not applied locally (the stage name is)",
+    "AWS::ApiGateway::Stage": "access logs are not written locally (its name and throttling apply)",
+    "AWS::XRay::SamplingRule": "no X-Ray locally (POWERTOOLS_TRACE_DISABLED)",
     "AWS::CDK::Metadata": "CDK bookkeeping",
 }
 
@@ -248,7 +254,64 @@ def create_resources(assembly: Assembly) -> list[str]:
             events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
         what = props.get("ScheduleExpression") or "pattern"
         report.append(f"rule        {name} ({what} -> {len(targets)} target(s))")
+    report += _create_usage_plans(assembly)
     return report
+
+
+def _create_usage_plans(assembly: Assembly) -> list[str]:
+    """API keys, usage plans and their keys in moto; their ids are moto's, bound for the template's Refs."""
+    client = boto3.client("apigateway", region_name=assembly.region)
+    report = []
+    for logical_id, props in assembly.of_type("AWS::ApiGateway::ApiKey"):
+        args = {"name": props.get("Name", logical_id), "enabled": bool(props.get("Enabled", False))}
+        args |= {arg: props[key] for key, arg in (("Value", "value"), ("Description", "description")) if key in props}
+        key = client.create_api_key(**args)
+        assembly.bind(logical_id, Physical(key["id"], {"APIKeyId": key["id"]}))
+        report.append(f"api key     {args['name']}{'' if args['enabled'] else ' (disabled)'}")
+    for logical_id, props in assembly.of_type("AWS::ApiGateway::UsagePlan"):
+        name = props.get("UsagePlanName", logical_id)
+        limits = props.get("Throttle") or {}
+        throttle = {
+            arg: limits[key] for key, arg in (("RateLimit", "rateLimit"), ("BurstLimit", "burstLimit")) if key in limits
+        }
+        plan = client.create_usage_plan(
+            name=name,
+            apiStages=[{"apiId": s["ApiId"], "stage": s["Stage"]} for s in props.get("ApiStages", [])],
+            **({"throttle": throttle} if throttle else {}),
+        )
+        assembly.bind(logical_id, Physical(plan["id"], {"Id": plan["id"]}))
+        per_key = f"{throttle.get('rateLimit', '-')} rps, burst {throttle.get('burstLimit', '-')} per key"
+        report.append(f"usage plan  {name} ({per_key})")
+    for _, props in assembly.of_type("AWS::ApiGateway::UsagePlanKey"):
+        client.create_usage_plan_key(
+            usagePlanId=props["UsagePlanId"], keyId=props["KeyId"], keyType=props.get("KeyType", "API_KEY")
+        )
+    return report
+
+
+def plan_keys(assembly: Assembly, api_id: str, stage: str) -> Callable[[str], PlanKey | None]:
+    """How the local gateway checks a request's API key: read live from moto's API Gateway, so a key the
+    api function creates, or an operator disables or deletes, counts from the next request on."""
+    from moto.apigateway.models import apigateway_backends
+
+    def lookup(value: str) -> PlanKey | None:
+        backend = apigateway_backends[assembly.account_id][assembly.region]
+        key = next((k for k in list(backend.keys.values()) if k.value == value), None)
+        if key is None or not key.enabled:
+            return None
+        for plan in list(backend.usage_plans.values()):
+            on_stage = any(s.get("apiId") == api_id and s.get("stage") == stage for s in plan.api_stages)
+            if on_stage and key.id in backend.usage_plan_keys.get(plan.id, {}):
+                limits = plan.throttle or {}
+                throttle = (
+                    Throttle(rate=float(limits["rateLimit"]), burst=int(limits["burstLimit"]))
+                    if "rateLimit" in limits and "burstLimit" in limits
+                    else None
+                )
+                return PlanKey(key_id=key.id, throttle=throttle)
+        return None
+
+    return lookup
 
 
 def not_emulated(assembly: Assembly, handled: set[str]) -> list[str]:

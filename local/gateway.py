@@ -44,6 +44,27 @@ class Route:
     resource: str
     function: str
     authorizer: AuthorizerSpec | None
+    api_key_required: bool = False
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """A token bucket: `burst` requests at once, refilled at `rate` per second."""
+
+    rate: float
+    burst: int
+
+
+@dataclass(frozen=True)
+class PlanKey:
+    """An enabled API key in a usage plan of this stage, with the plan's per-key throttle."""
+
+    key_id: str
+    throttle: Throttle | None
+
+
+# The API key of a request (its value) -> the key if it may call this stage, else None.
+ApiKeys = Callable[[str], PlanKey | None]
 
 
 @dataclass(frozen=True)
@@ -65,6 +86,8 @@ _BUILTIN: dict[str, tuple[int, str | None, str]] = {
     "ACCESS_DENIED": (403, "User is not authorized to access this resource", "AccessDeniedException"),
     "AUTHORIZER_FAILURE": (500, None, "AuthorizerConfigurationException"),
     "REQUEST_TOO_LARGE": (413, "Request Too Long", "RequestTooLargeException"),
+    "INVALID_API_KEY": (403, "Forbidden", "ForbiddenException"),
+    "THROTTLED": (429, "Too Many Requests", "TooManyRequestsException"),
     "DEFAULT_4XX": (400, "Bad Request", "BadRequestException"),
     # A crashing or malformed Lambda proxy integration answers 502, not DEFAULT_5XX's usual 500.
     "DEFAULT_5XX": (502, "Internal server error", "InternalServerErrorException"),
@@ -147,6 +170,8 @@ class _Call:
     epoch: float
     resource: _Resource | None = None
     path_parameters: dict[str, str] | None = None
+    usage_identifier: str | None = None  # the authorizer's usageIdentifierKey
+    api_key: tuple[str, PlanKey] | None = None  # (value, key) on methods that require one
 
     @property
     def route_path(self) -> str:
@@ -178,6 +203,13 @@ class _Grant:
     statements: tuple[_Statement, ...]
     context: dict[str, str]
     expires_at: float
+    usage_identifier: str | None = None
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
 
 
 class Gateway:
@@ -195,6 +227,9 @@ class Gateway:
         invoke: Invoke,
         clock: Callable[[], float] = time.time,
         max_body_bytes: int = 10 * 1024 * 1024,
+        api_key_source: str = "HEADER",
+        api_keys: ApiKeys | None = None,
+        stage_throttle: Throttle | None = None,
     ) -> None:
         self.rest_api_id = rest_api_id
         self.stage = stage
@@ -209,6 +244,11 @@ class Gateway:
             self._add(route)
         self._grants: dict[tuple[str, str, str], _Grant] = {}
         self._grants_lock = threading.Lock()
+        self.api_key_source = api_key_source.upper()
+        self._api_keys = api_keys
+        self.stage_throttle = stage_throttle
+        self._buckets: dict[tuple[str, ...], _Bucket] = {}
+        self._buckets_lock = threading.Lock()
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -299,6 +339,11 @@ class Gateway:
                 raise _Rejected("MISSING_AUTHENTICATION_TOKEN")
             route = self._route(call)
             authorizer = None if route.authorizer is None else self._authorize(route.authorizer, call)
+            # API Gateway's order: the usage plan's per-key limit first, then the stage's.
+            if route.api_key_required:
+                self._check_api_key(call)
+            if self.stage_throttle is not None and not self._take(("stage",), self.stage_throttle):
+                raise _Rejected("THROTTLED")
             return self._integrate(route, call, authorizer)
         except _Rejected as rejected:
             return self._gateway_response(rejected.kind, call, rejected.message)
@@ -322,6 +367,8 @@ class Gateway:
             "identity": {
                 "accessKey": None,
                 "accountId": None,
+                "apiKey": call.api_key[0] if call.api_key else None,
+                "apiKeyId": call.api_key[1].key_id if call.api_key else None,
                 "caller": None,
                 "cognitoAuthenticationProvider": None,
                 "cognitoAuthenticationType": None,
@@ -376,7 +423,32 @@ class Gateway:
         denial = _decide(grant.statements, method_arn)
         if denial is not None:
             raise _Rejected("ACCESS_DENIED", denial)
+        call.usage_identifier = grant.usage_identifier
         return {**grant.context, "principalId": grant.principal_id, "integrationLatency": latency}
+
+    # -- API keys and throttling ----------------------------------------------------------------
+
+    def _check_api_key(self, call: _Call) -> None:
+        """The request's API key must be enabled and in a usage plan of this stage; its plan may throttle it."""
+        value = call.usage_identifier if self.api_key_source == "AUTHORIZER" else call.header("x-api-key")
+        key = self._api_keys(value) if value and self._api_keys is not None else None
+        if value is None or key is None:
+            raise _Rejected("INVALID_API_KEY")
+        call.api_key = (value, key)
+        if key.throttle is not None and not self._take(("key", key.key_id), key.throttle):
+            raise _Rejected("THROTTLED")
+
+    def _take(self, bucket_id: tuple[str, ...], throttle: Throttle) -> bool:
+        """One token from the bucket (full at first, refilled at the rate), or False when it is empty."""
+        now = self._clock()
+        with self._buckets_lock:
+            bucket = self._buckets.setdefault(bucket_id, _Bucket(float(throttle.burst), now))
+            bucket.tokens = min(float(throttle.burst), bucket.tokens + max(0.0, now - bucket.at) * throttle.rate)
+            bucket.at = now
+            if bucket.tokens < 1:
+                return False
+            bucket.tokens -= 1
+            return True
 
     def _run_authorizer(self, spec: AuthorizerSpec, call: _Call, method_arn: str, identity: str | None) -> _Grant:
         event: dict[str, Any]
@@ -674,7 +746,10 @@ def _grant(answer: Any, expires_at: float) -> _Grant:
     if not isinstance(raw_context, dict):
         raise _Malformed("context must be an object")
     context = {str(k): _context_value(str(k), v) for k, v in raw_context.items() if v is not None}
-    return _Grant(str(principal), tuple(_statement(s) for s in raw_statements), context, expires_at)
+    usage = answer.get("usageIdentifierKey")
+    if usage is not None and not isinstance(usage, str):
+        raise _Malformed("usageIdentifierKey must be a string")
+    return _Grant(str(principal), tuple(_statement(s) for s in raw_statements), context, expires_at, usage or None)
 
 
 def _header_value(name: str, value: Any) -> str:
@@ -939,10 +1014,13 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
 
 
 __all__ = [
+    "ApiKeys",
     "AuthorizerSpec",
     "Gateway",
     "GatewayResponseSpec",
     "LambdaCrash",
+    "PlanKey",
     "Route",
+    "Throttle",
     "serve",
 ]

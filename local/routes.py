@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from local.assembly import Assembly, TemplateError
-from local.gateway import AuthorizerSpec, GatewayResponseSpec, Route
+from local.gateway import AuthorizerSpec, GatewayResponseSpec, Route, Throttle
 
 _FUNCTION_IN_URI = re.compile(r"/functions/(arn:[^/]+)/invocations")
 
@@ -17,6 +18,8 @@ class RestApi:
     stage: str
     routes: list[Route]
     gateway_responses: dict[str, GatewayResponseSpec]
+    api_key_source: str = "HEADER"  # or AUTHORIZER: where API Gateway takes a request's API key from
+    stage_throttle: Throttle | None = None  # the stage's default method throttle
 
 
 def _function_of(uri: str) -> str:
@@ -32,7 +35,7 @@ def rest_api(assembly: Assembly) -> RestApi | None:
         return None
     if len(apis) > 1:
         raise TemplateError("the local runtime serves one REST API per stack")
-    api_logical_id, _ = apis[0]
+    api_logical_id, api_props = apis[0]
     api = assembly.physical(api_logical_id)
 
     paths = {api.attrs["RootResourceId"]: ""}
@@ -70,6 +73,7 @@ def rest_api(assembly: Assembly) -> RestApi | None:
                 authorizer=authorizers.get(props.get("AuthorizerId", ""))
                 if props.get("AuthorizationType") == "CUSTOM"
                 else None,
+                api_key_required=props.get("ApiKeyRequired") is True,
             )
         )
 
@@ -87,7 +91,22 @@ def rest_api(assembly: Assembly) -> RestApi | None:
             template=templates.get("application/json"),
         )
 
-    stages = [props.get("StageName") for _, props in assembly.of_type("AWS::ApiGateway::Stage")]
+    stages = [props for _, props in assembly.of_type("AWS::ApiGateway::Stage")]
     return RestApi(
-        api_id=api.ref, stage=str(stages[0] if stages else "prod"), routes=routes, gateway_responses=responses
+        api_id=api.ref,
+        stage=str(stages[0].get("StageName") if stages else "prod"),
+        routes=routes,
+        gateway_responses=responses,
+        api_key_source=str(api_props.get("ApiKeySourceType") or "HEADER"),
+        stage_throttle=_stage_throttle(stages[0]) if stages else None,
     )
+
+
+def _stage_throttle(stage: dict[str, Any]) -> Throttle | None:
+    """The throttle of the stage's "*/*" method setting (what `throttling_rate_limit` and friends write)."""
+    for setting in stage.get("MethodSettings") or []:
+        if setting.get("HttpMethod") == "*" and setting.get("ResourcePath") == "/*":
+            rate, burst = setting.get("ThrottlingRateLimit"), setting.get("ThrottlingBurstLimit")
+            if rate is not None and burst is not None:
+                return Throttle(rate=float(rate), burst=int(burst))
+    return None

@@ -34,6 +34,9 @@ HANDLED_TYPES = {
     "AWS::ApiGateway::Method",
     "AWS::ApiGateway::Authorizer",
     "AWS::ApiGateway::GatewayResponse",
+    "AWS::ApiGateway::ApiKey",
+    "AWS::ApiGateway::UsagePlan",
+    "AWS::ApiGateway::UsagePlanKey",
 }
 
 _current: LocalStack | None = None  # moto's patches are process-wide, so is the running stack
@@ -95,8 +98,13 @@ class LocalStack:
                 routes=api.routes,
                 gateway_responses=api.gateway_responses,
                 invoke=self.registry.invoke,
+                api_key_source=api.api_key_source,
+                api_keys=cloud.plan_keys(self.assembly, api.api_id, api.stage),
+                stage_throttle=api.stage_throttle,
             )
-            self.report.append(f"rest api    {api.api_id} stage {api.stage}: {len(api.routes)} routes")
+            throttle = api.stage_throttle
+            limits = f", {throttle.rate:g} rps burst {throttle.burst}" if throttle else ""
+            self.report.append(f"rest api    {api.api_id} stage {api.stage}{limits}: {len(api.routes)} routes")
         self.pollers = [
             Poller(m, self.registry, self.assembly.region, self.options.sqs_retry_after)
             for m in mappings(self.assembly)

@@ -114,16 +114,16 @@ def _admin_call(stack: LocalStack, method: str, path: str, body: dict[str, Any],
 
 
 def seed(stack: LocalStack, creds: Credentials | None = None) -> Credentials:
-    """Keys, storefronts and partner secrets go straight to their stores (there is no API for the first
-    admin key); locations, products and stock go through the admin API, as an operator would."""
+    """Keys and partner secrets go straight to their stores (there is no API for the first admin key);
+    storefronts, locations, products and stock go through the admin API, as an operator would (a
+    storefront's PUT also gives it its API Gateway key, without which API Gateway refuses it)."""
     from oms import keys
     from oms.store import config as config_store
 
     creds = creds or credentials()
     env = stack.function_env("api")
     with environ.scoped(env):
-        for storefront_id, (name, _, _) in STOREFRONTS.items():
-            config_store.put_storefront(storefront_id, name, {})
+        for storefront_id in STOREFRONTS:
             key = creds.storefront_keys[storefront_id]
             config_store.put_api_key(keys.key_id_of(key) or "", keys.hash_key(key), "storefront", storefront_id)
         config_store.put_api_key(keys.key_id_of(creds.admin_key) or "", keys.hash_key(creds.admin_key), "admin", None)
@@ -136,6 +136,8 @@ def seed(stack: LocalStack, creds: Credentials | None = None) -> Credentials:
         secrets.create_secret(
             Name=f"{prefix}partners/{partner_id}", SecretString=json.dumps({"current": creds.partner_secret})
         )
+    for storefront_id, (name, _, _) in STOREFRONTS.items():
+        _admin_call(stack, "PUT", f"/v1/admin/storefronts/{storefront_id}", {"name": name}, creds.admin_key)
     for location_id, body in LOCATIONS.items():
         _admin_call(stack, "PUT", f"/v1/admin/locations/{location_id}", body, creds.admin_key)
     for sku, body in PRODUCTS.items():

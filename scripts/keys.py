@@ -86,6 +86,19 @@ def issue_key(table: str, role: keys.KeyKind, storefront_id: str | None = None) 
     return issued
 
 
+def storefront_warning(table: str, storefront_id: str) -> str | None:
+    """Why API Gateway would refuse this storefront's keys (403), if it would: the storefront has no API
+    Gateway key in the storefronts' usage plan until an admin creates it through the API."""
+    with _config_table(table):
+        storefront = config.load_storefront(storefront_id)
+    put = f"PUT /v1/admin/storefronts/{storefront_id}"
+    if storefront is None:
+        return f"storefront {storefront_id} does not exist yet: its keys are refused (403) until an admin {put}"
+    if storefront.usage_key is None:
+        return f"storefront {storefront_id} has no API Gateway key yet (made before usage plans): {put} adds one"
+    return None
+
+
 def revoke_key(table: str, key_id: str) -> None:
     """Mark the key revoked (the record stays, as a trace of who had access until when)."""
     from oms.errors import NotFound
@@ -124,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         storefront = args.storefront or None
         issued = issue_key(table, args.role, storefront)
+        warning = storefront_warning(table, storefront) if storefront else None
     except KeysError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -139,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         "the OMS keeps only its hash. Send it as `Authorization: Bearer <key>`.\n"
         f"Revoke it with: make keys STAGE={args.stage} REVOKE={issued.key_id}"
     )
+    if warning:
+        print(f"WARNING: {warning}.", file=sys.stderr)
     return 0
 
 

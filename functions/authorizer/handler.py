@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from oms import keys
 from oms.observability import logger
+from oms.settings import settings
 from oms.store import config
 
 # arn:<partition>:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/<path...>
@@ -48,12 +49,30 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     method_arn = event.get("methodArn")
     if not isinstance(method_arn, str) or not _METHOD_ARN.match(method_arn):
         _unauthorized("methodArn is not an execute-api method ARN")
-    policy = _policy(method_arn, record)
+    policy = _policy(method_arn, record, _usage_key(record))
     logger.info("authorized", extra={"role": record.role, "storefront_id": record.storefront_id or ""})
     return policy
 
 
-def _policy(method_arn: str, record: config.ApiKeyRecord) -> dict[str, Any]:
+def _usage_key(record: config.ApiKeyRecord) -> str | None:
+    """The API Gateway API key this caller is throttled by (the API's key source is this authorizer).
+
+    A storefront's own key (the storefront record is cached, so this is rarely a read); one shared key
+    for admin keys. None makes API Gateway refuse the caller with 403 on every route that needs a key.
+    """
+    if record.role == "admin":
+        return settings().admin_usage_key or None
+    storefront = config.get_storefront(record.storefront_id or "")
+    if storefront is None or storefront.usage_key is None:
+        # Not the caller's fault: an admin must create (or re-PUT) the storefront, which issues its key.
+        logger.warning(
+            "storefront has no usage key: API Gateway refuses it", extra={"storefront_id": record.storefront_id}
+        )
+        return None
+    return storefront.usage_key.value
+
+
+def _policy(method_arn: str, record: config.ApiKeyRecord, usage_key: str | None) -> dict[str, Any]:
     """A policy for every route of this API stage, not just the one asked for.
 
     API Gateway caches the answer per token and reuses it for the caller's next requests to any
@@ -68,6 +87,7 @@ def _policy(method_arn: str, record: config.ApiKeyRecord) -> dict[str, Any]:
         api_id=arn.api_id,
         stage=arn.stage,
         partition=arn.partition,
+        usage_identifier_key=usage_key,
         context={
             "principal_id": record.key_id,
             "role": record.role,

@@ -11,6 +11,7 @@ from infra.constructs.data import Data
 from infra.constructs.functions import Functions
 from infra.constructs.messaging import Messaging
 from infra.constructs.nag import acknowledge, arn_ref
+from infra.constructs.usage_plans import UsagePlans
 from infra.constructs.workflow import Workflow
 
 
@@ -22,19 +23,27 @@ class Needs:
     send: tuple[str, ...] = ()  # queues it sends to
     events: bool = False  # puts events on the bus
     secrets: tuple[str, ...] = ()  # kinds of secret it reads: "partners" (adapters, webhooks), "storefronts"
+    issues_usage_keys: bool = False  # creates each storefront's API Gateway key in the storefronts' plan
+    names_usage_keys: bool = False  # tells API Gateway which usage plan key a caller counts against
 
 
 NEEDS: dict[str, Needs] = {
     # Cancellation and review run compensation in the API: voids and carrier cancellations via adapters.
-    "api": Needs(write=("orders", "inventory", "config"), start=("fulfil",), events=True, secrets=("partners",)),
-    "authorizer": Needs(read=("config",)),
+    "api": Needs(
+        write=("orders", "inventory", "config"),
+        start=("fulfil",),
+        events=True,
+        secrets=("partners",),
+        issues_usage_keys=True,
+    ),
+    "authorizer": Needs(read=("config",), names_usage_keys=True),
     "webhooks": Needs(read=("config",), send=("partner_events",), secrets=("partners",)),
     # Re-routing a shipment cancels its booking and recalls its release through the adapters.
     "partner_events": Needs(
         write=("orders", "inventory"), read=("config",), start=("ship", "fulfil"), events=True, secrets=("partners",)
     ),
     "workflow": Needs(write=("orders", "inventory"), read=("config",), events=True, secrets=("partners",)),
-    "sweeper": Needs(write=("orders", "inventory"), read=("config",), start=("fulfil",), events=True),
+    "sweeper": Needs(write=("orders", "inventory"), read=("config",), start=("fulfil", "ship"), events=True),
     # Outbound webhooks are signed with each storefront's own secret.
     "notifier": Needs(read=("config",), secrets=("storefronts",)),
 }
@@ -75,6 +84,36 @@ def grant_needs(functions: Functions, data: Data, messaging: Messaging, workflow
             _grant_secrets(role, secrets_prefix, kind)
         if needs.secrets:
             fn.add_environment("OMS_SECRETS_PREFIX", secrets_prefix)
+
+
+def grant_usage(functions: Functions, usage: UsagePlans) -> None:
+    """The usage plan side of NEEDS (granted once the plans exist): create keys, or name them."""
+    stack = Stack.of(usage)
+
+    def apigateway(path: str) -> str:  # API Gateway's management ARNs: a path, no account
+        return stack.format_arn(service="apigateway", account="", resource=path, arn_format=ArnFormat.NO_RESOURCE_NAME)
+
+    for name, needs in NEEDS.items():
+        fn, role = functions[name], functions.roles[name]
+        if needs.issues_usage_keys:
+            fn.add_environment("OMS_STOREFRONT_USAGE_PLAN", usage.storefront_plan_name)
+            # A policy of its own, outside the role: the role's default policy is a dependency of the
+            # function, and naming the plan there would close the cycle plan -> stage -> method -> function.
+            iam.Policy(
+                usage,
+                f"{name.title().replace('_', '')}IssuesUsageKeys",
+                roles=[role],
+                statements=[
+                    iam.PolicyStatement(actions=["apigateway:POST"], resources=[apigateway("/apikeys")]),
+                    iam.PolicyStatement(actions=["apigateway:GET"], resources=[apigateway("/usageplans")]),
+                    iam.PolicyStatement(
+                        actions=["apigateway:POST"],
+                        resources=[apigateway(f"/usageplans/{usage.storefront_plan.usage_plan_id}/keys")],
+                    ),
+                ],
+            )
+        if needs.names_usage_keys:
+            fn.add_environment("OMS_ADMIN_USAGE_KEY", usage.admin_key_value)
 
 
 def _grant_secrets(role: iam.Role, prefix: str, kind: str) -> None:

@@ -6,6 +6,7 @@ import json
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -47,6 +48,14 @@ GATEWAY_RESPONSES = (
     (apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, 404, "not_found", "Not found", "No such resource."),
     (apigw.ResponseType.UNAUTHORIZED, 401, "unauthorized", "Unauthorized", "A valid API key is required."),
     (apigw.ResponseType.ACCESS_DENIED, 403, "forbidden", "Forbidden", "This key may not use this resource."),
+    # The authorizer named no enabled usage plan key: the storefront was never set up, or was cut off.
+    (
+        apigw.ResponseType.INVALID_API_KEY,
+        403,
+        "api_access_disabled",
+        "Forbidden",
+        "This key is valid but its API access is not enabled; ask the OMS operator.",
+    ),
     (apigw.ResponseType.THROTTLED, 429, "throttled", "Too many requests", "Slow down and retry later."),
     (apigw.ResponseType.DEFAULT_5_XX, 502, "upstream_error", "Upstream error", "The OMS failed; retry."),
 )
@@ -59,9 +68,14 @@ ACCESS_LOG = {
     "latencyMs": "$context.responseLatency",
     "keyId": "$context.authorizer.key_id",
     "storefrontId": "$context.authorizer.storefront_id",
+    "usageKeyId": "$context.identity.apiKeyId",
     "error": "$context.error.responseType",
     "integrationError": "$context.integration.error",
 }
+
+
+# Every caller together; each storefront and the admin keys also have their own (usage_plans.py).
+STAGE_RATE_LIMIT, STAGE_BURST_LIMIT = 100, 200
 
 
 class Api(Construct):
@@ -75,12 +89,14 @@ class Api(Construct):
         api: lambda_.IFunction,
         authorizer: lambda_.IFunction,
         webhooks: lambda_.IFunction,
+        logs_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         access_logs = logs.LogGroup(
             self,
             "AccessLogs",
             retention=logs.RetentionDays.ONE_MONTH,
+            encryption_key=logs_key,
             removal_policy=RemovalPolicy.RETAIN if production else RemovalPolicy.DESTROY,
         )
         self.rest_api = apigw.RestApi(
@@ -89,12 +105,14 @@ class Api(Construct):
             rest_api_name=f"oms-{stage}",  # the ApiName its metrics are filed under: one per stage
             description=f"OMS {stage}: storefront, admin and partner webhook API",
             endpoint_types=[apigw.EndpointType.REGIONAL],
+            # The authorizer names the usage plan key a request counts against; clients never send one.
+            api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
             # API Gateway writes access and execution logs only with an account-level CloudWatch role.
             cloud_watch_role=True,
             deploy_options=apigw.StageOptions(
                 stage_name=stage,
-                throttling_rate_limit=100,
-                throttling_burst_limit=200,
+                throttling_rate_limit=STAGE_RATE_LIMIT,
+                throttling_burst_limit=STAGE_BURST_LIMIT,
                 tracing_enabled=True,
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,  # bodies carry addresses and payment tokens
@@ -134,8 +152,9 @@ class Api(Construct):
                 "AwsSolutions-APIG2": "Bodies are validated in the api function (Powertools event handler "
                 "with pydantic), which answers problem+json listing each bad field; a gateway model would "
                 "duplicate the schema and answer in another format.",
-                "AwsSolutions-APIG3": "No WAF per stage: keys are checked by the authorizer and the stage is "
-                "throttled; a WebACL is attached centrally (Firewall Manager) where an account needs one.",
+                "AwsSolutions-APIG3": "No WAF per stage: keys are checked by the authorizer, the stage and "
+                "each storefront (usage plans) are throttled; a WebACL is attached centrally (Firewall "
+                "Manager) where an account needs one.",
                 "AwsSolutions-COG4": "Callers are storefront servers and partners with API keys, not users "
                 "of a Cognito user pool; the Lambda TOKEN authorizer checks those keys.",
             },
@@ -156,6 +175,8 @@ class Api(Construct):
             integration,
             authorizer=self.authorizer if authorized else None,
             authorization_type=apigw.AuthorizationType.CUSTOM if authorized else apigw.AuthorizationType.NONE,
+            # Keyed routes count against the caller's usage plan key (per-storefront throttling).
+            api_key_required=authorized,
         )
         if not authorized:
             acknowledge(added, {"AwsSolutions-APIG4": PUBLIC_BECAUSE[target]})

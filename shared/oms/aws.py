@@ -47,6 +47,11 @@ def secrets() -> SecretsManagerClient:
     return _client("secretsmanager")  # type: ignore[no-any-return]
 
 
+def apigateway() -> Any:
+    """API Gateway (REST): storefronts' usage plan keys. Untyped: no boto3 stubs for it are installed."""
+    return _client("apigateway")
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests that start a fresh moto mock)."""
     _client.cache_clear()

@@ -23,6 +23,10 @@ class Settings(BaseModel):
     notifications_queue_url: str = ""
     event_bus_name: str = ""
     secrets_prefix: str = "oms/dev/"
+    # API Gateway usage plans (per-client throttling): the storefronts' plan, by name (the api function
+    # adds each storefront's key to it), and the one usage key every admin key is throttled by.
+    storefront_usage_plan: str = ""
+    admin_usage_key: str = ""
     max_body_bytes: int = Field(default=262_144, ge=1024)
 
 

@@ -146,7 +146,7 @@ def test_the_production_stage_is_named_prod(production_synth):
 
 def test_the_api_url_and_the_first_admin_key_command_are_stack_outputs(default_synth):
     outputs = default_synth.template["Outputs"]
-    assert set(outputs) == {"ApiUrl", "CreateAdminKey"}
+    assert set(outputs) == {"ApiUrl", "CreateAdminKey", "AlarmTopicArn"}  # AlarmTopicArn: test_infra_monitoring
     assert outputs["CreateAdminKey"]["Value"] == "make keys STAGE=dev"
     rest_api_id, _ = default_synth.one("AWS::ApiGateway::RestApi", "ApiRestApi")
     assert {"Ref": rest_api_id} in outputs["ApiUrl"]["Value"]["Fn::Join"][1]

@@ -89,7 +89,7 @@ def test_each_function_reads_and_writes_only_its_tables(default_synth, name, wri
 
 @pytest.mark.parametrize(
     ("name", "machines"),
-    [("api", ["fulfil"]), ("partner_events", ["fulfil", "ship"]), ("sweeper", ["fulfil"]), ("workflow", [])],
+    [("api", ["fulfil"]), ("partner_events", ["fulfil", "ship"]), ("sweeper", ["fulfil", "ship"]), ("workflow", [])],
 )
 def test_only_the_api_worker_and_sweeper_start_phases_and_only_those_they_need(default_synth, name, machines):
     started = targets(default_synth, name, {"states:StartExecution"})

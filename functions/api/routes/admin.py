@@ -9,11 +9,24 @@ from pydantic import Field, StringConstraints
 from functions.api.caller import admin
 from functions.api.routes import new_router
 from oms.errors import NotFound
-from oms.models import Adjustment, InventorySet, Location, LocationIn, Money, Product, ProductIn, ShortText, Sku, Strict
+from oms.models import (
+    ADMIN_ONLY,
+    Adjustment,
+    InventorySet,
+    Location,
+    LocationIn,
+    Money,
+    Product,
+    ProductIn,
+    ShortText,
+    Sku,
+    Strict,
+)
 from oms.models import Id as IdType
 from oms.routing import RoutingPolicy
 from oms.store import config as config_store
 from oms.store import inventory as inventory_store
+from oms.store import usage_keys
 
 router = new_router()
 
@@ -97,6 +110,8 @@ WebhookUrl = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https:
 class StorefrontIn(Strict):
     """A storefront's configuration: which adapter serves each port, B2B credit limits, its webhook."""
 
+    model_config = ADMIN_ONLY
+
     name: ShortText
     adapters: dict[str, str] = Field(default_factory=dict)
     credit_limits: dict[IdType, Money] = Field(default_factory=dict)
@@ -118,7 +133,8 @@ def put_storefront(storefront_id: IdType, body: StorefrontIn) -> dict[str, Any]:
     validate_config(config)
     # A rule naming a location that does not exist would silently do nothing: refuse it now.
     RoutingPolicy.from_config(body.routing).check_locations(loc.location_id for loc in config_store.list_locations())
-    config_store.put_storefront(storefront_id, body.name, config)
+    # Its own API key in the storefronts' usage plan is what API Gateway throttles it by.
+    config_store.put_storefront(storefront_id, body.name, config, usage_keys.for_storefront(storefront_id))
     return {"storefront_id": storefront_id, "name": body.name, **config}
 
 

@@ -56,10 +56,23 @@ class PartnerRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class UsageKey:
+    """A storefront's API Gateway API key: what API Gateway throttles it by (its usage plan's limits).
+
+    The authorizer hands its value to API Gateway as the usageIdentifierKey; no client ever sends or
+    sees it (the API reads keys from the authorizer, not from an x-api-key header), so it is no secret.
+    """
+
+    key_id: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class StorefrontRecord:
     storefront_id: str
     name: str
     config: dict[str, Any] = field(default_factory=dict)
+    usage_key: UsageKey | None = None
 
 
 def clear_cache() -> None:
@@ -151,9 +164,32 @@ def get_products(skus: Iterable[str]) -> dict[str, Product]:
 # -- storefronts -----------------------------------------------------------------------------------
 
 
-def put_storefront(storefront_id: str, name: str, config: dict[str, Any]) -> None:
-    _put(STOREFRONT, storefront_id, {"storefront_id": storefront_id, "name": name, "config": config})
-    _cache.forget(_cache_key(STOREFRONT, storefront_id))
+def put_storefront(
+    storefront_id: str, name: str, config: dict[str, Any], usage_key: UsageKey | None = None
+) -> StorefrontRecord:
+    """Create or replace the storefront's name and config; returns the stored record.
+
+    Its usage key is never replaced: `usage_key` is stored only if the storefront has none yet, so a
+    re-PUT (or two racing first PUTs) keeps the one key API Gateway already throttles it by.
+    """
+    names = {"#name": "name", "#config": "config"}
+    values: dict[str, Any] = {":id": storefront_id, ":name": name, ":config": config}
+    update = "SET storefront_id = :id, #name = :name, #config = :config"
+    if usage_key is not None:
+        update += ", usage_key = if_not_exists(usage_key, :usage_key)"
+        values[":usage_key"] = {"key_id": usage_key.key_id, "value": usage_key.value}
+    try:
+        answer = aws.dynamodb().update_item(
+            TableName=_table(),
+            Key=_key(STOREFRONT, storefront_id),
+            UpdateExpression=update,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_item(values),
+            ReturnValues="ALL_NEW",
+        )
+    finally:
+        _cache.forget(_cache_key(STOREFRONT, storefront_id))
+    return _storefront(storefront_id, from_item(answer["Attributes"]))
 
 
 def get_storefront(storefront_id: str) -> StorefrontRecord | None:
@@ -164,11 +200,25 @@ def get_storefront(storefront_id: str) -> StorefrontRecord | None:
     return record
 
 
+def load_storefront(storefront_id: str) -> StorefrontRecord | None:
+    """The storefront's record as stored now (a consistent read, no cache): for changing it."""
+    data = _get(STOREFRONT, storefront_id, consistent=True)
+    return _storefront(storefront_id, data) if data else None
+
+
 def _load_storefront(storefront_id: str) -> StorefrontRecord | None:
     data = _get(STOREFRONT, storefront_id)
-    if not data:
-        return None
-    return StorefrontRecord(storefront_id=storefront_id, name=data.get("name", ""), config=data.get("config") or {})
+    return _storefront(storefront_id, data) if data else None
+
+
+def _storefront(storefront_id: str, data: dict[str, Any]) -> StorefrontRecord:
+    usage = data.get("usage_key") or {}
+    return StorefrontRecord(
+        storefront_id=storefront_id,
+        name=data.get("name", ""),
+        config=data.get("config") or {},
+        usage_key=UsageKey(usage["key_id"], usage["value"]) if usage.get("key_id") and usage.get("value") else None,
+    )
 
 
 # -- API keys --------------------------------------------------------------------------------------
@@ -303,7 +353,7 @@ def _put(pk: str, sk: str, attributes: dict[str, Any]) -> None:
     aws.dynamodb().put_item(TableName=_table(), Item=to_item({**attributes, "pk": pk, "sk": sk}))
 
 
-def _get(pk: str, sk: str) -> dict[str, Any] | None:
-    answer = aws.dynamodb().get_item(TableName=_table(), Key=_key(pk, sk))
+def _get(pk: str, sk: str, *, consistent: bool = False) -> dict[str, Any] | None:
+    answer = aws.dynamodb().get_item(TableName=_table(), Key=_key(pk, sk), ConsistentRead=consistent)
     item = answer.get("Item")
     return from_item(item) if item else None
