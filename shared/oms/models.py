@@ -191,6 +191,11 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
+# For bodies only admin routes take: the validator is built on the first request that needs it, not
+# at import, so no storefront request's cold start pays for it (same validation, same JSON schema).
+ADMIN_ONLY = ConfigDict(defer_build=True)
+
+
 class Address(Strict):
     name: ShortText
     line1: ShortText
@@ -275,6 +280,8 @@ class Capabilities(Strict):
 
 
 class LocationIn(Strict):
+    model_config = ADMIN_ONLY
+
     name: ShortText
     type: LocationType
     address: Address | None = None
@@ -291,10 +298,14 @@ class LocationIn(Strict):
 
 
 class Location(LocationIn):
+    model_config = ConfigDict(defer_build=False)  # read from the store by every checkout
+
     location_id: Id
 
 
 class ProductIn(Strict):
+    model_config = ADMIN_ONLY
+
     name: ShortText | None = None
     made_to_order: bool = False
     workshop_location_id: Id | None = None
@@ -308,15 +319,21 @@ class ProductIn(Strict):
 
 
 class Product(ProductIn):
+    model_config = ConfigDict(defer_build=False)  # read from the store by every checkout
+
     sku: Sku
 
 
 class InventorySet(Strict):
+    model_config = ADMIN_ONLY
+
     on_hand: Annotated[int, Field(ge=0, le=100_000_000, strict=True)]
     safety_stock: Annotated[int, Field(ge=0, le=100_000_000, strict=True)] = 0
 
 
 class Adjustment(Strict):
+    model_config = ADMIN_ONLY
+
     delta: Annotated[int, Field(ge=-100_000_000, le=100_000_000, strict=True)]
     reason: ShortText
 

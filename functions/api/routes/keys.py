@@ -9,15 +9,16 @@ from aws_lambda_powertools.event_handler import Response
 
 from functions.api.caller import admin
 from functions.api.routes import new_router
-from oms import keys
 from oms.errors import NotFound, Unprocessable
-from oms.models import Id, Strict
+from oms.models import ADMIN_ONLY, Id, Strict
 from oms.store import config as config_store
 
 router = new_router()
 
 
 class KeyRequest(Strict):
+    model_config = ADMIN_ONLY
+
     role: Literal["storefront", "admin"]
     storefront_id: Id | None = None
 
@@ -40,6 +41,8 @@ def issue_key(body: KeyRequest) -> Response[str]:
             )
     elif body.storefront_id:
         raise Unprocessable("an admin key belongs to no storefront", code="storefront_not_allowed")
+    from oms import keys  # admin-only: key issuing stays out of the api's cold start
+
     issued = keys.new_key(body.role)
     config_store.put_api_key(issued.key_id, issued.key_hash, body.role, body.storefront_id)
     reply: dict[str, Any] = {
