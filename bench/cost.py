@@ -39,7 +39,9 @@ How each unit is counted (only wrappers inside this module, installed for the ru
   executions and GB-seconds at the 64 MB minimum, duration start->stop billed per 100 ms.
 * Logs: bytes the functions write (the "oms" Powertools logger's stream and stdout, where metrics go
   as EMF), Lambda's own START/END/REPORT lines at ~300 bytes per invocation, API access-log lines.
-* X-Ray: one trace per API request, per workflow execution and per SQS-triggered invocation.
+* X-Ray: one trace per API request, per workflow execution and per SQS-triggered invocation, times
+  the fixed rate of the template's sampling rule (the traces recorded at volume); its reservoir (traces
+  recorded each second before the rate applies) is a fixed monthly ceiling, in `fixed_monthly`.
 
 Prices: ../shared/aws-prices.json, for both workflow types, per order and per 1,000 orders.
 """
@@ -102,6 +104,7 @@ AWS_CALL_LATENCY_S = {
 }
 DEFAULT_CALL_LATENCY_S = 0.015
 SWEEPS_PER_MONTH = 60 * 24 * 30  # rate(1 minute)
+SECONDS_PER_MONTH = 3600 * 24 * 30
 ESM_POLLERS = 5  # an SQS event source mapping starts with 5 long-polling connections
 ESM_RECEIVES_PER_POLLER_PER_MONTH = 3 * 60 * 24 * 30  # 20 s long polls when idle
 SQS_CHUNK = 64 * 1024
@@ -282,9 +285,14 @@ class Snapshot:
     fingerprint: str
     index_keys: dict[str, tuple[str, ...] | None]
     index_sizes: dict[str, int]
+    index_prints: dict[str, str] = field(default_factory=dict)  # what each index holds of the item
 
 
 _ABSENT = Snapshot(0, "", {}, {})
+
+
+def _print(item: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(item, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _snapshot(table: Any, item: dict[str, Any] | None) -> Snapshot:
@@ -292,16 +300,17 @@ def _snapshot(table: Any, item: dict[str, Any] | None) -> Snapshot:
         return Snapshot(0, "", {index.name: None for index in _gsis(table)}, {})
     keys: dict[str, tuple[str, ...] | None] = {}
     sizes: dict[str, int] = {}
+    prints: dict[str, str] = {}
     table_keys = [k for k in (table.hash_key_attr, table.range_key_attr) if k]
     for index in _gsis(table):
         names = [k["AttributeName"] for k in index.schema]
         if all(name in item for name in names):
             keys[index.name] = tuple(json.dumps(item[name], sort_keys=True) for name in names)
-            sizes[index.name] = item_size(_projected(index, item, table_keys + names))
+            projected = _projected(index, item, table_keys + names)
+            sizes[index.name], prints[index.name] = item_size(projected), _print(projected)
         else:
             keys[index.name] = None
-    fingerprint = hashlib.sha256(json.dumps(item, sort_keys=True, default=str).encode()).hexdigest()
-    return Snapshot(item_size(item), fingerprint, keys, sizes)
+    return Snapshot(item_size(item), _print(item), keys, sizes, prints)
 
 
 def _gsis(table: Any) -> list[Any]:
@@ -411,9 +420,9 @@ def _index_write_units(table: Any, before: Snapshot, after: Snapshot) -> int:
             units += _units(old_size, 1024)
         elif old != new:  # the item moves in the index: a delete and a put
             units += _units(old_size, 1024) + _units(new_size, 1024)
-        elif before.fingerprint != after.fingerprint and (
-            (getattr(index, "projection", None) or {}).get("ProjectionType", "ALL") != "KEYS_ONLY"
-        ):
+        elif before.index_prints.get(index.name) != after.index_prints.get(index.name):
+            # Only a change of what the index holds (its projection) writes to it; an update of
+            # attributes the index does not project costs the index nothing.
             units += _units(max(old_size, new_size), 1024)
     return units
 
@@ -1237,8 +1246,11 @@ def _dominant(priced: dict[str, Any]) -> str:
     return ", ".join(f"{name} {fraction:.0%}" for name, fraction in top)
 
 
-def _fixed_monthly(sweep: dict[str, float], prices: dict[str, Any], queues: int) -> dict[str, Any]:
-    """Costs that do not grow with orders: the sweeper every minute, idle SQS long polls of each mapping."""
+def _fixed_monthly(
+    sweep: dict[str, float], prices: dict[str, Any], queues: int, sampling: Sampling | None = None
+) -> dict[str, Any]:
+    """Costs that do not grow with orders: the sweeper every minute, idle SQS long polls of each mapping,
+    the X-Ray reservoir (at most its traces every second of the month, reached only with steady traffic)."""
     per_sweep = (
         sweep.get("lambda.invocations", 0) * prices["lambda_per_million_requests"] / 1e6
         + sweep.get("lambda.gb_seconds", 0) * prices["lambda_per_gb_second_arm64"]
@@ -1259,13 +1271,22 @@ def _fixed_monthly(sweep: dict[str, float], prices: dict[str, Any], queues: int)
         },
         "sqs_idle_long_polls_per_month": receives,
         "sqs_idle_long_polls_usd_per_month": round(receives * prices["sqs_standard_per_million_requests"] / 1e6, 4),
+        "xray_reservoir_usd_per_month_at_most": round(
+            (sampling.reservoir_per_second if sampling else 0)
+            * SECONDS_PER_MONTH
+            * prices["xray_traces_recorded_per_million"]
+            / 1e6,
+            2,
+        ),
     }
 
 
 # -- the run ----------------------------------------------------------------------------------------
 
 
-def _per_order(units: dict[str, float], phases: Phases, orders: int, sqs_triggered: set[str]) -> dict[str, float]:
+def _per_order(
+    units: dict[str, float], phases: Phases, orders: int, sqs_triggered: set[str], traced: float = 1.0
+) -> dict[str, float]:
     n = max(orders, 1)
     invocations = units.get("lambda.invocations", 0)
     sqs_invocations = sum(units.get(f"lambda.invocations.{fn}", 0) for fn in sqs_triggered)
@@ -1288,7 +1309,7 @@ def _per_order(units: dict[str, float], phases: Phases, orders: int, sqs_trigger
         "sqs_requests": units.get("sqs.requests", 0) / n,
         "eventbridge_events": units.get("eventbridge.events", 0) / n,
         "log_bytes": log_bytes / n,
-        "xray_traces": traces / n,
+        "xray_traces": traces * traced / n,
         "secrets_manager_calls": units.get("secretsmanager.calls", 0) / n,
     }
 
@@ -1332,6 +1353,25 @@ class Measured:
     dead_letters: int
     sqs_triggered: set[str]  # the functions behind SQS event source mappings
     queues: int  # polled queues (event source mappings)
+    sampling: Sampling = field(default_factory=lambda: Sampling(1.0, 0))
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """The stack's X-Ray sampling rule: the share of traces recorded beyond a reservoir per second."""
+
+    fixed_rate: float
+    reservoir_per_second: int
+
+
+def sampling_of(stack: Any) -> Sampling:
+    """The first-priority AWS::XRay::SamplingRule of the template; none: every trace (X-Ray's Default
+    rule records 1/s + 5%, but without a rule of our own we claim nothing)."""
+    rules = [props["SamplingRule"] for _, props in stack.assembly.of_type("AWS::XRay::SamplingRule")]
+    if not rules:
+        return Sampling(1.0, 0)
+    rule = min(rules, key=lambda r: int(r.get("Priority", 10000)))
+    return Sampling(float(rule["FixedRate"]), int(rule.get("ReservoirSize", 0)))
 
 
 def run(orders: int = ORDERS, warmup: int = WARMUP_ORDERS, cdk_out: Path | None = None) -> dict[str, Any]:
@@ -1394,6 +1434,7 @@ def _measure(stack: Any, tally: Tally, orders: int, warmup: int) -> Measured:
         dead_letters=dead,
         sqs_triggered={names.get(stack.registry.find(p.mapping.function).name, "") for p in stack.pollers},
         queues=len(stack.pollers),
+        sampling=sampling_of(stack),
     )
 
 
@@ -1402,7 +1443,7 @@ def _result(measured: Measured, tally: Tally, prices: dict[str, Any], requested:
     polling = tally.of(POLLING)
     phases = measured.phases
     n = len(measured.orders)
-    per_order = _per_order(units, phases, n, measured.sqs_triggered)
+    per_order = _per_order(units, phases, n, measured.sqs_triggered, measured.sampling.fixed_rate)
     express = _priced(price(per_order, prices, "express", per_order["lambda_gb_seconds"]))
     standard = _priced(price(per_order, prices, "standard", per_order["lambda_gb_seconds"]))
     like_gb_s = units.get("lambda.like_gb_seconds", 0) / max(n, 1)
@@ -1472,6 +1513,10 @@ def _result(measured: Measured, tally: Tally, prices: dict[str, Any], requested:
             },
             "log_records_warning_or_worse": _grouped(units, "logs.level.", n),
         },
+        "xray_sampling": {
+            "fixed_rate": measured.sampling.fixed_rate,
+            "reservoir_per_second": measured.sampling.reservoir_per_second,
+        },
         "polling_excluded": {
             "get_requests_per_order": round(polling.get("api.requests", 0) / max(n, 1), 2),
             "per_get": _rounded(
@@ -1479,7 +1524,7 @@ def _result(measured: Measured, tally: Tally, prices: dict[str, Any], requested:
             ),
             "usd_per_1000_gets": round(per_get * 1000, 6),
         },
-        "fixed_monthly": _fixed_monthly(tally.of(SWEEP), prices, measured.queues),
+        "fixed_monthly": _fixed_monthly(tally.of(SWEEP), prices, measured.queues, measured.sampling),
         "prices": {"file": str(PRICES_PATH), "as_of": prices.get("as_of")},
     }
     dominant = f"express: {_dominant(express)}; standard: {_dominant(standard)}"
@@ -1517,8 +1562,10 @@ def _notes(tally: Tally, cost: dict[str, Any]) -> list[str]:
         "log_bytes = the functions' output (JSON log lines and EMF metrics) + 300 bytes per invocation for "
         "Lambda's START/END/REPORT lines + the API access-log line per request (the stage's format "
         "rendered); Step Functions log at ERROR (none in a healthy run); priced at ingestion per GiB",
-        "X-Ray: one trace per API request, per workflow execution and per SQS-triggered invocation, all "
-        "recorded (upper bound: the default sampling rule records 1 request/s + 5% beyond)",
+        f"X-Ray: one trace per API request, per workflow execution and per SQS-triggered invocation (an upper "
+        f"bound: a webhook's worker joins the webhook's trace), times the sampling rule's fixed rate "
+        f"{cost['xray_sampling']['fixed_rate']} (the share recorded at volume); the reservoir of "
+        f"{cost['xray_sampling']['reservoir_per_second']}/s is a fixed monthly ceiling (fixed_monthly)",
         "not priced (no price in aws-prices.json, or not per order): DynamoDB storage and PITR, EMF custom "
         "metrics (per metric-month), alarms and dashboard, KMS for the AWS-managed table key, data transfer",
     ]

@@ -1,4 +1,4 @@
-"""Scheduled: releases expired holds and escalates shipments not packed in time (the deadlines index)."""
+"""Scheduled: releases expired holds, starts phases that did not start, escalates shipments not packed in time."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from oms.fulfilment import escalate_late_shipments
+from oms.fulfilment import sweep_due_orders
 from oms.holds import expire_due_holds
 from oms.observability import logger, metrics, tracer
 
@@ -19,5 +19,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if expired:
         metrics.add_metric(name="HoldsExpired", unit="Count", value=len(expired))
         logger.info("holds expired", extra={"hold_ids": expired})
-    late = escalate_late_shipments()
-    return {"holds_expired": len(expired), "shipments_escalated": len(late)}
+    due = sweep_due_orders()
+    if due["started"]:
+        logger.info("phases started late", extra={"executions": due["started"]})
+    return {
+        "holds_expired": len(expired),
+        "shipments_escalated": len(due["escalated"]),
+        "phases_started": len(due["started"]),
+    }

@@ -36,14 +36,11 @@ class UnknownTask(Exception):
 Task = Callable[[dict[str, Any]], dict[str, Any]]
 
 TASKS: dict[str, Task] = {
-    "screen_fraud": lambda s: fulfilment.screen_fraud(s["order_id"]),
-    "authorize_payment": lambda s: fulfilment.authorize_payment(s["order_id"]),
-    "book_carrier": lambda s: fulfilment.book_carrier(s["order_id"], s["shipment_id"]),
-    "release_shipment": lambda s: fulfilment.release_shipment(s["order_id"], s["shipment_id"]),
+    "screen_and_authorize": lambda s: fulfilment.screen_and_authorize(s["order_id"]),
+    "book_and_release": lambda s: fulfilment.book_and_release(s["order_id"], s["shipment_id"]),
     "compensate": lambda s: fulfilment.compensate(s["order_id"], s.get("error") or {}),
-    "capture_payment": lambda s: fulfilment.capture_payment(s["order_id"], s["shipment_id"]),
+    "capture_and_ship": lambda s: fulfilment.capture_and_ship(s["order_id"], s["shipment_id"]),
     "hold_shipment": lambda s: fulfilment.hold_shipment(s["order_id"], s["shipment_id"], s.get("error") or {}),
-    "ship_stock": lambda s: fulfilment.ship_stock(s["order_id"], s["shipment_id"]),
 }
 
 

@@ -30,12 +30,13 @@ class Messaging(Construct):
         self.notifications, self.notifications_dlq = self._queue("Notifications", notifier)
 
         self.bus = events.EventBus(self, "Bus", event_bus_name=f"oms-{stage}")
-        # Every domain event the OMS publishes may concern a storefront; the notifier decides which do.
+        # Only events of storefronts with a webhook (the publisher marks them): the others would cost a
+        # delivery, a receive, a delete and a notifier run each, to do nothing.
         events.Rule(
             self,
             "NotifyStorefronts",
             event_bus=self.bus,
-            event_pattern=events.EventPattern(source=["oms"]),
+            event_pattern=events.EventPattern(source=["oms"], detail={"storefront_subscribed": [True]}),
             targets=[targets.SqsQueue(self.notifications)],
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -51,12 +52,14 @@ class Workflow(Construct):
         workflow_type: str,
         production: bool,
         handler: lambda_.IFunction,
+        logs_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         if workflow_type not in WORKFLOW_TYPES:
             raise ValueError(f"context workflow_type must be EXPRESS or STANDARD, not {workflow_type!r}")
         self._stage, self._type, self._handler = stage, WORKFLOW_TYPES[workflow_type], handler
         self._removal = RemovalPolicy.RETAIN if production else RemovalPolicy.DESTROY
+        self._logs_key = logs_key
         self.fulfil = self._machine("Fulfil", self._fulfil_definition)
         self.ship = self._machine("Ship", self._ship_definition)
 
@@ -65,18 +68,18 @@ class Workflow(Construct):
         return {"fulfil": self.fulfil, "ship": self.ship}
 
     def _fulfil_definition(self, scope: Construct) -> sfn.IChainable:
-        """ScreenFraud -> AuthorizePayment -> per shipment: BookCarrier -> ReleaseToLocation.
+        """ScreenAndAuthorize -> per shipment: BookAndRelease. One task, one order write, per step.
 
-        A review ends the phase with the order on hold (the admin review starts it again "after_review");
-        a re-routed shipment re-enters at the per-shipment steps. Any failure compensates and rejects.
+        A review ends the phase with the order on hold (the admin review starts it again, and the task
+        then skips the screen the order passed); a re-routed shipment re-enters at the per-shipment
+        step. Any failure compensates and rejects.
         """
         fn = self._handler
         closed = sfn.Succeed(scope, "OrderClosed", comment="cancelled or rejected meanwhile: nothing to do")
         compensate = invoke(scope, "Compensate", "compensate", fn, result_path="$.compensation").next(
             sfn.Fail(scope, "Rejected", error="OrderRejected", cause="compensated: see the order's reason")
         )
-        screen = invoke(scope, "ScreenFraud", "screen_fraud", fn, result_path="$.fraud")
-        authorize = invoke(scope, "AuthorizePayment", "authorize_payment", fn, result_path="$.work")
+        authorize = invoke(scope, "ScreenAndAuthorize", "screen_and_authorize", fn, result_path="$.work")
         per_shipment = sfn.Map(
             scope,
             "ForEachShipment",
@@ -89,59 +92,43 @@ class Workflow(Construct):
             max_concurrency=4,
             result_path=sfn.JsonPath.DISCARD,
         )
-        per_shipment.item_processor(
-            invoke(scope, "BookCarrier", "book_carrier", fn).next(
-                invoke(scope, "ReleaseToLocation", "release_shipment", fn)
-            )
-        )
-        for step in (screen, authorize, per_shipment):
+        per_shipment.item_processor(invoke(scope, "BookAndRelease", "book_and_release", fn))
+        for step in (authorize, per_shipment):
             step.add_catch(closed, errors=["OrderClosed"])
             step.add_catch(compensate, errors=[sfn.Errors.ALL], result_path="$.error")
         fraud_rejected = sfn.Pass(
             scope,
             "FraudRejected",
-            parameters={"Error": "FraudRejected", "Cause.$": "$.fraud.summary"},
+            parameters={"Error": "FraudRejected", "Cause.$": "$.work.summary"},
             result_path="$.error",
         ).next(compensate)
         decision = (
             sfn.Choice(scope, "FraudDecision")
-            .when(sfn.Condition.string_equals("$.fraud.decision", "review"), sfn.Succeed(scope, "AwaitingReview"))
-            .when(sfn.Condition.string_equals("$.fraud.decision", "reject"), fraud_rejected)
-            .otherwise(authorize)
+            .when(sfn.Condition.string_equals("$.work.decision", "review"), sfn.Succeed(scope, "AwaitingReview"))
+            .when(sfn.Condition.string_equals("$.work.decision", "reject"), fraud_rejected)
+            .otherwise(per_shipment)
         )
         reroute = sfn.Pass(
             scope, "ReroutedShipments", parameters={"shipment_ids.$": "$.shipment_ids"}, result_path="$.work"
         )
-        authorize.next(per_shipment)
+        authorize.next(decision)
         reroute.next(per_shipment)
         per_shipment.next(sfn.Succeed(scope, "Fulfilling"))
-        screen.next(decision)
-
-        def resuming(kind: str) -> sfn.Condition:
-            return sfn.Condition.and_(
-                sfn.Condition.is_present("$.resume"), sfn.Condition.string_equals("$.resume", kind)
-            )
-
-        return (
-            sfn.Choice(scope, "Resume")
-            .when(resuming("after_review"), authorize)
-            .when(resuming("reroute"), reroute)
-            .otherwise(screen)
+        rerouting = sfn.Condition.and_(
+            sfn.Condition.is_present("$.resume"), sfn.Condition.string_equals("$.resume", "reroute")
         )
+        return sfn.Choice(scope, "Resume").when(rerouting, reroute).otherwise(authorize)
 
     def _ship_definition(self, scope: Construct) -> sfn.IChainable:
-        """CapturePayment (this shipment's value) -> ShipStock; a failed capture holds the shipment."""
+        """CaptureAndShip (this shipment's value, then the stock); a failed capture holds the shipment."""
         fn = self._handler
-        capture = invoke(scope, "CapturePayment", "capture_payment", fn)
-        ship = invoke(scope, "ShipStock", "ship_stock", fn)
+        ship = invoke(scope, "CaptureAndShip", "capture_and_ship", fn)
         hold = invoke(scope, "HoldShipment", "hold_shipment", fn, result_path="$.hold").next(
             sfn.Fail(scope, "CaptureFailed", error="CaptureFailed", cause="the shipment waits with its stock")
         )
-        closed = sfn.Succeed(scope, "OrderClosed")
-        capture.add_catch(closed, errors=["OrderClosed"])
-        capture.add_catch(hold, errors=[sfn.Errors.ALL], result_path="$.error")
-        ship.add_catch(closed, errors=["OrderClosed"])
-        return capture.next(ship).next(sfn.Succeed(scope, "Shipped"))
+        ship.add_catch(sfn.Succeed(scope, "OrderClosed"), errors=["OrderClosed"])
+        ship.add_catch(hold, errors=[sfn.Errors.ALL], result_path="$.error")
+        return ship.next(sfn.Succeed(scope, "Shipped"))
 
     def _machine(self, phase: str, define: Callable[[Construct], sfn.IChainable]) -> sfn.StateMachine:
         scope = Construct(self, phase)
@@ -151,11 +138,14 @@ class Workflow(Construct):
             # The /aws/vendedlogs/ prefix keeps Step Functions off the account's 5 KB logs resource policy.
             log_group_name=f"/aws/vendedlogs/states/oms-{self._stage}-{phase.lower()}",
             retention=logs.RetentionDays.ONE_MONTH,
+            encryption_key=self._logs_key,
             removal_policy=self._removal,
         )
         machine = sfn.StateMachine(
             scope,
             "StateMachine",
+            # Named like the API (oms-<stage>), so the stack's X-Ray sampling rule matches it too.
+            state_machine_name=f"oms-{self._stage}-{phase.lower()}",
             definition_body=sfn.DefinitionBody.from_chainable(define(scope)),
             state_machine_type=self._type,
             # A phase is short by design; the cap also bounds a STANDARD execution.

@@ -95,7 +95,7 @@ def _replay(storefront_id: str, key: str, fingerprint: str, clock: Clock) -> Che
             "this Idempotency-Key was used with a different request body; use a new key for a new order",
             code="idempotency_key_reused",
         )
-    order = orders_store.get_order(record["order_id"])
+    order = orders_store.get_order(record["order_id"], explained=True)
     if order is None:  # the record and the order are written in one transaction
         raise Conflict("the order of this Idempotency-Key is not readable yet; retry", code="order_in_flight")
     return CheckoutResult(order, created=False)
@@ -242,6 +242,17 @@ def place_order(
                 return replay
             raise refused
         order = build_order(request, storefront_id, plan, tax, clock, set(levels))
+        order.timeline = [
+            TimelineEntry(
+                at=order.created_at,
+                type="order.accepted",
+                detail={
+                    "shipments": len(order.shipments),
+                    "total": order.totals.total,
+                    "routing": plan.timeline_detail(),
+                },
+            )
+        ]
         writes = reservation_writes(plan, held, set(levels)) + capacity_writes(plan, locations, clock)
         if len(writes) + 5 > TRANSACTION_LIMIT:
             raise Unprocessable(
@@ -251,18 +262,6 @@ def place_order(
         writes += [
             orders_store.new_order(order),
             orders_store.routing_explanation(order),
-            orders_store.timeline_entry(
-                order.order_id,
-                TimelineEntry(
-                    at=order.created_at,
-                    type="order.accepted",
-                    detail={
-                        "shipments": len(order.shipments),
-                        "total": order.totals.total,
-                        "routing": plan.timeline_detail(),
-                    },
-                ),
-            ),
             orders_store.idempotency_record(storefront_id, idempotency_key, fingerprint, order.order_id, clock.now()),
         ]
         if hold:

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 SOURCE = "oms"
 _BATCH = 10  # PutEvents takes at most 10 entries
+# Set on events of storefronts with a webhook: the notifier's rule takes only those, so the queue and
+# the notifier do not run for every event of every storefront that never subscribed.
+SUBSCRIBED = "storefront_subscribed"
 
 
 def publish(order: Order, events: list[tuple[str, dict[str, Any]]]) -> None:
@@ -24,13 +27,23 @@ def publish(order: Order, events: list[tuple[str, dict[str, Any]]]) -> None:
     bus = settings().event_bus_name
     if not events or not bus:
         return
+    from oms.store import config as config_store  # cached: a storefront's new webhook counts within 30 s
+
+    storefront = config_store.get_storefront(order.storefront_id)
+    subscribed = bool(storefront and storefront.config.get("webhook_url"))
     entries = [
         {
             "Source": SOURCE,
             "DetailType": kind,
             "EventBusName": bus,
             "Detail": json.dumps(
-                {**detail, "order_id": order.order_id, "storefront_id": order.storefront_id, "status": order.status}
+                {
+                    **detail,
+                    "order_id": order.order_id,
+                    "storefront_id": order.storefront_id,
+                    "status": order.status,
+                    SUBSCRIBED: subscribed,
+                }
             ),
         }
         for kind, detail in events

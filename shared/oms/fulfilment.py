@@ -18,7 +18,7 @@ from oms.clock import Clock, rfc3339
 from oms.clock import clock as default_clock
 from oms.errors import NotFound
 from oms.lifecycle import Change, OrderClosed
-from oms.observability import metrics
+from oms.observability import logger, metrics
 from oms.orders import Order, Shipment
 from oms.ports.carrier import BookingRequest, CancelBookingRequest, Origin
 from oms.ports.fraud import FraudCheck
@@ -51,15 +51,19 @@ def load(order_id: str) -> Order:
     return order
 
 
-def update(order_id: str, decide: Callable[[Order], Step]) -> tuple[Order, Step]:
-    """Apply `decide` to the current order and save it; on a concurrent change, read again and retry."""
-    for _ in range(_SAVE_ATTEMPTS):
-        order = load(order_id)
+def update(order_id: str, decide: Callable[[Order], Step], loaded: Order | None = None) -> tuple[Order, Step]:
+    """Apply `decide` to the current order and save it; on a concurrent change, read again and retry.
+
+    `loaded` is the order as the caller just read it, to decide on without reading it again: the save is
+    conditional on its version, so a change made meanwhile is caught there and decided on afresh."""
+    for attempt in range(_SAVE_ATTEMPTS):
+        order = loaded if attempt == 0 and loaded is not None else load(order_id)
         step = decide(order)
         if not step.change and not step.writes:
             return order, step
+        order.timeline += step.change.entries
         try:
-            orders_store.save(order, step.change.entries, step.writes)
+            orders_store.save(order, step.writes)
         except TransactionRefused as refused:
             if refused.conflict or "order" in refused.failed:
                 continue  # someone else moved the order first: decide again on what they left
@@ -87,65 +91,90 @@ def _key(order: Order, *parts: str) -> str:
 
 
 # -- fulfil phase ---------------------------------------------------------------------------------
+#
+# Two tasks, one order write each: screen and authorize the order; book and release each shipment.
+# What a partner already did is saved before an error travels on, so a compensation finds it to undo.
 
 
-def screen_fraud(order_id: str, clock: Clock = default_clock) -> dict[str, Any]:
-    order = load(order_id)
+def _open(order: Order) -> None:
     if order.status in lifecycle.CLOSED:
-        raise OrderClosed(f"order {order_id} is {order.status}")
-    decision = gateways(order).fraud.screen(
-        FraudCheck(
-            order_id=order.order_id,
-            storefront_id=order.storefront_id,
-            customer=order.customer,
-            shipping_address=order.shipping_address,
-            amount=order.totals.total,
-            currency=order.currency,
-            idempotency_key=_key(order, "fraud"),
-            payment_method=order.payment.method,
-        )
-    )
-    outcome = "review" if decision.pending else decision.outcome
-    reasons = [r.detail for r in decision.reasons] or (
-        ["awaiting the fraud screen's answer"] if decision.pending else []
-    )
-
-    def decide(current: Order) -> Step:
-        step = Step(result={"decision": outcome, "reasons": reasons, "summary": "; ".join(reasons)})
-        if outcome == "review":
-            step.change = lifecycle.hold_for_review(current, reasons, _now(clock))
-        elif outcome == "approve" and not any(e.type == "fraud.approved" for e in current.timeline):
-            step.change.note(_now(clock), "fraud.approved", score=decision.score)
-        return step
-
-    return update(order_id, decide)[1].result
+        raise OrderClosed(f"order {order.order_id} is {order.status}")
 
 
-def authorize_payment(order_id: str, clock: Clock = default_clock) -> dict[str, Any]:
+def _screened(order: Order) -> bool:
+    return any(e.type in ("fraud.approved", "review.approved") for e in order.timeline)
+
+
+def screen_and_authorize(order_id: str, clock: Clock = default_clock) -> dict[str, Any]:
+    """The fraud screen (unless the order passed it, or a review, before), then the authorization.
+
+    Answers the decision ("approve", "review", "reject") and, when approved, the shipments to book.
+    """
     order = load(order_id)
-    if order.status in lifecycle.CLOSED:
-        raise OrderClosed(f"order {order_id} is {order.status}")
-    if order.payment.authorization_id is None:
-        authorization = gateways(order).payment.authorize(
-            AuthorizationRequest(
+    _open(order)
+    score: int | None = None  # the screen's score when it approved just now
+
+    def approve(current: Order) -> Change:
+        change = Change()
+        if score is not None and not _screened(current):
+            change.note(_now(clock), "fraud.approved", score=score)
+        return change
+
+    if not _screened(order):
+        decision = gateways(order).fraud.screen(
+            FraudCheck(
                 order_id=order.order_id,
                 storefront_id=order.storefront_id,
-                customer_id=order.customer.id,
-                method=order.payment.method,
+                customer=order.customer,
+                shipping_address=order.shipping_address,
                 amount=order.totals.total,
                 currency=order.currency,
-                idempotency_key=_key(order, "authorize"),
-                token=order.payment.token,
+                idempotency_key=_key(order, "fraud"),
+                payment_method=order.payment.method,
             )
         )
+        outcome = "review" if decision.pending else decision.outcome
+        reasons = [r.detail for r in decision.reasons] or (
+            ["awaiting the fraud screen's answer"] if decision.pending else []
+        )
+        verdict = {"decision": outcome, "reasons": reasons, "summary": "; ".join(reasons)}
+        if outcome == "review":
+            update(order_id, lambda o: Step(change=lifecycle.hold_for_review(o, reasons, _now(clock))))
+            return verdict
+        if outcome == "reject":
+            return verdict  # the state machine compensates, with the summary as the reason
+        score = decision.score
+    authorization = None
+    if order.payment.authorization_id is None:
         try:
-            order, _ = update(
-                order_id,
-                lambda o: Step(
-                    change=lifecycle.authorized(o, authorization.authorization_id, authorization.amount, _now(clock))
-                ),
+            authorization = gateways(order).payment.authorize(
+                AuthorizationRequest(
+                    order_id=order.order_id,
+                    storefront_id=order.storefront_id,
+                    customer_id=order.customer.id,
+                    method=order.payment.method,
+                    amount=order.totals.total,
+                    currency=order.currency,
+                    idempotency_key=_key(order, "authorize"),
+                    token=order.payment.token,
+                )
             )
-        except OrderClosed:
+        except Exception:
+            update(order_id, lambda o: Step(change=approve(o)))  # a retry must not screen again
+            raise
+
+    def decide(current: Order) -> Step:
+        change = approve(current)
+        if authorization is not None:
+            change.then(
+                lifecycle.authorized(current, authorization.authorization_id, authorization.amount, _now(clock))
+            )
+        return Step(change=change)
+
+    try:
+        order, _ = update(order_id, decide, order)
+    except OrderClosed:
+        if authorization is not None:
             # Cancelled while we authorized: the hold on the customer's money must not outlive the order.
             gateways(order).payment.void(
                 VoidRequest(
@@ -155,85 +184,83 @@ def authorize_payment(order_id: str, clock: Clock = default_clock) -> dict[str, 
                     idempotency_key=_key(order, "void", "late-authorization"),
                 )
             )
-            raise
+        raise
     pending = [s.shipment_id for s in lifecycle.live(order) if s.status in ("allocated", "booked")]
-    return {"shipment_ids": pending}
+    return {"decision": "approve", "reasons": [], "summary": "", "shipment_ids": pending}
 
 
-def book_carrier(order_id: str, shipment_id: str, clock: Clock = default_clock) -> dict[str, Any]:
+def book_and_release(order_id: str, shipment_id: str, clock: Clock = default_clock) -> dict[str, Any]:
+    """Book the carrier (once per location the shipment is at), then release the shipment to its
+    location with the label, pack-by time and any build instructions; both saved in one write."""
     order = load(order_id)
     shipment = lifecycle.shipment_of(order, shipment_id)
-    if order.status in lifecycle.CLOSED:
-        raise OrderClosed(f"order {order_id} is {order.status}")
-    if shipment.booking_id:
-        return {"booked": shipment.booking_id}
-    location = _location(shipment.location_id)
-    booking = gateways(order).carrier.book(
-        BookingRequest(
-            order_id=order.order_id,
-            shipment_id=shipment_id,
-            origin=Origin.of(location),
-            destination=order.shipping_address,
-            service_level=shipment.service_level,
-            currency=order.currency,
-            # A re-routed shipment books again, from its new location.
-            idempotency_key=_key(order, shipment_id, shipment.location_id, "book"),
-        )
-    )
-    update(
-        order_id,
-        lambda o: Step(
-            change=lifecycle.booked(
-                o,
-                shipment_id,
-                booking.carrier or "pending",
-                booking.tracking_number or "",
-                booking.label_ref or "",
-                booking.booking_id,
-                _now(clock),
-            )
-        ),
-    )
-    return {"booked": booking.booking_id}
-
-
-def release_shipment(order_id: str, shipment_id: str, clock: Clock = default_clock) -> dict[str, Any]:
-    order = load(order_id)
-    shipment = lifecycle.shipment_of(order, shipment_id)
-    if order.status in lifecycle.CLOSED:
-        raise OrderClosed(f"order {order_id} is {order.status}")
-    if shipment.status != "booked":
+    _open(order)
+    if shipment.status not in ("allocated", "booked"):
         return {"released": shipment.status}
     location = _location(shipment.location_id)
-    notes = {line.sku: line.note for line in order.lines if line.note}
-    pack_by = rfc3339(clock.now() + timedelta(hours=location.sla_hours))
-    ack = gateways(order).location.release(
-        ReleaseRequest(
-            order_id=order.order_id,
-            shipment_id=shipment_id,
-            location_id=shipment.location_id,
-            lines=tuple(ReleaseLine(ln.sku, ln.quantity, notes.get(ln.sku)) for ln in shipment.lines),
-            ship_to=order.shipping_address,
-            service_level=shipment.service_level,
-            idempotency_key=_key(order, shipment_id, shipment.location_id, "release"),
-            carrier=shipment.carrier,
-            tracking_number=shipment.tracking_number,
-            label_ref=shipment.label_ref,
-            pack_by=pack_by,
-            made_to_order=bool(shipment.build_instructions),
-            build_instructions=shipment.build_instructions,
+    booking = None
+    if not shipment.booking_id:
+        booking = gateways(order).carrier.book(
+            BookingRequest(
+                order_id=order.order_id,
+                shipment_id=shipment_id,
+                origin=Origin.of(location),
+                destination=order.shipping_address,
+                service_level=shipment.service_level,
+                currency=order.currency,
+                # A re-routed shipment books again, from its new location.
+                idempotency_key=_key(order, shipment_id, shipment.location_id, "book"),
+            )
         )
-    )
+
+    def book(current: Order) -> Change:
+        if booking is None:
+            return Change()
+        return lifecycle.booked(
+            current,
+            shipment_id,
+            booking.carrier or "pending",
+            booking.tracking_number or "",
+            booking.label_ref or "",
+            booking.booking_id,
+            _now(clock),
+        )
+
+    label = booking or shipment
+    pack_by = rfc3339(clock.now() + timedelta(hours=location.sla_hours))
+    notes = {line.sku: line.note for line in order.lines if line.note}
+    try:
+        ack = gateways(order).location.release(
+            ReleaseRequest(
+                order_id=order.order_id,
+                shipment_id=shipment_id,
+                location_id=shipment.location_id,
+                lines=tuple(ReleaseLine(ln.sku, ln.quantity, notes.get(ln.sku)) for ln in shipment.lines),
+                ship_to=order.shipping_address,
+                service_level=shipment.service_level,
+                idempotency_key=_key(order, shipment_id, shipment.location_id, "release"),
+                carrier=label.carrier,
+                tracking_number=label.tracking_number,
+                label_ref=label.label_ref,
+                pack_by=pack_by,
+                made_to_order=bool(shipment.build_instructions),
+                build_instructions=shipment.build_instructions,
+            )
+        )
+    except Exception:
+        update(order_id, lambda o: Step(change=book(o)))  # the booking exists: a compensation cancels it
+        raise
 
     def decide(current: Order) -> Step:
-        change = lifecycle.released(current, shipment_id, _now(clock))
-        lifecycle.shipment_of(current, shipment_id).release_id = ack.release_id
-        # The sweeper escalates a shipment its location has not packed by the location's SLA.
-        return Step(
-            change=change, writes=[orders_store.shipment_deadline(order_id, shipment_id, pack_by)] if change else []
-        )
+        change = book(current)
+        release = lifecycle.released(current, shipment_id, _now(clock))
+        if release:
+            # The sweeper escalates a shipment its location has not packed by the location's SLA.
+            moving = lifecycle.shipment_of(current, shipment_id)
+            moving.release_id, moving.pack_by = ack.release_id, pack_by
+        return Step(change=change.then(release))
 
-    update(order_id, decide)
+    update(order_id, decide, order)
     return {"released": ack.release_id}
 
 
@@ -314,14 +341,13 @@ def close(
             return Step()
         open_shipments = [s for s in order.shipments if s.status not in lifecycle.GONE | lifecycle.DEAD_SHIPMENT]
         writes = [w for s in open_shipments for w in _release_stock(s)]
-        writes += [orders_store.clear_deadline(order_id, s.shipment_id) for s in open_shipments if s.released_at]
         change = lifecycle.close(order, status, reason, _now(clock))
         if payment_failure:
             change.entries += lifecycle.payment_failed(order, payment_failure, _now(clock)).entries
         change.entries += _void(order, clock).entries
         return Step(change=change, writes=writes)
 
-    order, step = update(order_id, decide)
+    order, step = update(order_id, decide, before)
     if step.change:
         metrics.add_metric(name=f"Orders_{status}", unit="Count", value=1)
     return order
@@ -363,34 +389,59 @@ def _cause_message(cause: str) -> str:
 # -- ship phase -----------------------------------------------------------------------------------
 
 
-def capture_payment(order_id: str, shipment_id: str, clock: Clock = default_clock) -> dict[str, Any]:
+def capture_and_ship(order_id: str, shipment_id: str, clock: Clock = default_clock) -> dict[str, Any]:
+    """Capture this shipment's value, then let the goods go: the capture, the shipment marked shipped
+    and on-hand and reservation lowered together, in one transaction."""
     order = load(order_id)
     shipment = lifecycle.shipment_of(order, shipment_id)
-    if order.status in lifecycle.CLOSED:
-        raise OrderClosed(f"order {order_id} is {order.status}")
-    if shipment.capture_id:
-        return {"captured": shipment.captured}
-    if not order.payment.authorization_id:
-        raise lifecycle.NotYet(f"order {order_id} has no authorization to capture from")
-    capture = gateways(order).payment.capture(
-        CaptureRequest(
-            order_id=order.order_id,
-            authorization_id=order.payment.authorization_id,
-            method=order.payment.method,
-            amount=shipment.value,
-            currency=order.currency,
-            authorized=order.payment.authorized,
-            idempotency_key=_key(order, shipment_id, "capture"),
-            captured_before=order.payment.captured,
-            shipment_id=shipment_id,
-            token=order.payment.token,
+    _open(order)
+    if shipment.status in lifecycle.GONE:
+        return {"shipped": shipment_id}
+    capture = None
+    if not shipment.capture_id:
+        if not order.payment.authorization_id:
+            raise lifecycle.NotYet(f"order {order_id} has no authorization to capture from")
+        capture = gateways(order).payment.capture(
+            CaptureRequest(
+                order_id=order.order_id,
+                authorization_id=order.payment.authorization_id,
+                method=order.payment.method,
+                amount=shipment.value,
+                currency=order.currency,
+                authorized=order.payment.authorized,
+                idempotency_key=_key(order, shipment_id, "capture"),
+                captured_before=order.payment.captured,
+                shipment_id=shipment_id,
+                token=order.payment.token,
+            )
         )
-    )
-    update(
-        order_id,
-        lambda o: Step(change=lifecycle.captured(o, shipment_id, capture.capture_id, capture.amount, _now(clock))),
-    )
-    return {"captured": capture.amount}
+
+    def pay(current: Order) -> Change:
+        if capture is None:
+            return Change()
+        return lifecycle.captured(current, shipment_id, capture.capture_id, capture.amount, _now(clock))
+
+    def decide(current: Order) -> Step:
+        change = pay(current)
+        leaving = lifecycle.shipment_of(current, shipment_id)
+        shipping = lifecycle.shipped(current, shipment_id, _now(clock))
+        if not shipping:
+            return Step(change=change)
+        writes = [
+            inventory_store.ship_units(sku, leaving.location_id, qty) for sku, qty in _reserved_units(leaving).items()
+        ]
+        if all(s.status in lifecycle.GONE for s in lifecycle.live(current)):
+            # Lines cancelled on the way leave an authorization no shipment will capture.
+            shipping.entries += _void(current, clock).entries
+        return Step(change=change.then(shipping), writes=writes)
+
+    try:
+        update(order_id, decide, order)
+    except Exception:
+        if capture is not None:  # the money moved: the order must say so whatever stopped the goods
+            update(order_id, lambda o: Step(change=pay(o)))
+        raise
+    return {"shipped": shipment_id, "captured": capture.amount if capture else shipment.captured}
 
 
 def hold_shipment(
@@ -402,47 +453,43 @@ def hold_shipment(
     return {"held": shipment_id, "reason": reason}
 
 
-def ship_stock(order_id: str, shipment_id: str, clock: Clock = default_clock) -> dict[str, Any]:
-    """Goods leave: on-hand and reservation fall together with the shipment marked shipped, in one write."""
-
-    def decide(order: Order) -> Step:
-        shipment = lifecycle.shipment_of(order, shipment_id)
-        change = lifecycle.shipped(order, shipment_id, _now(clock))
-        if not change:
-            return Step()
-        writes = [
-            inventory_store.ship_units(sku, shipment.location_id, qty) for sku, qty in _reserved_units(shipment).items()
-        ]
-        if all(s.status in lifecycle.GONE for s in lifecycle.live(order)):
-            # Lines cancelled on the way leave an authorization no shipment will capture.
-            change.entries += _void(order, clock).entries
-        return Step(change=change, writes=[*writes, orders_store.clear_deadline(order_id, shipment_id)])
-
-    update(order_id, decide)
-    return {"shipped": shipment_id}
-
-
 # -- partner events -------------------------------------------------------------------------------
+#
+# `receipt` is "<partner>:<event id>": recorded on the order in the write that applies the event, so a
+# redelivered event finds it there and changes nothing.
 
 
-def packed(order_id: str, shipment_id: str, marker: Write, clock: Clock = default_clock) -> str:
+def _once(receipt: str, transition: Callable[[Order], Change]) -> Callable[[Order], Step]:
+    """A step applying `transition` unless the order already took this event; the receipt is kept when
+    the transition changes anything (a no-op stays retryable: it may apply once the order moves on)."""
+
     def decide(order: Order) -> Step:
-        change = lifecycle.packed(order, shipment_id, _now(clock))
-        return Step(change=change, writes=[marker, orders_store.clear_deadline(order_id, shipment_id)])
+        if receipt in order.partner_events:
+            return Step(result={"outcome": "duplicate"})
+        change = transition(order)
+        if change:
+            order.partner_events.append(receipt)
+        return Step(change=change)
 
-    order, step = update(order_id, decide)
-    if step.change:
-        phases.start_ship(order_id, order.storefront_id, shipment_id)
-    return "packed"
+    return decide
 
 
-def apply_simple(order_id: str, transition: Callable[[Order], Change], marker: Write) -> str:
-    _, step = update(order_id, lambda order: Step(change=transition(order), writes=[marker]))
-    return "applied" if step.change else "no change"
+def packed(order_id: str, shipment_id: str, receipt: str, clock: Clock = default_clock) -> str:
+    order, step = update(order_id, _once(receipt, lambda o: lifecycle.packed(o, shipment_id, _now(clock))))
+    waiting = lifecycle.shipment_of(order, shipment_id)
+    if step.change or (waiting.status == "packed" and not waiting.capture_id and not waiting.issue):
+        # Started by name, so a redelivery re-drives a ship phase that never started, and no more.
+        begin(order_id, phases.ship(order_id, order.storefront_id, shipment_id))
+    return str(step.result.get("outcome", "packed"))
+
+
+def apply_simple(order_id: str, transition: Callable[[Order], Change], receipt: str) -> str:
+    _, step = update(order_id, _once(receipt, transition))
+    return str(step.result.get("outcome", "applied" if step.change else "no change"))
 
 
 def reroute(
-    order_id: str, shipment_id: str, rejected_by: str, reason: str, marker: Write, clock: Clock = default_clock
+    order_id: str, shipment_id: str, rejected_by: str, reason: str, receipt: str, clock: Clock = default_clock
 ) -> str:
     """A location refused the pick: move the shipment to another location that holds all of it, or
     cancel its lines (with their stock, booking and share of the authorization) when none does."""
@@ -453,8 +500,9 @@ def reroute(
 
     order = load(order_id)
     shipment = lifecycle.shipment_of(order, shipment_id)
+    if receipt in order.partner_events:
+        return "duplicate"
     if shipment.location_id != rejected_by or shipment.status in lifecycle.GONE | lifecycle.DEAD_SHIPMENT:
-        update(order_id, lambda o: Step(writes=[marker]))
         return "stale"
     refused = {*shipment.rejected_by, rejected_by}
     locations = [loc for loc in config_store.list_locations() if loc.location_id not in refused]
@@ -476,9 +524,10 @@ def reroute(
 
     def decide(current: Order) -> Step:
         moving = lifecycle.shipment_of(current, shipment_id)
-        if moving.location_id != rejected_by:
-            return Step(writes=[marker])
-        writes = [marker, *_release_stock(moving), orders_store.clear_deadline(order_id, shipment_id)]
+        if receipt in current.partner_events or moving.location_id != rejected_by:
+            return Step()
+        current.partner_events.append(receipt)
+        writes = _release_stock(moving)
         if target is None:
             change = lifecycle.drop_shipment(current, shipment_id, f"no location can ship it ({reason})", _now(clock))
             if all(s.status in lifecycle.GONE for s in lifecycle.live(current)):
@@ -492,50 +541,73 @@ def reroute(
     order, _ = update(order_id, decide)
     if target is None:
         return "cancelled"
-    phases.start_fulfil(
+    begin(
         order_id,
-        order.storefront_id,
-        resume="reroute",
-        shipment_ids=[shipment_id],
-        attempt=f"{shipment_id}-{len(refused)}",
+        phases.fulfil(
+            order_id,
+            order.storefront_id,
+            resume="reroute",
+            shipment_ids=[shipment_id],
+            attempt=f"{shipment_id}-{len(refused)}",
+        ),
     )
     return f"rerouted to {target}"
 
 
-def escalate_late_shipments(clock: Clock = default_clock) -> list[str]:
-    """Released shipments past their location's SLA get an entry on the order and a metric, once."""
-    late = []
-    for due in orders_store.due_shipments(clock.now()):
-        order_id, shipment_id, due_at = due["order_id"], due["shipment_id"], due["deadline_at"]
+def begin(order_id: str, phase: phases.Phase, clock: Clock = default_clock) -> None:
+    """Start the phase; one that cannot start now stays on the order, due at once for the sweeper."""
+    if not phases.start(phase):
+        keep_unstarted(order_id, phase, clock)
 
-        def decide(
-            order: Order, shipment_id: str = shipment_id, order_id: str = order_id, due_at: str = due_at
-        ) -> Step:
-            shipment = lifecycle.shipment_of(order, shipment_id)
-            writes = [orders_store.clear_deadline(order_id, shipment_id)]
-            if shipment.status != "released":
-                return Step(writes=writes)
-            shipment.issue = f"not packed by {due_at} (location SLA)"
-            change = Change()
+
+def keep_unstarted(order_id: str, phase: phases.Phase, clock: Clock = default_clock) -> None:
+    try:
+        update(order_id, lambda o: Step(change=lifecycle.phase_not_started(o, phase.as_dict(), _now(clock))))
+    except Exception:
+        # The step that wanted the phase is done and saved; failing it now would not start the phase.
+        logger.exception("could not keep an unstarted phase on the order", extra={"execution": phase.name})
+
+
+def sweep_due_orders(clock: Clock = default_clock) -> dict[str, list[str]]:
+    """Orders on the deadlines index whose time has come: phases that did not start are started, and
+    released shipments past their location's SLA get an entry on the order and a metric, once."""
+    found: dict[str, list[str]] = {"escalated": [], "started": []}
+    now = _now(clock)
+
+    def escalate(order: Order) -> Step:
+        change = Change()
+        for shipment in order.shipments:
+            if shipment.status != "released" or shipment.sla_missed or not shipment.pack_by or shipment.pack_by > now:
+                continue
+            shipment.sla_missed, shipment.issue = True, f"not packed by {shipment.pack_by} (location SLA)"
             change.note(
-                _now(clock),
+                now,
                 "shipment.sla_missed",
                 publish=True,
-                order_id=order_id,
-                shipment_id=shipment_id,
+                order_id=order.order_id,
+                shipment_id=shipment.shipment_id,
                 location_id=shipment.location_id,
-                due=due_at,
+                due=shipment.pack_by,
             )
-            return Step(change=change, writes=writes)
+        return Step(change=change)
 
+    for order_id in orders_store.due_orders(clock.now()):
         try:
-            _, step = update(order_id, decide)
+            order, step = update(order_id, escalate)
         except NotFound:
             continue
-        if step.change:
-            late.append(f"{order_id}/{shipment_id}")
+        for entry in step.change.entries:
+            found["escalated"].append(f"{order_id}/{entry.detail['shipment_id']}")
             metrics.add_metric(name="ShipmentSlaMissed", unit="Count", value=1)
-    return late
+        for unstarted in list(order.unstarted_phases):
+            if order.status in lifecycle.CLOSED or phases.start(phases.Phase.of(unstarted)):
+                update(order_id, _started(unstarted["name"], now))
+                found["started"].append(unstarted["name"])
+    return found
+
+
+def _started(name: str, at: str) -> Callable[[Order], Step]:
+    return lambda order: Step(change=lifecycle.phase_started(order, name, at))
 
 
 def _location(location_id: str) -> Any:
@@ -553,5 +625,5 @@ def review(order_id: str, decision: str, by: str, clock: Clock = default_clock) 
             raise lifecycle.NotOnHold(f"order {order_id} is {order.status}, not on hold for review")
         return close(order_id, "rejected", f"rejected at fraud review by {by}", clock)
     order, _ = update(order_id, lambda o: Step(change=lifecycle.approve_review(o, _now(clock), by)))
-    phases.start_fulfil(order_id, order.storefront_id, resume="after_review")
+    begin(order_id, phases.fulfil(order_id, order.storefront_id, resume="after_review"))
     return order

@@ -47,6 +47,12 @@ class Change:
     def __bool__(self) -> bool:
         return bool(self.entries)
 
+    def then(self, other: Change) -> Change:
+        """This change followed by `other`, as one (two transitions saved in one write)."""
+        self.entries += other.entries
+        self.events += other.events
+        return self
+
 
 def shipment_of(order: Order, shipment_id: str) -> Shipment:
     for shipment in order.shipments:
@@ -292,7 +298,8 @@ def rerouted(order: Order, shipment_id: str, location_id: str, reason: str, at: 
     old = shipment.location_id
     shipment.location_id, shipment.status = location_id, "allocated"
     shipment.carrier = shipment.tracking_number = shipment.label_ref = shipment.booking_id = None
-    shipment.released_at = None
+    shipment.released_at = shipment.release_id = shipment.pack_by = None
+    shipment.sla_missed = False
     change.note(
         at, "shipment.rerouted", shipment_id=shipment_id, from_location=old, to_location=location_id, reason=reason
     )
@@ -366,4 +373,27 @@ def payment_failed(order: Order, reason: str, at: str) -> Change:
         return change
     order.payment.status, order.payment.failure = "failed", reason
     change.note(at, "payment.failed", reason=reason)
+    return change
+
+
+# -- phases that did not start ----------------------------------------------------------------------
+
+
+def phase_not_started(order: Order, phase: dict[str, Any], at: str) -> Change:
+    """Step Functions did not take the phase: the order keeps it until the sweeper starts it."""
+    change = Change()
+    if order.status in CLOSED or any(p["name"] == phase["name"] for p in order.unstarted_phases):
+        return change
+    order.unstarted_phases.append({**phase, "since": at})
+    change.note(at, "phase.not_started", phase=phase["machine"], execution=phase["name"])
+    return change
+
+
+def phase_started(order: Order, name: str, at: str) -> Change:
+    change = Change()
+    kept = [p for p in order.unstarted_phases if p["name"] != name]
+    if len(kept) == len(order.unstarted_phases):
+        return change
+    order.unstarted_phases = kept
+    change.note(at, "phase.started_late", execution=name)
     return change

@@ -48,6 +48,8 @@ class Shipment(BaseModel):
     captured: int = 0
     capture_id: str | None = None
     released_at: str | None = None
+    pack_by: str | None = None  # the location's SLA: packed by then, or the sweeper escalates it
+    sla_missed: bool = False
     built_at: str | None = None
     packed_at: str | None = None
     shipped_at: str | None = None
@@ -103,15 +105,28 @@ class Order(BaseModel):
     updated_at: str
     version: int = 1
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    # "<partner>:<event id>" of every partner event applied to this order: a redelivered event finds
+    # itself here and changes nothing (the check and the effect are one conditional write).
+    partner_events: list[str] = Field(default_factory=list)
+    # Phases that could not start (Step Functions refused or was unreachable): the sweeper starts them.
+    # Each is {"machine", "name", "payload", "since"}.
+    unstarted_phases: list[dict[str, Any]] = Field(default_factory=list)
 
     def stored(self) -> dict[str, Any]:
-        """The document as stored: the token kept; the timeline and the routing explanation apart (their
-        own items: written once, they need not be rewritten, and paid for, on every lifecycle step)."""
-        doc = self.model_dump(mode="json", exclude={"timeline", "routing"})
-        doc["payment"]["token"] = self.payment.token
+        """The document as stored: the token kept, the routing explanation apart (written once, it need
+        not be rewritten, and paid for, on every lifecycle step), absent values left out."""
+        doc = self.model_dump(mode="json", exclude={"routing", "status", "version"}, exclude_none=True)
+        if self.payment.token:
+            doc["payment"]["token"] = self.payment.token
         return doc
 
     def public(self) -> dict[str, Any]:
         """The order as the API shows it."""
-        doc = self.model_dump(mode="json", exclude={"version"})
-        return doc
+        return self.model_dump(mode="json", exclude={"version", "partner_events", "unstarted_phases"})
+
+    def next_deadline(self) -> str | None:
+        """When the sweeper should next look at the order: a phase to start again (at once), or the
+        earliest pack-by time of a released shipment not yet escalated."""
+        due = [s.pack_by for s in self.shipments if s.status == "released" and s.pack_by and not s.sla_missed]
+        due += [phase["since"] for phase in self.unstarted_phases]
+        return min(due) if due else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -16,7 +17,7 @@ from oms.observability import metrics
 from oms.orders import Order
 from oms.store import inventory as inventory_store
 from oms.store import partner_events as processed
-from oms.store.dynamo import TransactionRefused, Write, transact
+from oms.store.dynamo import TransactionRefused, Write
 
 PartnerEventType = Literal[
     "shipment.packed",
@@ -81,10 +82,29 @@ class OrderRef(BaseModel):
     detail: str | None = Field(default=None, max_length=500)
 
 
-Apply = Callable[[str, PartnerEvent, Write], str]
+@dataclass(frozen=True)
+class Receipt:
+    """Proof that an event was applied, written with its effect so a redelivery changes nothing: on the
+    order it changes ("<partner>:<event id>" in the order's own write), or as an item of its own beside
+    stock changes (which touch no order)."""
+
+    partner_id: str
+    event_id: str
+    event_type: str
+    at: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.partner_id}:{self.event_id}"
+
+    def marker(self) -> Write:
+        return processed.marker(self.partner_id, self.event_id, self.event_type, self.at)
 
 
-def _snapshot(partner_id: str, event: PartnerEvent, marker: Write) -> str:
+Apply = Callable[[str, PartnerEvent, Receipt], str]
+
+
+def _snapshot(partner_id: str, event: PartnerEvent, receipt: Receipt) -> str:
     """ERP stock counts replace on_hand (absolute figures); the marker rides with the first write."""
     figures = [StockFigure.model_validate(f) for f in event.data.get("items", [event.data])]
     for n, figure in enumerate(figures):
@@ -94,38 +114,38 @@ def _snapshot(partner_id: str, event: PartnerEvent, marker: Write) -> str:
             figure.on_hand,
             figure.safety_stock,
             actor=f"partner:{partner_id}",
-            extra=[marker] if n == 0 else [],
+            extra=[receipt.marker()] if n == 0 else [],
         )
     return f"{len(figures)} stock figure(s) applied"
 
 
-def _adjusted(partner_id: str, event: PartnerEvent, marker: Write) -> str:
+def _adjusted(partner_id: str, event: PartnerEvent, receipt: Receipt) -> str:
     delta = StockDelta.model_validate(event.data)
     inventory_store.adjust_stock(
-        delta.sku, delta.location_id, delta.delta, delta.reason, actor=f"partner:{partner_id}", extra=[marker]
+        delta.sku, delta.location_id, delta.delta, delta.reason, actor=f"partner:{partner_id}", extra=[receipt.marker()]
     )
     return "stock adjusted"
 
 
 def _on_shipment(transition: Callable[[Order, ShipmentRef, str], Change]) -> Apply:
-    def apply(partner_id: str, event: PartnerEvent, marker: Write) -> str:
+    def apply(partner_id: str, event: PartnerEvent, receipt: Receipt) -> str:
         ref = ShipmentRef.model_validate(event.data)
-        return fulfilment.apply_simple(ref.order_id, lambda order: transition(order, ref, _at()), marker)
+        return fulfilment.apply_simple(ref.order_id, lambda order: transition(order, ref, _at()), receipt.key)
 
     return apply
 
 
-def _packed(partner_id: str, event: PartnerEvent, marker: Write) -> str:
+def _packed(partner_id: str, event: PartnerEvent, receipt: Receipt) -> str:
     ref = ShipmentRef.model_validate(event.data)
-    return fulfilment.packed(ref.order_id, ref.shipment_id, marker)
+    return fulfilment.packed(ref.order_id, ref.shipment_id, receipt.key)
 
 
-def _rejected(partner_id: str, event: PartnerEvent, marker: Write) -> str:
+def _rejected(partner_id: str, event: PartnerEvent, receipt: Receipt) -> str:
     ref = ShipmentRef.model_validate(event.data)
     order = fulfilment.load(ref.order_id)
     at_location = ref.location_id or lifecycle.shipment_of(order, ref.shipment_id).location_id
     return fulfilment.reroute(
-        ref.order_id, ref.shipment_id, at_location, ref.reason or "refused by the location", marker
+        ref.order_id, ref.shipment_id, at_location, ref.reason or "refused by the location", receipt.key
     )
 
 
@@ -143,7 +163,7 @@ def _in_transit(order: Order, ref: ShipmentRef, at: str) -> Change:
 
 
 def _on_order(kind: str, metric: str | None = None) -> Apply:
-    def apply(partner_id: str, event: PartnerEvent, marker: Write) -> str:
+    def apply(partner_id: str, event: PartnerEvent, receipt: Receipt) -> str:
         ref = OrderRef.model_validate(event.data)
 
         def transition(order: Order) -> Change:
@@ -155,7 +175,7 @@ def _on_order(kind: str, metric: str | None = None) -> Apply:
 
         if metric:
             metrics.add_metric(name=metric, unit="Count", value=1)
-        return fulfilment.apply_simple(ref.order_id, transition, marker)
+        return fulfilment.apply_simple(ref.order_id, transition, receipt.key)
 
     return apply
 
@@ -181,18 +201,18 @@ def _at() -> str:
 
 
 def apply(partner_id: str, event: PartnerEvent) -> str:
-    """Apply the event once: its dedupe record is written in the same transaction as its effect, so a
-    duplicate (or a retry after a crash) finds the record and changes nothing."""
-    if processed.seen(partner_id, event.id):
+    """Apply the event once: its receipt is written in the same write as its effect, so a duplicate (or a
+    retry after a crash) finds the receipt and changes nothing."""
+    receipt = Receipt(partner_id, event.id, event.type, _at())
+    stock = event.type.startswith("inventory.")
+    if stock and processed.seen(partner_id, event.id):
         return "duplicate"
-    marker = processed.marker(partner_id, event.id, event.type, _at())
     try:
-        return _APPLY[event.type](partner_id, event, marker)
+        return _APPLY[event.type](partner_id, event, receipt)
     except TransactionRefused as refused:
         if "processed" in refused.failed:
             return "duplicate"
         raise
     except NotFound as missing:
-        # An event about an order or shipment the OMS does not have can never apply: keep it as seen.
-        transact([marker])
+        # An event about an order or shipment the OMS does not have can never apply: nothing to keep.
         return f"ignored: {missing.detail}"

@@ -66,14 +66,14 @@ def test_dead_letter_queues_have_no_consumer(default_synth):
     assert len(sources) == 2
 
 
-def test_every_oms_event_on_the_custom_bus_goes_to_the_notifications_queue(default_synth):
+def test_oms_events_of_subscribed_storefronts_on_the_custom_bus_go_to_the_notifications_queue(default_synth):
     bus_id, bus = default_synth.one("AWS::Events::EventBus", "MessagingBus")
     assert bus["Properties"]["Name"] == "oms-dev"
     queue_id, _ = default_synth.one("AWS::SQS::Queue", "MessagingNotifications")
     _, rule = default_synth.one("AWS::Events::Rule", "MessagingNotifyStorefronts")
     props = rule["Properties"]
     assert props["EventBusName"] == {"Ref": bus_id}
-    assert props["EventPattern"] == {"source": ["oms"]}
+    assert props["EventPattern"] == {"source": ["oms"], "detail": {"storefront_subscribed": [True]}}
     (target,) = props["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
 

@@ -8,8 +8,12 @@ import pytest
 
 FULFIL, SHIP = "WorkflowFulfilStateMachine", "WorkflowShipStateMachine"
 TASKS = {
-    FULFIL: {"ScreenFraud": "screen_fraud", "AuthorizePayment": "authorize_payment", "Compensate": "compensate"},
-    SHIP: {"CapturePayment": "capture_payment", "ShipStock": "ship_stock", "HoldShipment": "hold_shipment"},
+    FULFIL: {
+        "ScreenAndAuthorize": "screen_and_authorize",
+        "BookAndRelease": "book_and_release",
+        "Compensate": "compensate",
+    },
+    SHIP: {"CaptureAndShip": "capture_and_ship", "HoldShipment": "hold_shipment"},
 }
 RETRY = [
     {
@@ -60,48 +64,49 @@ def test_every_task_is_the_workflow_function_with_its_task_name_and_retries_tran
         assert state["Retry"] == RETRY
 
 
-def test_fulfil_screens_fraud_then_authorizes_then_books_and_releases_each_shipment(default_synth):
+def test_fulfil_screens_and_authorizes_then_books_and_releases_each_shipment(default_synth):
     asl = definition(default_synth, FULFIL)
     states = asl["States"]
     assert asl["StartAt"] == "Resume"
-    assert states["Resume"]["Default"] == "ScreenFraud"
-    assert {c["Next"] for c in states["Resume"]["Choices"]} == {"AuthorizePayment", "ReroutedShipments"}
-    assert states["ScreenFraud"]["Next"] == "FraudDecision"
+    # After a review the same task runs: it skips the screen the order already passed.
+    assert states["Resume"]["Default"] == "ScreenAndAuthorize"
+    assert [c["Next"] for c in states["Resume"]["Choices"]] == ["ReroutedShipments"]
+    assert states["ScreenAndAuthorize"]["Next"] == "FraudDecision"
+    assert states["ScreenAndAuthorize"]["ResultPath"] == "$.work"
     assert {c["Next"] for c in states["FraudDecision"]["Choices"]} == {"AwaitingReview", "FraudRejected"}
-    assert states["FraudDecision"]["Default"] == "AuthorizePayment"
-    assert states["AuthorizePayment"]["Next"] == "ForEachShipment"
+    assert states["FraudDecision"]["Default"] == "ForEachShipment"
+    assert states["ReroutedShipments"]["Next"] == "ForEachShipment"
     each = states["ForEachShipment"]
     assert each["ItemsPath"] == "$.work.shipment_ids"
     inner = each["ItemProcessor"]["States"]
-    assert each["ItemProcessor"]["StartAt"] == "BookCarrier"
-    assert inner["BookCarrier"]["Next"] == "ReleaseToLocation"
+    assert each["ItemProcessor"]["StartAt"] == "BookAndRelease"
+    assert inner["BookAndRelease"]["End"] is True
     assert states[each["Next"]]["Type"] == "Succeed"
 
 
 def test_a_fulfil_failure_compensates_and_a_closed_order_ends_quietly(default_synth):
     states = definition(default_synth, FULFIL)["States"]
-    for name in ("ScreenFraud", "AuthorizePayment", "ForEachShipment"):
+    for name in ("ScreenAndAuthorize", "ForEachShipment"):
         assert states[name]["Catch"] == [
             {"ErrorEquals": ["OrderClosed"], "Next": "OrderClosed"},
             {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Compensate"},
         ]
     assert states["FraudRejected"]["Next"] == "Compensate"
+    assert states["FraudRejected"]["Parameters"]["Cause.$"] == "$.work.summary"
     assert states[states["Compensate"]["Next"]]["Type"] == "Fail"
     assert states["OrderClosed"]["Type"] == "Succeed"
 
 
-def test_ship_captures_then_ships_and_a_failed_capture_holds_the_shipment(default_synth):
+def test_ship_captures_and_ships_in_one_task_and_a_failed_capture_holds_the_shipment(default_synth):
     asl = definition(default_synth, SHIP)
     states = asl["States"]
-    assert asl["StartAt"] == "CapturePayment"
-    assert states["CapturePayment"]["Next"] == "ShipStock"
-    assert states["CapturePayment"]["Catch"][-1] == {
-        "ErrorEquals": ["States.ALL"],
-        "ResultPath": "$.error",
-        "Next": "HoldShipment",
-    }
+    assert asl["StartAt"] == "CaptureAndShip"
+    assert states["CaptureAndShip"]["Catch"] == [
+        {"ErrorEquals": ["OrderClosed"], "Next": "OrderClosed"},
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "HoldShipment"},
+    ]
     assert states[states["HoldShipment"]["Next"]]["Type"] == "Fail"
-    assert states[states["ShipStock"]["Next"]]["Type"] == "Succeed"
+    assert states[states["CaptureAndShip"]["Next"]]["Type"] == "Succeed"
 
 
 @pytest.mark.parametrize("name", [FULFIL, SHIP])

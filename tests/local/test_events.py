@@ -39,11 +39,11 @@ def no_failures(reply: Any) -> None:
 
 
 def screened(reply: Any) -> None:
-    assert isinstance(reply, dict) and reply["decision"] == "approve", reply
+    assert isinstance(reply, dict) and reply["decision"] == "approve" and reply["shipment_ids"], reply
 
 
 def sweep(reply: Any) -> None:
-    assert reply == {"holds_expired": 0, "shipments_escalated": 0}
+    assert reply == {"holds_expired": 0, "shipments_escalated": 0, "phases_started": 0}
 
 
 EXPECTED: dict[str, Check] = {
@@ -54,7 +54,7 @@ EXPECTED: dict[str, Check] = {
     "authorizer/token.json": policy,
     "webhooks/shipment_packed.json": status(202),
     "partner_events/inventory_snapshot.json": no_failures,
-    "workflow/screen_fraud.json": screened,
+    "workflow/screen_and_authorize.json": screened,
     "sweeper/scheduled.json": sweep,
     "notifier/order_event.json": no_failures,
 }
@@ -108,13 +108,14 @@ def test_the_erp_snapshot_sample_sets_on_hand_at_its_location(seeded: Client) ->
     assert {lv["location_id"]: lv["on_hand"] for lv in stock["locations"]}["dvo-3pl"] == 90
 
 
-def test_the_workflow_sample_records_the_fraud_screen_on_the_order(seeded: Client) -> None:
-    event = prepare("workflow/screen_fraud.json", load("workflow/screen_fraud.json"), seeded)
+def test_the_workflow_sample_records_the_fraud_screen_and_authorization_on_the_order(seeded: Client) -> None:
+    event = prepare("workflow/screen_and_authorize.json", load("workflow/screen_and_authorize.json"), seeded)
 
     seeded.stack.registry.invoke("workflow", event)
 
     _, order = seeded.call("GET", f"/v1/orders/{event['input']['order_id']}")
-    assert "fraud.approved" in [entry["type"] for entry in order["timeline"]]
+    types = [entry["type"] for entry in order["timeline"]]
+    assert "fraud.approved" in types and "payment.authorized" in types
 
 
 def test_the_stored_webhook_sample_is_stale_until_it_is_signed_again(seeded: Client) -> None:

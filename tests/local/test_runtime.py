@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local import environ
+from local.assembly import load
 from local.runtime import LocalStack
 from tests.local.conftest import Client
 
@@ -110,7 +111,7 @@ def test_a_transient_task_error_is_retried_with_backoff_by_the_state_machine(
 ) -> None:
     from functions.workflow import handler as workflow
 
-    real = workflow.TASKS["screen_fraud"]
+    real = workflow.TASKS["screen_and_authorize"]
     calls: list[int] = []
 
     def flaky(payload: dict[str, Any]) -> dict[str, Any]:
@@ -119,7 +120,7 @@ def test_a_transient_task_error_is_retried_with_backoff_by_the_state_machine(
             raise workflow.TransientError("the fraud screen timed out")
         return real(payload)
 
-    monkeypatch.setitem(workflow.TASKS, "screen_fraud", flaky)
+    monkeypatch.setitem(workflow.TASKS, "screen_and_authorize", flaky)
     order_id = place(client, "wf-retry")
     assert eventually(lambda: order_of(client, order_id)["status"] == "processing")
     assert len(calls) == 2
@@ -134,7 +135,7 @@ def test_a_failing_task_is_caught_compensated_and_the_reason_shown_on_the_order(
     def broken(payload: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("the payment provider answered nonsense")
 
-    monkeypatch.setitem(workflow.TASKS, "authorize_payment", broken)
+    monkeypatch.setitem(workflow.TASKS, "screen_and_authorize", broken)
     order_id = place(client, "wf-catch")
     assert eventually(lambda: order_of(client, order_id)["status"] == "rejected")
     order = order_of(client, order_id)
@@ -230,6 +231,20 @@ def test_every_template_resource_type_is_run_or_named_at_start_up(stack: LocalSt
     assert any(line.startswith("AWS::CloudWatch::Alarm") for line in stack.unsupported)
 
 
+def test_keys_and_the_alarm_topic_are_named_at_start_up_with_why_they_are_not_emulated(cdk_out: Path) -> None:
+    from local.cloud import not_emulated
+    from local.runtime import HANDLED_TYPES
+
+    assembly = load(cdk_out)
+    lines = {line.split(" ", 1)[0]: line for line in not_emulated(assembly, HANDLED_TYPES)}
+    for kind in ("AWS::KMS::Key", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy"):
+        assert kind in lines
+        assert "NOT SUPPORTED" not in lines[kind], lines[kind]
+    # The stack's outputs resolve locally too, the alarm topic's ARN among them.
+    topic_arn = assembly.resolve(assembly.template["Outputs"]["AlarmTopicArn"]["Value"])
+    assert topic_arn == f"arn:aws:sns:{assembly.region}:{assembly.account_id}:oms-dev-alarms"
+
+
 def test_invoke_command_runs_one_function_with_a_sample_event() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "local", "invoke", "api", "events/api/health.json"],
@@ -309,3 +324,75 @@ def test_a_signed_webhook_travels_through_the_queue_to_the_worker_with_its_corre
         return int(next(lv["on_hand"] for lv in stock["locations"] if lv["location_id"] == "dvo-3pl"))
 
     assert eventually(lambda: on_hand() == 55)
+
+
+def post_partner_event(client: Client, partner: str, event: dict[str, Any]) -> None:
+    from oms.signing import sign
+
+    assert client.stack.gateway is not None
+    body = json.dumps(event).encode()
+    headers = [
+        ("Content-Type", "application/json"),
+        ("OMS-Signature", sign(body, client.creds.partner_secret, int(time.time()))),
+    ]
+    status, _, _ = client.stack.gateway.handle("POST", f"/v1/webhooks/{partner}", headers, body)
+    assert status == 202
+
+
+def fail_to_start(monkeypatch: pytest.MonkeyPatch, machine: str) -> list[str]:
+    """Step Functions refuses every `machine` phase until the returned list is cleared... by the test."""
+    from oms import phases
+
+    real, refused = phases.start, []
+
+    def start(phase: phases.Phase) -> bool:
+        if phase.machine == machine and not refused:
+            refused.append(phase.name)
+            return False
+        return real(phase)
+
+    monkeypatch.setattr(phases, "start", start)
+    return refused
+
+
+def test_a_fulfil_phase_that_did_not_start_at_checkout_is_started_by_the_sweeper(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = fail_to_start(monkeypatch, "fulfil")
+    order_id = place(client, "unstarted-fulfil")
+    assert refused == [f"{order_id}-fulfil"]
+    assert order_of(client, order_id)["status"] == "accepted"
+    assert "phase.not_started" in timeline_types(client, order_id)
+
+    (timer,) = client.stack.timers
+    timer.fire()
+
+    assert eventually(lambda: order_of(client, order_id)["status"] == "processing")
+    assert "phase.started_late" in timeline_types(client, order_id)
+    timer.fire()  # started once: the order has left the deadlines index
+    assert timeline_types(client, order_id).count("phase.started_late") == 1
+
+
+def test_a_ship_phase_that_did_not_start_is_started_by_a_redelivery_or_the_sweeper(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order_id = place(client, "unstarted-ship")
+    assert eventually(lambda: order_of(client, order_id)["status"] == "processing")
+    refused = fail_to_start(monkeypatch, "ship")
+    packed = {
+        "id": f"evt-packed-{order_id}",
+        "type": "shipment.packed",
+        "occurred_at": "2026-11-26T00:00:00Z",
+        "data": {"order_id": order_id, "shipment_id": "1"},
+    }
+    post_partner_event(client, "warehouse", packed)
+    assert eventually(lambda: "phase.not_started" in timeline_types(client, order_id))
+    assert refused == [f"{order_id}-ship-1"]
+
+    post_partner_event(client, "warehouse", packed)  # the partner retries the very same event
+    assert eventually(lambda: order_of(client, order_id)["status"] == "shipped")
+    (timer,) = client.stack.timers
+    timer.fire()  # finds the phase running: it only clears it from the order
+
+    timeline = timeline_types(client, order_id)
+    assert [timeline.count(t) for t in ("shipment.packed", "payment.captured", "phase.started_late")] == [1, 1, 1]

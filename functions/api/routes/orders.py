@@ -55,14 +55,18 @@ def create_order(body: CheckoutRequest) -> Response[str]:
     if result.created:
         metrics.add_metric(name="OrdersAccepted", unit="Count", value=1)
         logger.info("order accepted", extra={"order_id": result.order.order_id, "storefront_id": storefront_id})
-        phases.start_fulfil(result.order.order_id, storefront_id)
+        phase = phases.fulfil(result.order.order_id, storefront_id)
+        if not phases.start(phase):
+            from oms.fulfilment import keep_unstarted  # rare: Step Functions failed; the sweeper starts it
+
+            keep_unstarted(result.order.order_id, phase)
     return _json(201 if result.created else 200, result.order.public())
 
 
 @router.get("/v1/orders/<order_id>", summary="An order with shipments, payment and timeline", tags=["orders"])
 def get_order(order_id: str) -> Response[str]:
     storefront_id = storefront(router)
-    order = orders_store.get_order(order_id)
+    order = orders_store.get_order(order_id, explained=True)
     # Another storefront's order does not exist for this caller: 404, never 403.
     if order is None or order.storefront_id != storefront_id:
         raise NotFound(f"no order {order_id}", code="order_not_found")

@@ -1,23 +1,25 @@
-"""Orders, their timelines, holds and idempotency records in the orders table (one item collection per order)."""
+"""Orders, holds and idempotency records in the orders table.
+
+An order is one item (its document packed, its timeline inside) plus one item with its routing
+explanation, written once; lifecycle steps rewrite only the first."""
 
 from __future__ import annotations
 
 import base64
 import json
-import uuid
 from datetime import datetime
 from typing import Any
 
 from oms import aws
 from oms.clock import rfc3339
 from oms.errors import OmsError
-from oms.orders import Order, TimelineEntry
+from oms.orders import Order
 from oms.settings import settings
 from oms.store import Item, from_item, to_item
 from oms.store.dynamo import Write, batch_get
+from oms.store.packing import pack, unpack
 
 ORDER = "ORDER#"
-EVENT = "EVENT#"
 HOLD = "HOLD#"
 IDEMPOTENCY = "IDEMPOTENCY#"
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -35,21 +37,35 @@ def _order_key(order_id: str) -> dict[str, str]:
 # -- writes, as transaction items -------------------------------------------------------------------
 
 
-def new_order(order: Order) -> Write:
-    item = {
+def _order_item(order: Order) -> dict[str, Any]:
+    """The order as one item: a packed document, and beside it what the indexes and conditions read."""
+    return {
         **_order_key(order.order_id),
         "storefront_id": order.storefront_id,
         "created_key": f"{order.created_at}#{order.order_id}",
         "status": order.status,
         "version": order.version,
-        "doc": order.stored(),
+        "body": pack(order.stored()),
+        # A released shipment's pack-by time puts the order in the sparse deadlines index until it is
+        # packed; the sweeper finds late ones there (None leaves the attributes, and the index, out).
+        "deadline_bucket": "shipment" if order.next_deadline() else None,
+        "deadline_at": order.next_deadline(),
     }
+
+
+def _order_of(item: dict[str, Any], routing: dict[str, Any] | None = None) -> Order:
+    return Order.model_validate(
+        {**unpack(item["body"].value), "status": item["status"], "version": item["version"], "routing": routing or {}}
+    )
+
+
+def new_order(order: Order) -> Write:
     return Write(
         "order",
         {
             "Put": {
                 "TableName": _table(),
-                "Item": to_item(item),
+                "Item": to_item(_order_item(order)),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         },
@@ -57,20 +73,9 @@ def new_order(order: Order) -> Write:
 
 
 def routing_explanation(order: Order) -> Write:
-    """Why the order ships from where it does: written once, beside the order."""
-    item = {**_order_key(order.order_id), "sk": "ROUTING", "routing": order.routing}
+    """Why the order ships from where it does: written once, beside the order, read only by the API."""
+    item = {**_order_key(order.order_id), "sk": "ROUTING", "body": pack(order.routing)}
     return Write("routing", {"Put": {"TableName": _table(), "Item": to_item(item)}})
-
-
-def timeline_entry(order_id: str, entry: TimelineEntry, seq: int = 0) -> Write:
-    item = {
-        "pk": f"{ORDER}{order_id}",
-        "sk": f"{EVENT}{entry.at}#{seq:03d}#{uuid.uuid4().hex[:8]}",
-        "at": entry.at,
-        "type": entry.type,
-        "detail": entry.detail,
-    }
-    return Write("timeline", {"Put": {"TableName": _table(), "Item": to_item(item)}})
 
 
 def idempotency_record(storefront_id: str, key: str, body_hash: str, order_id: str, now: datetime) -> Write:
@@ -168,42 +173,23 @@ def get_idempotency(storefront_id: str, key: str, now: datetime) -> dict[str, An
     return record if record["expires_at_epoch"] >= int(now.timestamp()) else None
 
 
-def get_order(order_id: str) -> Order | None:
-    """The order with its timeline: one Query over its item collection."""
+def get_order(order_id: str, explained: bool = False) -> Order | None:
+    """The order (one GetItem); `explained` adds its routing explanation (one Query over both items)."""
     client = aws.dynamodb()
-    args: dict[str, Any] = {
-        "TableName": _table(),
-        "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": to_item({":pk": f"{ORDER}{order_id}"}),
-        "ConsistentRead": True,
-    }
-    header: dict[str, Any] | None = None
-    routing: dict[str, Any] = {}
-    timeline: list[TimelineEntry] = []
-    while True:
-        page = client.query(**args)
-        for raw in page["Items"]:
-            item = from_item(raw)
-            if item["sk"] == "ORDER":
-                header = item
-            elif item["sk"] == "ROUTING":
-                routing = item.get("routing", {})
-            elif item["sk"].startswith(EVENT):
-                timeline.append(TimelineEntry(at=item["at"], type=item["type"], detail=item.get("detail", {})))
-        if "LastEvaluatedKey" not in page:
-            break
-        args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    if header is None:
-        return None
-    return Order.model_validate(
-        {
-            **header["doc"],
-            "status": header["status"],
-            "version": header["version"],
-            "timeline": timeline,
-            "routing": routing,
-        }
+    if not explained:
+        found = client.get_item(TableName=_table(), Key=to_item(_order_key(order_id)), ConsistentRead=True)
+        return _order_of(from_item(found["Item"])) if "Item" in found else None
+    page = client.query(
+        TableName=_table(),
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :order AND :routing",
+        ExpressionAttributeValues=to_item({":pk": f"{ORDER}{order_id}", ":order": "ORDER", ":routing": "ROUTING"}),
+        ConsistentRead=True,
     )
+    items = {item["sk"]: item for item in map(from_item, page["Items"])}
+    if "ORDER" not in items:
+        return None
+    routing = unpack(items["ROUTING"]["body"].value) if "ROUTING" in items else {}
+    return _order_of(items["ORDER"], routing)
 
 
 def get_hold(hold_id: str) -> dict[str, Any] | None:
@@ -290,76 +276,47 @@ def list_orders(
         args["Limit"] = limit - len(keys)
     # The index holds keys and status only (cheap to keep up to date): read the orders in one batch.
     found = {from_item(raw)["pk"]: from_item(raw) for raw in batch_get(_table(), keys)}
-    orders = [
-        Order.model_validate({**item["doc"], "status": item["status"], "version": item["version"]})
-        for item in (found.get(from_item(key)["pk"]) for key in keys)
-        if item is not None
-    ]
+    orders = [_order_of(item) for item in (found.get(from_item(key)["pk"]) for key in keys) if item is not None]
     return orders, _encode_cursor(last) if last else None
 
 
-def save(order: Order, entries: list[TimelineEntry], extra: list[Write] | None = None) -> None:
-    """Write a changed order (only if nobody else changed it since it was read), its new timeline
-    entries and any other writes of the same step (stock, deadlines), all in one transaction."""
+def save(order: Order, extra: list[Write] | None = None) -> None:
+    """Write a changed order, only if nobody else changed it since it was read; with the other writes of
+    the same step (stock, holds) in one transaction, alone as a plain conditional write (half the price).
+    A refused condition raises TransactionRefused naming "order" either way."""
     from oms.store.dynamo import transact
 
     expected = order.version
     order.version += 1
-    writes = [
-        Write(
-            "order",
-            {
-                "Update": {
-                    "TableName": _table(),
-                    "Key": to_item(_order_key(order.order_id)),
-                    "UpdateExpression": "SET doc = :doc, #status = :status, version = :version",
-                    "ConditionExpression": "version = :expected",
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": to_item(
-                        {
-                            ":expected": expected,
-                            ":version": order.version,
-                            ":status": order.status,
-                            ":doc": order.stored(),
-                        }
-                    ),
-                }
-            },
-        )
-    ]
-    writes += [timeline_entry(order.order_id, entry, seq) for seq, entry in enumerate(entries)]
+    put: dict[str, Any] = {
+        "TableName": _table(),
+        "Item": to_item(_order_item(order)),
+        "ConditionExpression": "version = :expected",
+        "ExpressionAttributeValues": to_item({":expected": expected}),
+    }
     try:
-        transact([*writes, *(extra or [])])
+        if extra:
+            transact([Write("order", {"Put": put}), *extra])  # type: ignore[typeddict-item]
+        else:
+            _put_alone(put)
     except Exception:
         order.version = expected
         raise
 
 
-def shipment_deadline(order_id: str, shipment_id: str, due_at: str) -> Write:
-    """A shipment that must be packed by `due_at`: the sweeper escalates it after that."""
-    item = {
-        "pk": f"DEADLINE#{order_id}#{shipment_id}",
-        "sk": "SHIPMENT",
-        "order_id": order_id,
-        "shipment_id": shipment_id,
-        "deadline_bucket": "shipment",
-        "deadline_at": due_at,
-    }
-    return Write("deadline", {"Put": {"TableName": _table(), "Item": to_item(item)}})
+def _put_alone(put: dict[str, Any]) -> None:
+    from botocore.exceptions import ClientError
+
+    from oms.store.dynamo import TransactionRefused
+
+    try:
+        aws.dynamodb().put_item(**put)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            raise TransactionRefused({"order"}, conflict=False) from error
+        raise
 
 
-def clear_deadline(order_id: str, shipment_id: str) -> Write:
-    return Write(
-        "deadline",
-        {
-            "Delete": {
-                "TableName": _table(),
-                "Key": to_item({"pk": f"DEADLINE#{order_id}#{shipment_id}", "sk": "SHIPMENT"}),
-            }
-        },
-    )
-
-
-def due_shipments(now: datetime, limit: int = 100) -> list[dict[str, Any]]:
-    """Released shipments whose location's SLA to pack them has passed."""
-    return _due("shipment", now, limit)
+def due_orders(now: datetime, limit: int = 100) -> list[str]:
+    """Orders with a released shipment its location's SLA says should be packed by now."""
+    return [item["pk"].removeprefix(ORDER) for item in _due("shipment", now, limit)]

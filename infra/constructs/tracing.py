@@ -1,0 +1,40 @@
+"""Which requests X-Ray records: a sampling rule for the whole stack instead of "every request".
+
+Entry points decide (API Gateway for requests and webhooks, Step Functions for phases); the Lambda
+functions they call, and the SQS workers after them, follow the decision in the trace header they
+receive. Recording everything would cost more than the rest of an order's processing together
+(~10 traces an order at $5 per million), so the rule keeps one request a second, enough to see any
+quiet stage, and a twentieth of the rest, enough for latency percentiles at volume.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_xray as xray
+from constructs import Construct
+
+FIXED_RATE = 0.05  # the share of requests traced beyond the reservoir
+RESERVOIR_PER_SECOND = 1  # requests traced each second before the rate applies
+PRIORITY = 9000  # before X-Ray's Default rule (10000)
+
+
+class Tracing(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, stage: str) -> None:
+        super().__init__(scope, construct_id)
+        self.rule = xray.CfnSamplingRule(
+            self,
+            "SamplingRule",
+            sampling_rule=xray.CfnSamplingRule.SamplingRuleProperty(
+                rule_name=f"oms-{stage}"[:32],
+                priority=PRIORITY,
+                fixed_rate=FIXED_RATE,
+                reservoir_size=RESERVOIR_PER_SECOND,
+                # This stage's API and state machines; the functions follow their callers' decision.
+                service_name=f"oms-{stage}*",
+                service_type="*",
+                host="*",
+                http_method="*",
+                url_path="*",
+                resource_arn="*",
+                version=1,
+            ),
+        )
