@@ -1,4 +1,8 @@
-"""The one place boto3 clients are made: created lazily, once per process, reused across invocations."""
+"""The one place AWS clients are made: created lazily, once per process, reused across invocations.
+
+They are botocore's clients, which boto3's are: importing boto3 itself would add its resource layer and
+s3transfer to every cold start, and the OMS uses neither.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import threading
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 if TYPE_CHECKING:
@@ -23,8 +27,8 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeou
 
 @cache
 def _client(service: str) -> Any:
-    with _lock:  # boto3's default session is not thread-safe while it creates clients
-        return boto3.session.Session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+    with _lock:  # a botocore session is not thread-safe while it creates clients
+        return botocore.session.get_session().create_client(service, config=_CONFIG)
 
 
 def dynamodb() -> DynamoDBClient:

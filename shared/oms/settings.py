@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field
-
 _PREFIX = "OMS_"
+_MIN_BODY_BYTES = 1024
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
+# A dataclass, not a pydantic model: every function imports this at cold start, and its fields are
+# strings the stack writes, bar one number checked below.
+@dataclass(frozen=True)
+class Settings:
     stage: str = "dev"
     orders_table: str = ""
     inventory_table: str = ""
@@ -27,7 +28,12 @@ class Settings(BaseModel):
     # adds each storefront's key to it), and the one usage key every admin key is throttled by.
     storefront_usage_plan: str = ""
     admin_usage_key: str = ""
-    max_body_bytes: int = Field(default=262_144, ge=1024)
+    max_body_bytes: int = 262_144
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "max_body_bytes", int(self.max_body_bytes))
+        if self.max_body_bytes < _MIN_BODY_BYTES:
+            raise ValueError(f"OMS_MAX_BODY_BYTES must be at least {_MIN_BODY_BYTES}")
 
 
 def settings() -> Settings:
@@ -41,4 +47,6 @@ def settings() -> Settings:
 
 @lru_cache(maxsize=32)
 def _parse(items: tuple[tuple[str, str], ...]) -> Settings:
-    return Settings.model_validate({k[len(_PREFIX) :].lower(): v for k, v in items})
+    known = {f.name for f in fields(Settings)}
+    given = {k[len(_PREFIX) :].lower(): v for k, v in items}
+    return Settings(**{k: v for k, v in given.items() if k in known})  # type: ignore[arg-type]

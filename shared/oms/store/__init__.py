@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Hashable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
-
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
@@ -17,48 +16,66 @@ if TYPE_CHECKING:
 else:
     Item = dict[str, Any]  # the same shape at run time, without needing the type stubs installed
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
 V = TypeVar("V")
+
+
+# The attribute-value codec is ours, not boto3's TypeSerializer: importing boto3.dynamodb pulls all of
+# boto3 (and s3transfer) into every cold start for a few lines of work. Sets are not used by the OMS.
 
 
 def to_item(data: Mapping[str, Any]) -> Item:
     """A plain dict as a low-level DynamoDB item.
 
-    Floats become Decimals (DynamoDB numbers; boto3 refuses floats) and None-valued map entries are
-    left out, so an absent optional field is an absent attribute and may never break a key or an index.
+    Floats become DynamoDB numbers by their shortest round-tripping text, so 0.1 stays 0.1 (boto3
+    refuses floats for that reason), and None-valued map entries are left out, so an absent optional
+    field is an absent attribute and may never break a key or an index.
     """
-    return {key: _serializer.serialize(_prepare(value)) for key, value in data.items() if value is not None}
+    return {key: _attribute(value) for key, value in data.items() if value is not None}
 
 
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A low-level DynamoDB item as a plain dict, numbers as int (whole) or float (fractional)."""
-    return {key: _plain(_deserializer.deserialize(value)) for key, value in item.items()}
+    """A low-level DynamoDB item as a plain dict: numbers as int (whole) or float, binary as bytes."""
+    return {key: _plain(value) for key, value in item.items()}
 
 
-def _prepare(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
+def _attribute(value: Any) -> Any:
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):  # before int: a bool is an int to Python
+        return {"BOOL": value}
+    if isinstance(value, int | Decimal):
+        return {"N": str(value)}
     if isinstance(value, float):
-        return Decimal(repr(value))  # repr is the shortest text that round-trips, so 0.1 stays 0.1
+        if not math.isfinite(value):
+            raise TypeError(f"DynamoDB numbers are finite, not {value}")
+        return {"N": repr(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bytes | bytearray):
+        return {"B": bytes(value)}
     if isinstance(value, Mapping):
-        return {k: _prepare(v) for k, v in value.items() if v is not None}
+        return {"M": {str(k): _attribute(v) for k, v in value.items() if v is not None}}
     if isinstance(value, list | tuple):
-        return [_prepare(v) for v in value]
-    return value
+        return {"L": [_attribute(v) for v in value]}
+    raise TypeError(f"no DynamoDB type for {type(value).__name__}")
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, set):
-        return {_plain(v) for v in value}
-    return value
+def _plain(value: Mapping[str, Any]) -> Any:
+    ((kind, data),) = value.items()
+    if kind == "N":
+        number = Decimal(data)
+        return int(number) if number == number.to_integral_value() else float(number)
+    if kind in ("S", "BOOL"):
+        return data
+    if kind == "B":
+        return bytes(data)
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {k: _plain(v) for k, v in data.items()}
+    if kind == "L":
+        return [_plain(v) for v in data]
+    raise TypeError(f"DynamoDB type {kind} is not used by the OMS")
 
 
 class TtlCache(Generic[V]):

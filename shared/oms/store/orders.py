@@ -55,7 +55,7 @@ def _order_item(order: Order) -> dict[str, Any]:
 
 def _order_of(item: dict[str, Any], routing: dict[str, Any] | None = None) -> Order:
     return Order.model_validate(
-        {**unpack(item["body"].value), "status": item["status"], "version": item["version"], "routing": routing or {}}
+        {**unpack(item["body"]), "status": item["status"], "version": item["version"], "routing": routing or {}}
     )
 
 
@@ -188,7 +188,7 @@ def get_order(order_id: str, explained: bool = False) -> Order | None:
     items = {item["sk"]: item for item in map(from_item, page["Items"])}
     if "ORDER" not in items:
         return None
-    routing = unpack(items["ROUTING"]["body"].value) if "ROUTING" in items else {}
+    routing = unpack(items["ROUTING"]["body"]) if "ROUTING" in items else {}
     return _order_of(items["ORDER"], routing)
 
 
