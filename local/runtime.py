@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from local import cloud, environ
+from local import cloud, environ, isolation
 from local.assembly import Assembly, load
 from local.gateway import Gateway, serve
 from local.lambdas import LambdaRegistry
@@ -79,6 +79,7 @@ class LocalStack:
         }.items():
             os.environ.setdefault(key, value)
         environ.install()
+        isolation.install()  # concurrent invocations run as threads: each gets its own request state
         self._mock = mock_aws(config=cloud.MOTO_CONFIG)
         self._mock.start()
         _forget_process_caches()
