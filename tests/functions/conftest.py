@@ -1,28 +1,37 @@
-"""Function tests run the real handlers on moto: the tables, the queues, fake credentials and context."""
+"""Function tests run the real handlers on moto: the synthesized stack's tables, queues and bus, and its environment."""
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, cast
 
-import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 from moto import mock_aws
 
+from local import cloud
+from local.assembly import ACCOUNT_ID as ACCOUNT
+from local.assembly import REGION, Assembly, load
+from local.lambdas import LambdaRegistry
+from local.pollers import mappings
+from local.synth import ensure_synth
 from oms import aws
 from oms.store import config
 
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
-ORDERS_TABLE = "oms-test-orders"
-INVENTORY_TABLE = "oms-test-inventory"
-CONFIG_TABLE = "oms-test-config"
-SECRETS_PREFIX = "oms/test/"
-API_ID = "abc123def4"
+# The stage these tests synthesize, as `cdk synth -c stage=test` would: the names they spell out (oms/test/...).
 STAGE = "test"
+API_ID = "abc123def4"
+# What a function needs to run on its own. Not the state machines, rules (Lambda targets) or usage plans: the
+# phases' ARNs stay names that nothing answers, as before, and the usage-plan tests make their own plans.
+STORAGE_TYPES = frozenset(
+    {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Events::EventBus", "AWS::SecretsManager::Secret"}
+)
 
 
 @dataclass
@@ -59,111 +68,87 @@ class FakeLambdaContext:
         return 30_000
 
 
-def _create_tables() -> None:
-    client = boto3.client("dynamodb", region_name=REGION)
-    client.create_table(
-        TableName=INVENTORY_TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "sku", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "sku", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
+@dataclass(frozen=True)
+class StackTemplate:
+    """The synthesized stack, read once per session; each test creates its `storage` in a fresh moto account."""
+
+    storage: Assembly
+    environment: dict[str, str]
+    stack: AwsStack
+
+
+def _synth(out: Path) -> Assembly:
+    with pytest.MonkeyPatch.context() as patch:
+        # How the CDK CLI passes `-c stage=test` to the app; cached in `out` until the sources change.
+        patch.setenv("CDK_CONTEXT_JSON", json.dumps({"stage": STAGE}))
+        return load(ensure_synth(out))
+
+
+def _environment(registry: LambdaRegistry) -> dict[str, str]:
+    """The OMS_* and POWERTOOLS_* variables of every function, as the local runtime gives them (one process
+    runs them all here, so one environment holds each function's: a name means the same in each)."""
+    merged: dict[str, str] = {}
+    for fn in registry.functions:
+        for name, value in registry.environment(fn).items():
+            if name.startswith(("OMS_", "POWERTOOLS_")) and merged.setdefault(name, value) != value:
+                raise AssertionError(f"{name} differs between functions: {merged[name]!r} and {value!r}")
+    return merged
+
+
+@pytest.fixture(scope="session")
+def stack_template(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> StackTemplate:
+    cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
+    name = f"cdk-out-{STAGE}"
+    assembly = _synth(cache.mkdir(name) if cache is not None else tmp_path_factory.mktemp(name))
+    registry = LambdaRegistry.from_assembly(assembly)
+    env = _environment(registry)
+    assert env["OMS_STAGE"] == STAGE, env["OMS_STAGE"]
+    notifier = registry.find("notifier").name
+    # create_resources makes what the template holds, so it is given a template of the storage alone.
+    storage = {k: r for k, r in assembly.resources.items() if r["Type"] in STORAGE_TYPES}
+    return StackTemplate(
+        storage=Assembly(stack_name=assembly.stack_name, template={"Resources": storage}),
+        environment=env,
+        stack=AwsStack(
+            orders_table=env["OMS_ORDERS_TABLE"],
+            inventory_table=env["OMS_INVENTORY_TABLE"],
+            config_table=env["OMS_CONFIG_TABLE"],
+            partner_events_queue_url=env["OMS_PARTNER_EVENTS_QUEUE_URL"],
+            # No function is told its URL: the notifier's event source is the notifications queue.
+            notifications_queue_url=next(m.queue_url for m in mappings(assembly) if m.function == notifier),
+            event_bus_name=env["OMS_EVENT_BUS_NAME"],
+            secrets_prefix=env["OMS_SECRETS_PREFIX"],
+        ),
     )
-    client.create_table(
-        TableName=ORDERS_TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-            {"AttributeName": "storefront_id", "AttributeType": "S"},
-            {"AttributeName": "created_key", "AttributeType": "S"},
-            {"AttributeName": "deadline_bucket", "AttributeType": "S"},
-            {"AttributeName": "deadline_at", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by_storefront",
-                "KeySchema": [
-                    {"AttributeName": "storefront_id", "KeyType": "HASH"},
-                    {"AttributeName": "created_key", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["status"]},
-            },
-            {
-                "IndexName": "deadlines",
-                "KeySchema": [
-                    {"AttributeName": "deadline_bucket", "KeyType": "HASH"},
-                    {"AttributeName": "deadline_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-        ],
-    )
-    client.update_time_to_live(
-        TableName=ORDERS_TABLE,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at_epoch"},
-    )
-    client.create_table(
-        TableName=CONFIG_TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-    )
+
+
+# Parsed once: every botocore session (each test's boto3 one, each `oms.aws` client's) reads its service
+# models from here instead of parsing botocore's JSON again, most of a fresh client's cost.
+_MODELS = botocore.loaders.create_loader()
 
 
 @pytest.fixture
-def aws_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsStack]:
-    """A fresh moto account with the stack's tables, queues and bus, and the OMS_* environment naming them."""
+def aws_stack(stack_template: StackTemplate, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsStack]:
+    """A fresh moto account with the template's tables, queues and bus, and the functions' environment naming them."""
+    for name in [name for name in os.environ if name.startswith("OMS_")]:
+        monkeypatch.delenv(name)  # only what the template sets (OMS_CLOCK_OFFSET_SECONDS and the like stay out)
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SECURITY_TOKEN": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": REGION,
-        "POWERTOOLS_SERVICE_NAME": "oms",
-        "POWERTOOLS_METRICS_NAMESPACE": "OMS",
-        "POWERTOOLS_TRACE_DISABLED": "true",
+        **stack_template.environment,
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("OMS_CLOCK_OFFSET_SECONDS", raising=False)
+    monkeypatch.setattr(botocore.session, "create_loader", lambda *_: _MODELS)
     aws.reset_clients()
     config.clear_cache()
     with mock_aws():
-        _create_tables()
-        sqs = boto3.client("sqs", region_name=REGION)
-        partner_events = sqs.create_queue(QueueName="oms-test-partner-events")["QueueUrl"]
-        notifications = sqs.create_queue(QueueName="oms-test-notifications")["QueueUrl"]
-        boto3.client("events", region_name=REGION).create_event_bus(Name="oms-test-bus")
-        stack = AwsStack(
-            orders_table=ORDERS_TABLE,
-            inventory_table=INVENTORY_TABLE,
-            config_table=CONFIG_TABLE,
-            partner_events_queue_url=partner_events,
-            notifications_queue_url=notifications,
-            event_bus_name="oms-test-bus",
-            secrets_prefix=SECRETS_PREFIX,
-        )
-        for name, value in {
-            "OMS_STAGE": STAGE,
-            "OMS_ORDERS_TABLE": ORDERS_TABLE,
-            "OMS_INVENTORY_TABLE": INVENTORY_TABLE,
-            "OMS_CONFIG_TABLE": CONFIG_TABLE,
-            "OMS_PARTNER_EVENTS_QUEUE_URL": partner_events,
-            "OMS_NOTIFICATIONS_QUEUE_URL": notifications,
-            "OMS_EVENT_BUS_NAME": "oms-test-bus",
-            "OMS_SECRETS_PREFIX": SECRETS_PREFIX,
-            "OMS_FULFIL_STATE_MACHINE_ARN": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:oms-test-fulfil",
-            "OMS_SHIP_STATE_MACHINE_ARN": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:oms-test-ship",
-        }.items():
-            monkeypatch.setenv(name, value)
+        cloud.create_resources(stack_template.storage)
         try:
-            yield stack
+            yield replace(stack_template.stack)
         finally:
             aws.reset_clients()
             config.clear_cache()
