@@ -55,10 +55,14 @@ class _PerThread:
 
 
 class _PerThreadClassAttribute(_PerThread):
-    """Per thread only: one value for the class and every instance, as a class attribute has."""
+    """Per thread only: one value for the class and every instance, as a class attribute has. A thread
+    starts from `default()`, never from the value another thread's invocation set."""
 
     def _key(self, obj: Any) -> int:
         return 0
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        self._values()[0] = value
 
 
 def install() -> None:

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 from oms import events, lifecycle, phases
 from oms.clock import Clock, rfc3339
 from oms.clock import clock as default_clock
-from oms.errors import NotFound
+from oms.errors import Conflict, NotFound
 from oms.lifecycle import Change, OrderClosed
 from oms.observability import logger, metrics
 from oms.orders import Order, Shipment
 from oms.ports.carrier import BookingRequest, CancelBookingRequest, Origin
 from oms.ports.fraud import FraudCheck
 from oms.ports.location import RecallRequest, ReleaseLine, ReleaseRequest
-from oms.ports.payment import AuthorizationRequest, CaptureRequest, VoidRequest
+from oms.ports.payment import AuthorizationRequest, CaptureRequest, RefundRequest, VoidRequest
 from oms.store import config as config_store
 from oms.store import inventory as inventory_store
 from oms.store import orders as orders_store
@@ -226,6 +226,12 @@ def book_and_release(order_id: str, shipment_id: str, clock: Clock = default_clo
             _now(clock),
         )
 
+    def made(release_id: str | None) -> Shipment:
+        """The shipment as this call left it at the partners: what to undo if the order moved on."""
+        return shipment.model_copy(
+            update={"booking_id": booking.booking_id if booking else shipment.booking_id, "release_id": release_id}
+        )
+
     label = booking or shipment
     pack_by = rfc3339(clock.now() + timedelta(hours=location.sla_hours))
     notes = {line.sku: line.note for line in order.lines if line.note}
@@ -248,10 +254,15 @@ def book_and_release(order_id: str, shipment_id: str, clock: Clock = default_clo
             )
         )
     except Exception:
-        update(order_id, lambda o: Step(change=book(o)))  # the booking exists: a compensation cancels it
+        try:
+            update(order_id, lambda o: Step(change=book(o)))  # the booking exists: a compensation cancels it
+        except OrderClosed:
+            _undo_partners(order, [made(None)])  # closed meanwhile: nobody else knows of this booking
         raise
 
     def decide(current: Order) -> Step:
+        if lifecycle.shipment_of(current, shipment_id).location_id != shipment.location_id:
+            return Step(result={"moved": True})  # re-routed while we booked and released
         change = book(current)
         release = lifecycle.released(current, shipment_id, _now(clock))
         if release:
@@ -260,7 +271,16 @@ def book_and_release(order_id: str, shipment_id: str, clock: Clock = default_clo
             moving.release_id, moving.pack_by = ack.release_id, pack_by
         return Step(change=change.then(release))
 
-    update(order_id, decide, order)
+    try:
+        _, step = update(order_id, decide, order)
+    except OrderClosed:
+        # Cancelled or rejected while we called the partners: its compensation read the order before this
+        # booking and release existed, so they are undone here (each undo is idempotent by key).
+        _undo_partners(order, [made(ack.release_id)])
+        raise
+    if step.result.get("moved"):
+        _undo_partners(order, [made(ack.release_id)])
+        return {"released": "moved"}
     return {"released": ack.release_id}
 
 
@@ -336,10 +356,14 @@ def close(
             before, [s for s in before.shipments if s.status not in lifecycle.GONE | lifecycle.DEAD_SHIPMENT]
         )
 
+    undone = {(s.shipment_id, s.booking_id, s.release_id) for s in before.shipments}
+    closing: list[Shipment] = []
+
     def decide(order: Order) -> Step:
         if order.status in lifecycle.CLOSED:
             return Step()
         open_shipments = [s for s in order.shipments if s.status not in lifecycle.GONE | lifecycle.DEAD_SHIPMENT]
+        closing[:] = [s.model_copy() for s in open_shipments]
         writes = [w for s in open_shipments for w in _release_stock(s)]
         change = lifecycle.close(order, status, reason, _now(clock))
         if payment_failure:
@@ -350,6 +374,10 @@ def close(
     order, step = update(order_id, decide, before)
     if step.change:
         metrics.add_metric(name=f"Orders_{status}", unit="Count", value=1)
+        # A booking or release a running task saved after our first read: undo it too.
+        late = [s for s in closing if (s.shipment_id, s.booking_id, s.release_id) not in undone]
+        if late:
+            _undo_partners(order, late)
     return order
 
 
@@ -422,6 +450,7 @@ def capture_and_ship(order_id: str, shipment_id: str, clock: Clock = default_clo
         return lifecycle.captured(current, shipment_id, capture.capture_id, capture.amount, _now(clock))
 
     def decide(current: Order) -> Step:
+        _open(current)  # closed meanwhile: the state machine ends quietly; the capture is refunded below
         change = pay(current)
         leaving = lifecycle.shipment_of(current, shipment_id)
         shipping = lifecycle.shipped(current, shipment_id, _now(clock))
@@ -437,6 +466,11 @@ def capture_and_ship(order_id: str, shipment_id: str, clock: Clock = default_clo
 
     try:
         update(order_id, decide, order)
+    except Conflict:
+        # Closed (or its authorization voided) while the capture ran: the money goes back.
+        if capture is not None:
+            _refund_late_capture(order_id, shipment_id, capture.capture_id, capture.amount, clock)
+        raise
     except Exception:
         if capture is not None:  # the money moved: the order must say so whatever stopped the goods
             update(order_id, lambda o: Step(change=pay(o)))
@@ -444,10 +478,58 @@ def capture_and_ship(order_id: str, shipment_id: str, clock: Clock = default_clo
     return {"shipped": shipment_id, "captured": capture.amount if capture else shipment.captured}
 
 
+def _refund_late_capture(order_id: str, shipment_id: str, capture_id: str, amount: int, clock: Clock) -> None:
+    order = load(order_id)
+    if not order.payment.authorization_id:
+        return
+    refund = gateways(order).payment.refund(
+        RefundRequest(
+            order_id=order_id,
+            authorization_id=order.payment.authorization_id,
+            method=order.payment.method,
+            amount=amount,
+            currency=order.currency,
+            captured=amount,
+            idempotency_key=_key(order, shipment_id, capture_id, "refund"),
+            reason="the order closed while this shipment's payment was captured",
+        )
+    )
+
+    def record(current: Order) -> Step:
+        change = Change()
+        if not any(
+            e.type == "payment.capture_refunded" and e.detail.get("capture_id") == capture_id for e in current.timeline
+        ):
+            change.note(
+                _now(clock),
+                "payment.capture_refunded",
+                shipment_id=shipment_id,
+                capture_id=capture_id,
+                amount=amount,
+                refund_id=refund.refund_id,
+            )
+        return Step(change=change)
+
+    update(order_id, record)
+
+
 def hold_shipment(
     order_id: str, shipment_id: str, error: dict[str, Any], clock: Clock = default_clock
 ) -> dict[str, Any]:
     reason = _cause_message(str(error.get("Cause", ""))) or str(error.get("Error", "capture failed"))
+    if lifecycle.shipment_of(load(order_id), shipment_id).capture_id:
+        # Paid, then the hand-over failed: nothing about the payment to report. The sweeper runs the ship
+        # phase once more (a new execution name; it captures nothing twice); a second failure stays held.
+        def retry(order: Order) -> Step:
+            change = lifecycle.ship_failed(order, shipment_id, reason, _now(clock))
+            if change:
+                again = phases.ship(order_id, order.storefront_id, shipment_id)
+                retry_phase = phases.Phase(again.machine, f"{again.name}-retry", again.payload)
+                change.then(lifecycle.phase_not_started(order, retry_phase.as_dict(), _now(clock)))
+            return Step(change=change)
+
+        update(order_id, retry)
+        return {"held": shipment_id, "reason": reason}
     update(order_id, lambda o: Step(change=lifecycle.capture_failed(o, shipment_id, reason, _now(clock))))
     metrics.add_metric(name="CaptureFailed", unit="Count", value=1)
     return {"held": shipment_id, "reason": reason}
@@ -476,9 +558,9 @@ def _once(receipt: str, transition: Callable[[Order], Change]) -> Callable[[Orde
 
 def packed(order_id: str, shipment_id: str, receipt: str, clock: Clock = default_clock) -> str:
     order, step = update(order_id, _once(receipt, lambda o: lifecycle.packed(o, shipment_id, _now(clock))))
-    waiting = lifecycle.shipment_of(order, shipment_id)
-    if step.change or (waiting.status == "packed" and not waiting.capture_id and not waiting.issue):
-        # Started by name, so a redelivery re-drives a ship phase that never started, and no more.
+    if step.change:
+        # Once: Express executions with one name may run twice, so a redelivery starts nothing; a phase
+        # that did not start stays on the order for the sweeper.
         begin(order_id, phases.ship(order_id, order.storefront_id, shipment_id))
     return str(step.result.get("outcome", "packed"))
 
@@ -504,6 +586,8 @@ def reroute(
         return "duplicate"
     if shipment.location_id != rejected_by or shipment.status in lifecycle.GONE | lifecycle.DEAD_SHIPMENT:
         return "stale"
+    if shipment.status == "packed":  # its goods are on their way out: nothing to move, nothing to undo
+        return "stale: packed"
     refused = {*shipment.rejected_by, rejected_by}
     locations = [loc for loc in config_store.list_locations() if loc.location_id not in refused]
     skus = {ln.sku for ln in shipment.lines}

@@ -241,6 +241,18 @@ def capture_failed(order: Order, shipment_id: str, reason: str, at: str) -> Chan
     return change
 
 
+def ship_failed(order: Order, shipment_id: str, reason: str, at: str) -> Change:
+    """Paid for, but the hand-over could not be recorded: the shipment waits, paid, and says why."""
+    change = Change()
+    shipment = shipment_of(order, shipment_id)
+    issue = f"shipping failed after payment: {reason}"
+    if shipment.issue == issue or shipment.status in GONE:
+        return change
+    shipment.issue = issue
+    change.note(at, "shipment.ship_failed", publish=True, shipment_id=shipment_id, reason=reason)
+    return change
+
+
 def shipped(order: Order, shipment_id: str, at: str) -> Change:
     change = Change()
     shipment = shipment_of(order, shipment_id)
@@ -330,6 +342,10 @@ def drop_shipment(order: Order, shipment_id: str, reason: str, at: str) -> Chang
 def check_cancellable(order: Order) -> None:
     if any(s.status in GONE for s in order.shipments):
         raise NotCancellable(f"order {order.order_id} has shipped goods; it can no longer be cancelled")
+    # A packed shipment is being paid for and handed over (its ship phase runs); one whose capture
+    # failed waits with its stock, and that order may still be cancelled.
+    if any(s.status == "packed" and (s.capture_id or not s.issue) for s in order.shipments):
+        raise NotCancellable(f"order {order.order_id} has a shipment being shipped; it can no longer be cancelled")
 
 
 def close(order: Order, status: str, reason: str, at: str) -> Change:

@@ -138,10 +138,14 @@ def test_a_capture_above_the_authorization_is_refused() -> None:
         lifecycle.captured(placed, "1", "cap", placed.totals.total + 1, AT)
 
 
-def test_an_order_with_goods_gone_cannot_be_cancelled_but_one_still_packing_can() -> None:
+def test_an_order_can_be_cancelled_until_a_shipment_is_packed_and_being_paid_for() -> None:
     placed = released(order([[("A", 1)], [("B", 1)]]))
+    lifecycle.close(placed.model_copy(deep=True), "cancelled", "changed mind", AT)  # released: still possible
     lifecycle.packed(placed, "1", AT)
-    lifecycle.close(placed.model_copy(deep=True), "cancelled", "changed mind", AT)
+    with pytest.raises(lifecycle.NotCancellable):  # its ship phase is capturing the payment
+        lifecycle.close(placed.model_copy(deep=True), "cancelled", "changed mind", AT)
+    lifecycle.capture_failed(placed, "1", "card expired", AT)
+    lifecycle.close(placed.model_copy(deep=True), "cancelled", "changed mind", AT)  # waits unpaid: possible
     ship(placed, "1")
     with pytest.raises(lifecycle.NotCancellable):
         lifecycle.close(placed, "cancelled", "changed mind", AT)

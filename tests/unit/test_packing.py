@@ -38,3 +38,8 @@ def test_the_first_byte_names_the_dictionary_so_older_items_stay_readable(monkey
 def test_the_dictionary_makes_an_order_smaller_than_deflate_alone() -> None:
     plain = zlib.compress(json.dumps(ORDER, separators=(",", ":")).encode(), 9)
     assert len(packing.pack(ORDER)) < len(plain)
+
+
+def test_a_lone_surrogate_in_some_partners_text_does_not_make_the_document_unsavable() -> None:
+    document = {"reason": "refused: \ud800 garbled"}
+    assert packing.unpack(packing.pack(document)) == document

@@ -58,7 +58,8 @@ _CURRENT = 1
 
 def pack(document: Any) -> bytes:
     """The document as its dictionary's number and the deflated compact JSON."""
-    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    # surrogatepass: a lone surrogate in some partner's text must not make an order unsavable.
+    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
     deflate = zlib.compressobj(level=9, wbits=-15, zdict=_DICTIONARIES[_CURRENT])
     return bytes([_CURRENT]) + deflate.compress(text) + deflate.flush()
 
@@ -66,4 +67,4 @@ def pack(document: Any) -> bytes:
 def unpack(blob: bytes) -> Any:
     """The document `pack` stored, with whichever dictionary it was written."""
     inflate = zlib.decompressobj(wbits=-15, zdict=_DICTIONARIES[blob[0]])
-    return json.loads(inflate.decompress(blob[1:]) + inflate.flush())
+    return json.loads((inflate.decompress(blob[1:]) + inflate.flush()).decode("utf-8", "surrogatepass"))
