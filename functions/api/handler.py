@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 
-from functions.api import problems
-from functions.api.routes import admin, availability, holds, keys, lifecycle, meta, orders
-from oms.observability import logger, metrics, tracer
+from oms.coldstart import loading
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -19,10 +17,15 @@ TITLE = "OMS API"
 VERSION = "1.0.0"
 DOCS_PATH = "/docs"
 
-app = APIGatewayRestResolver(enable_validation=True)
-problems.install(app)
-for module in (meta, orders, holds, availability, admin, lifecycle, keys):
-    app.include_router(module.router)
+with loading():
+    from functions.api import problems
+    from functions.api.routes import admin, availability, holds, keys, lifecycle, meta, orders
+    from oms.observability import logger, metrics, tracer
+
+    app = APIGatewayRestResolver(enable_validation=True)
+    problems.install(app)
+    for module in (meta, orders, holds, availability, admin, lifecycle, keys):
+        app.include_router(module.router)
 
 _docs_lock = threading.Lock()
 _docs_enabled = threading.Event()

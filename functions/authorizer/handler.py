@@ -13,10 +13,13 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from oms import keys
-from oms.observability import logger
-from oms.settings import settings
-from oms.store import config
+from oms.coldstart import loading
+
+with loading():
+    from oms import keys
+    from oms.observability import logger
+    from oms.settings import settings
+    from oms.store import config
 
 # arn:<partition>:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/<path...>
 _METHOD_ARN = re.compile(r"^arn:[^:/]+:execute-api:[^:/]+:[^:/]+:[^:/]+/[^/]+/[^/]+/.*$")

@@ -15,10 +15,13 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from oms.adapters.registry import signing_secrets
-from oms.adapters.signed_https import SignedJsonClient
-from oms.observability import logger, metrics, tracer
-from oms.store import config as config_store
+from oms.coldstart import loading
+
+with loading():
+    from oms.adapters.registry import signing_secrets
+    from oms.adapters.signed_https import SignedJsonClient
+    from oms.observability import logger, metrics, tracer
+    from oms.store import config as config_store
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -11,8 +11,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
-from oms import partner_events
-from oms.observability import logger, metrics, tracer
+from oms.coldstart import loading
+
+with loading():
+    from oms import partner_events
+    from oms.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -6,9 +6,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from oms.fulfilment import sweep_due_orders
-from oms.holds import expire_due_holds
-from oms.observability import logger, metrics, tracer
+from oms.coldstart import loading
+
+with loading():
+    from oms.fulfilment import sweep_due_orders
+    from oms.holds import expire_due_holds
+    from oms.observability import logger, metrics, tracer
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -18,15 +18,18 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-import oms.clock
-from oms import aws, signing
-from oms.adapters import registry
-from oms.clock import rfc3339
-from oms.errors import OmsError, error_problem
-from oms.observability import logger, metrics
-from oms.partner_events import PartnerEvent
-from oms.settings import settings
-from oms.store import config
+from oms.coldstart import loading
+
+with loading():
+    import oms.clock
+    from oms import aws, signing
+    from oms.adapters import registry
+    from oms.clock import rfc3339
+    from oms.errors import OmsError, error_problem
+    from oms.observability import logger, metrics
+    from oms.partner_events import PartnerEvent
+    from oms.settings import settings
+    from oms.store import config
 
 _PARTNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 # SQS refuses a message (body plus attributes) above 256 KiB; an event that would not fit after

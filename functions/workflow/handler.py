@@ -8,11 +8,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from oms import fulfilment
-from oms.lifecycle import NotYet
-from oms.observability import logger, metrics, tracer
-from oms.ports.payment import TransientPartnerError
-from oms.store.dynamo import TransactionRefused
+from oms.coldstart import loading
+
+with loading():
+    from oms import fulfilment
+    from oms.lifecycle import NotYet
+    from oms.observability import logger, metrics, tracer
+    from oms.ports.payment import TransientPartnerError
+    from oms.store.dynamo import TransactionRefused
 
 # Errors worth a retry by the state machine's Retry (with backoff) rather than its Catch.
 _TRANSIENT_CODES = {
