@@ -14,9 +14,10 @@ import pytest
 
 from oms import checkout, fulfilment, lifecycle
 from oms.clock import FrozenClock
-from oms.models import Capabilities, CheckoutRequest, Location
+from oms.models import Capabilities, Location
 from oms.store import config as config_store
 from oms.store import inventory as inventory_store
+from tests.functions.test_checkout_routing import body
 
 pytestmark = pytest.mark.usefixtures("aws_stack")
 
@@ -41,23 +42,7 @@ def network(aws_stack: Any) -> None:
 
 
 def place(key: str = "k1") -> str:
-    request = CheckoutRequest.model_validate(
-        {
-            "customer": {"id": "c-1", "email": "ana@example.com", "type": "b2c"},
-            "currency": "PHP",
-            "lines": [{"sku": "A", "quantity": 2, "unit_price": 10000}],
-            "shipping_address": {
-                "name": "Ana Cruz",
-                "line1": "1 Ayala Ave",
-                "city": "Makati",
-                "postal_code": "1226",
-                "country": "PH",
-            },
-            "service_level": "standard",
-            "payment": {"method": "card", "token": "tok_visa"},
-        }
-    )
-    return checkout.place_order(request, "sf-1", key, clock=MORNING).order.order_id
+    return checkout.place_order(body({"A": 2}), "sf-1", key, clock=MORNING).order.order_id
 
 
 def reserved(location_id: str) -> int:
