@@ -7,68 +7,17 @@ because the routing work may only add tests/unit/test_routing*.py. Move it when 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
 from oms import checkout
 from oms.clock import FrozenClock
 from oms.errors import InsufficientStock, Unprocessable
-from oms.models import Capabilities, CheckoutRequest, Location, Product
-from oms.store import config as config_store
 from oms.store import inventory as inventory_store
 from oms.store import orders as orders_store
+from tests.functions.conftest import MORNING, body
 
-MORNING = FrozenClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))  # 09:00 in Manila
 AFTERNOON = FrozenClock(datetime(2026, 3, 2, 7, 0, tzinfo=UTC))  # 15:00 in Manila
-NETWORK = {
-    # Makati (postal code 1226) is the destination: mnl 6.6 km, ceb 564 km, dvo 951 km.
-    "mnl": (14.5995, 120.9842, {"A": 5, "C": 5}),
-    "ceb": (10.3157, 123.8854, {"A": 5, "B": 5}),
-    "dvo": (7.1907, 125.4553, {"C": 5, "D": 5}),
-}
-
-
-@pytest.fixture
-def network(request: pytest.FixtureRequest) -> None:
-    request.getfixturevalue("aws_stack")  # the tables first
-    for location_id, (lat, lon, stock) in NETWORK.items():
-        config_store.put_location(
-            Location(
-                location_id=location_id,
-                name=location_id,
-                type="warehouse",
-                lat=lat,
-                lon=lon,
-                capabilities=Capabilities(same_day=location_id == "mnl"),
-                same_day_radius_km=25,
-                cut_off="14:00",
-            )
-        )
-        for sku, units in stock.items():
-            inventory_store.set_stock(sku, location_id, units, 0, actor="test")
-    config_store.put_product(
-        Product(sku="SOFA", made_to_order=True, workshop_location_id="ceb", build_instructions="Oak frame")
-    )
-
-
-def body(lines: dict[str, int], **overrides: Any) -> CheckoutRequest:
-    data: dict[str, Any] = {
-        "customer": {"id": "c-1", "email": "ana@example.com", "type": "b2c"},
-        "currency": "PHP",
-        "lines": [{"sku": sku, "quantity": qty, "unit_price": 10000} for sku, qty in lines.items()],
-        "shipping_address": {
-            "name": "Ana Cruz",
-            "line1": "1 Ayala Ave",
-            "city": "Makati",
-            "postal_code": "1226",
-            "country": "PH",
-        },
-        "service_level": "standard",
-        "payment": {"method": "card", "token": "tok_visa"},
-    }
-    data.update(overrides)
-    return CheckoutRequest.model_validate(data)
 
 
 def reserved(sku: str, location_id: str) -> int:

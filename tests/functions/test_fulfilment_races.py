@@ -7,38 +7,15 @@ right after the partner answered and before the step saves what it got.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from oms import checkout, fulfilment, lifecycle
-from oms.clock import FrozenClock
-from oms.models import Capabilities, Location
-from oms.store import config as config_store
 from oms.store import inventory as inventory_store
-from tests.functions.test_checkout_routing import body
+from tests.functions.conftest import MORNING, body
 
-pytestmark = pytest.mark.usefixtures("aws_stack")
-
-MORNING = FrozenClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
-
-
-@pytest.fixture(autouse=True)
-def network(aws_stack: Any) -> None:
-    for location_id, lat, lon in (("mnl", 14.5995, 120.9842), ("ceb", 10.3157, 123.8854)):
-        config_store.put_location(
-            Location(
-                location_id=location_id,
-                name=location_id,
-                type="warehouse",
-                lat=lat,
-                lon=lon,
-                capabilities=Capabilities(),
-                cut_off="14:00",
-            )
-        )
-        inventory_store.set_stock("A", location_id, 5, 0, actor="test")
+pytestmark = pytest.mark.usefixtures("network")  # mnl and ceb hold 5 of A each
 
 
 def place(key: str = "k1") -> str:
