@@ -510,27 +510,27 @@ def _refund_late_capture(order_id: str, shipment_id: str, capture_id: str, amoun
             )
         return Step(change=change)
 
-    update(order_id, record)
+    update(order_id, record, order)
 
 
 def hold_shipment(
     order_id: str, shipment_id: str, error: dict[str, Any], clock: Clock = default_clock
 ) -> dict[str, Any]:
     reason = _cause_message(str(error.get("Cause", ""))) or str(error.get("Error", "capture failed"))
-    if lifecycle.shipment_of(load(order_id), shipment_id).capture_id:
+    held = load(order_id)
+    if lifecycle.shipment_of(held, shipment_id).capture_id:
         # Paid, then the hand-over failed: nothing about the payment to report. The sweeper runs the ship
         # phase once more (a new execution name; it captures nothing twice); a second failure stays held.
         def retry(order: Order) -> Step:
             change = lifecycle.ship_failed(order, shipment_id, reason, _now(clock))
             if change:
-                again = phases.ship(order_id, order.storefront_id, shipment_id)
-                retry_phase = phases.Phase(again.machine, f"{again.name}-retry", again.payload)
-                change.then(lifecycle.phase_not_started(order, retry_phase.as_dict(), _now(clock)))
+                again = phases.ship(order_id, order.storefront_id, shipment_id, attempt="retry")
+                change.then(lifecycle.phase_not_started(order, again.as_dict(), _now(clock)))
             return Step(change=change)
 
-        update(order_id, retry)
+        update(order_id, retry, held)
         return {"held": shipment_id, "reason": reason}
-    update(order_id, lambda o: Step(change=lifecycle.capture_failed(o, shipment_id, reason, _now(clock))))
+    update(order_id, lambda o: Step(change=lifecycle.capture_failed(o, shipment_id, reason, _now(clock))), held)
     metrics.add_metric(name="CaptureFailed", unit="Count", value=1)
     return {"held": shipment_id, "reason": reason}
 

@@ -68,9 +68,10 @@ def fulfil(
     return Phase("fulfil", name, payload)
 
 
-def ship(order_id: str, storefront_id: str, shipment_id: str) -> Phase:
+def ship(order_id: str, storefront_id: str, shipment_id: str, attempt: str = "") -> Phase:
+    """The ship phase of one shipment; `attempt` names a second run (a name runs once on Standard)."""
     return Phase(
         "ship",
-        f"{order_id}-ship-{shipment_id}",
+        "-".join(part for part in (order_id, "ship", shipment_id, attempt) if part),
         {"order_id": order_id, "storefront_id": storefront_id, "shipment_id": shipment_id},
     )

@@ -175,3 +175,30 @@ def test_a_rejection_for_a_packed_shipment_is_stale_and_undoes_nothing(monkeypat
 
     assert fulfilment.reroute(order_id, shipment_id, location, "damaged", "wh:rej-1", MORNING) == "stale: packed"
     assert (spies["carrier"].calls, spies["location"].calls) == ([], [])
+
+
+def test_a_hand_over_failing_after_payment_is_not_a_capture_failure_and_is_tried_once_more(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    order_id = place()
+    shipment_id = to_released(order_id)
+    fulfilment.packed(order_id, shipment_id, "wh:packed-1", MORNING)
+    monkeypatch.setattr(fulfilment.inventory_store, "ship_units", failing_write)
+    with pytest.raises(RuntimeError):
+        fulfilment.capture_and_ship(order_id, shipment_id, MORNING)
+    error = {"Error": "RuntimeError", "Cause": "the stock write failed"}
+
+    fulfilment.hold_shipment(order_id, shipment_id, error, MORNING)
+    fulfilment.hold_shipment(order_id, shipment_id, error, MORNING)  # the retry failing the same way
+
+    order = fulfilment.load(order_id)
+    shipment = order.shipments[0]
+    assert shipment.capture_id and shipment.issue == "shipping failed after payment: the stock write failed"
+    assert order.payment.failure is None
+    # (No state machine here: the first ship phase is kept unstarted too.)
+    assert [p["name"] for p in order.unstarted_phases].count(f"{order_id}-ship-{shipment_id}-retry") == 1
+    assert [e.type for e in order.timeline].count("shipment.ship_failed") == 1
+
+
+def failing_write(*args: Any) -> Any:
+    raise RuntimeError("the stock write failed")

@@ -39,6 +39,7 @@ def _order_key(order_id: str) -> dict[str, str]:
 
 def _order_item(order: Order) -> dict[str, Any]:
     """The order as one item: a packed document, and beside it what the indexes and conditions read."""
+    deadline = order.next_deadline()
     return {
         **_order_key(order.order_id),
         "storefront_id": order.storefront_id,
@@ -48,8 +49,8 @@ def _order_item(order: Order) -> dict[str, Any]:
         "body": pack(order.stored()),
         # A released shipment's pack-by time puts the order in the sparse deadlines index until it is
         # packed; the sweeper finds late ones there (None leaves the attributes, and the index, out).
-        "deadline_bucket": "shipment" if order.next_deadline() else None,
-        "deadline_at": order.next_deadline(),
+        "deadline_bucket": "shipment" if deadline else None,
+        "deadline_at": deadline,
     }
 
 
