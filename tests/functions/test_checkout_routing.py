@@ -71,17 +71,12 @@ def test_checkout_refuses_a_split_for_ship_complete_with_409() -> None:
 @pytest.mark.usefixtures("network")
 def test_checkout_promises_each_shipment_once_it_passes_the_time() -> None:
     order = checkout.place_order(body({"A": 1}, service_level="same_day"), "sf-1", "key-5", clock=MORNING).order
-    if order.shipments[0].promised_by is None:
-        pytest.skip("the checkout does not pass now= to routing.plan (nor copy promised_by) yet")
     assert order.shipments[0].promised_by == "2026-03-02T13:00:00Z"  # 21:00 in Manila, same day
 
 
 @pytest.mark.usefixtures("network")
 def test_checkout_refuses_a_service_level_it_cannot_promise_with_422() -> None:
-    try:
+    with pytest.raises(Unprocessable) as refused:
         checkout.place_order(body({"A": 1}, service_level="same_day"), "sf-1", "key-6", clock=AFTERNOON)
-    except Unprocessable as error:
-        assert (error.status, error.code) == (422, "service_level_unavailable")
-        assert error.extra["available_service_levels"] == ["express", "standard"]
-    else:
-        pytest.skip("the checkout does not pass now= to routing.plan yet, so nothing is promised or refused")
+    assert (refused.value.status, refused.value.code) == (422, "service_level_unavailable")
+    assert refused.value.extra["available_service_levels"] == ["express", "standard"]
