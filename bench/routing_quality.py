@@ -13,12 +13,12 @@ What is measured, and how:
   of the eligible locations holding a requested sku), run when it needs at most EXHAUSTIVE_LIMIT
   subsets. `optimal_share` is over those orders; `max_gap` is the largest relative excess of a plan
   over the optimum in the first cost component where they differ (0.0: all optimal).
-* The heuristic alone (`oms.routing.search` forced to "heuristic") is also scored against the same
+* The heuristic alone (`oms.domain.routing.search` forced to "heuristic") is also scored against the same
   optima, since the engine uses the exact search on most of the orders that can be checked.
 * Stress: orders of 20 lines over 60 stores only, each with a thin assortment (the hard regime of set
   cover, where the optimum takes many shipments and exhaustive search is out of reach), scored
-  against `oms.routing.search`'s exact method run without a node budget.
-* Time: `oms.routing.plan` (explanation and promises included) per order, as wall time
+  against `oms.domain.routing.search`'s exact method run without a node budget.
+* Time: `oms.domain.routing.plan` (explanation and promises included) per order, as wall time
   (time.perf_counter: `p50_ms`, `p99_ms`) and as CPU time of the planning thread (time.thread_time:
   `cpu_*`), on all orders and separately on orders of exactly 20 lines x 200 locations (the issue's
   target size, judged on wall time). On a machine busy with other work the wall figures grow while
@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from oms.geo import POSTAL_CENTROIDS, Point, haversine_km
-from oms.models import Capabilities, Location
-from oms.routing import Candidate, Plan, SourcingLine, SourcingRequest, plan, search
+from oms.domain.geo import POSTAL_CENTROIDS, Point, haversine_km
+from oms.domain.models import Capabilities, Location
+from oms.domain.routing import Candidate, Plan, SourcingLine, SourcingRequest, plan, search
 
 SECTION = "routing"
 ORDERS = 1000
@@ -196,7 +196,7 @@ def _exhaustive(request: SourcingRequest) -> tuple[int, float, int] | None:
 def _searched_cost(
     request: SourcingRequest, method: Literal["exact", "heuristic"], node_budget: int | None = None
 ) -> tuple[int, float, int]:
-    """`oms.routing.search` alone on the order's problem, by one method, priced like a plan."""
+    """`oms.domain.routing.search` alone on the order's problem, by one method, priced like a plan."""
     skus = [ln.sku for ln in request.lines]
     need = {ln.sku: ln.quantity for ln in request.lines}
     sites = [c for c in _eligible(request) if any(c.available.get(sku, 0) > 0 for sku in need)]
@@ -254,7 +254,7 @@ def _stress(rng: random.Random) -> dict[str, Any]:
         "orders": STRESS_ORDERS,
         "lines": 20,
         "locations": STRESS_LOCATIONS,
-        "reference": "oms.routing.search exact, no node budget",
+        "reference": "oms.domain.routing.search exact, no node budget",
         "optimal_share": round(sum(g == 0.0 for g in gaps) / len(gaps), 4),
         "max_gap": round(max(gaps), 4),
         "proven_optimal_share": round(proven / STRESS_ORDERS, 4),

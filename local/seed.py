@@ -117,7 +117,7 @@ def seed(stack: LocalStack, creds: Credentials | None = None) -> Credentials:
     """Keys and partner secrets go straight to their stores (there is no API for the first admin key);
     storefronts, locations, products and stock go through the admin API, as an operator would (a
     storefront's PUT also gives it its API Gateway key, without which API Gateway refuses it)."""
-    from oms import keys
+    from oms import api_keys
     from oms.store import config as config_store
 
     creds = creds or credentials()
@@ -125,8 +125,10 @@ def seed(stack: LocalStack, creds: Credentials | None = None) -> Credentials:
     with environ.scoped(env):
         for storefront_id in STOREFRONTS:
             key = creds.storefront_keys[storefront_id]
-            config_store.put_api_key(keys.key_id_of(key) or "", keys.hash_key(key), "storefront", storefront_id)
-        config_store.put_api_key(keys.key_id_of(creds.admin_key) or "", keys.hash_key(creds.admin_key), "admin", None)
+            config_store.put_api_key(api_keys.key_id_of(key) or "", api_keys.hash_key(key), "storefront", storefront_id)
+        config_store.put_api_key(
+            api_keys.key_id_of(creds.admin_key) or "", api_keys.hash_key(creds.admin_key), "admin", None
+        )
         for partner_id, kind in PARTNERS.items():
             config_store.put_partner(partner_id, partner_id.title(), kind)
         config_store.clear_cache()

@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "shared") not in sys.path:
     sys.path.insert(0, str(ROOT / "shared"))
 
-from oms import keys  # noqa: E402
+from oms import api_keys  # noqa: E402
 from oms.store import config  # noqa: E402
 
 CONFIG_TABLE_PREFIX = "DataConfig"  # logical id of the Data construct's Config table (infra/constructs/data.py)
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")  # oms.models.Id: how storefront ids are spelled
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")  # oms.domain.models.Id: how storefront ids are spelled
 
 
 class KeysError(Exception):
@@ -74,13 +74,13 @@ def _config_table(table: str) -> Iterator[None]:
             os.environ["OMS_CONFIG_TABLE"] = before
 
 
-def issue_key(table: str, role: keys.KeyKind, storefront_id: str | None = None) -> keys.IssuedKey:
+def issue_key(table: str, role: api_keys.KeyKind, storefront_id: str | None = None) -> api_keys.IssuedKey:
     """Create a key and store its hash; the returned secret is the only copy there will ever be."""
     if role == "storefront" and not (storefront_id and _ID.match(storefront_id)):
         raise KeysError("a storefront key needs --storefront <id> (letters, digits and . _ : -)")
     if role == "admin" and storefront_id:
         raise KeysError("an admin key belongs to no storefront: leave out --storefront")
-    issued = keys.new_key(role)
+    issued = api_keys.new_key(role)
     with _config_table(table):
         config.put_api_key(issued.key_id, issued.key_hash, role, storefront_id)
     return issued
@@ -101,7 +101,7 @@ def storefront_warning(table: str, storefront_id: str) -> str | None:
 
 def revoke_key(table: str, key_id: str) -> None:
     """Mark the key revoked (the record stays, as a trace of who had access until when)."""
-    from oms.errors import NotFound
+    from oms.domain.errors import NotFound
 
     with _config_table(table):
         try:
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.keys", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     issue = commands.add_parser("issue", help="issue a new key and print it once")
-    issue.add_argument("--role", choices=keys.KEY_KINDS, default="admin")
+    issue.add_argument("--role", choices=api_keys.KEY_KINDS, default="admin")
     issue.add_argument("--storefront", default=None, help="the storefront a storefront key acts for")
     revoke = commands.add_parser("revoke", help="revoke a key by its key id")
     revoke.add_argument("key_id")

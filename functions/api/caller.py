@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
-from oms.errors import Forbidden
+from oms.domain.errors import Forbidden
 
 
 @dataclass(frozen=True)

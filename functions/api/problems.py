@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from oms.errors import OmsError, error_problem, problem
+from oms.domain.errors import OmsError, error_problem, problem
 from oms.observability import metrics
 from oms.settings import settings
 

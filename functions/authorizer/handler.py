@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from oms.coldstart import loading
 
 with loading():
-    from oms import keys
+    from oms import api_keys
     from oms.observability import logger
     from oms.settings import settings
     from oms.store import config
@@ -33,14 +33,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     key = _bearer_key(event.get("authorizationToken"))
     if key is None:
         _unauthorized("no bearer key in the Authorization header")
-    key_id = keys.key_id_of(key)
+    key_id = api_keys.key_id_of(key)
     if key_id is None:
         _unauthorized("not an API key")
     logger.append_keys(key_id=key_id)  # the id is not secret; it names the record, not the key
     record = config.get_api_key(key_id)
     if record is None:
         _unauthorized("unknown key")
-    if not hmac.compare_digest(record.key_hash.encode(), keys.hash_key(key).encode()):
+    if not hmac.compare_digest(record.key_hash.encode(), api_keys.hash_key(key).encode()):
         _unauthorized("key does not match its record")
     if not record.active:
         _unauthorized("revoked key")

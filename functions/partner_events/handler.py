@@ -14,8 +14,8 @@ from pydantic import BaseModel, ValidationError
 from oms.coldstart import loading
 
 with loading():
-    from oms import partner_events
     from oms.observability import logger, metrics, tracer
+    from oms.services import partner_events
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

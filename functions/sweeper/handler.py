@@ -9,9 +9,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from oms.coldstart import loading
 
 with loading():
-    from oms.fulfilment import sweep_due_orders
-    from oms.holds import expire_due_holds
     from oms.observability import logger, metrics, tracer
+    from oms.services.fulfilment import sweep_due_orders
+    from oms.services.holds import expire_due_holds
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -25,9 +25,9 @@ with loading():
     from oms import aws, signing
     from oms.adapters import registry
     from oms.clock import rfc3339
-    from oms.errors import OmsError, error_problem
+    from oms.domain.errors import OmsError, error_problem
     from oms.observability import logger, metrics
-    from oms.partner_events import PartnerEvent
+    from oms.services.partner_events import PartnerEvent
     from oms.settings import settings
     from oms.store import config
 

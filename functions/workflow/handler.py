@@ -11,10 +11,10 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from oms.coldstart import loading
 
 with loading():
-    from oms import fulfilment
-    from oms.lifecycle import NotYet
+    from oms.domain.lifecycle import NotYet
     from oms.observability import logger, metrics, tracer
     from oms.ports.payment import TransientPartnerError
+    from oms.services import fulfilment
     from oms.store.dynamo import TransactionRefused
 
 # Errors worth a retry by the state machine's Retry (with backoff) rather than its Catch.

@@ -12,7 +12,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.constructs.nag import acknowledge
-from oms.errors import problem
+from oms.domain.errors import problem
 
 # method, path, target function, and "key" where the TOKEN authorizer guards the route.
 ROUTES = """

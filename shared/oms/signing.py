@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Sequence
 from typing import Literal
 
-from oms.errors import OmsError
+from oms.domain.errors import OmsError
 
 SIGNATURE_HEADER = "OMS-Signature"
 DEFAULT_TOLERANCE_SECONDS = 300

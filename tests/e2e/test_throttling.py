@@ -136,14 +136,14 @@ def test_a_storefront_whose_api_key_was_deleted_gets_403(api: Api, stack: LocalS
 def test_a_storefront_stored_without_an_api_key_gets_403_until_an_admin_puts_it_again(
     api: Api, stack: LocalStack
 ) -> None:
-    from oms import keys
+    from oms import api_keys
     from oms.store import config
 
     # As a storefront made before usage plans: its record (and a key for it) written straight to the table.
     storefront_id = f"sf-{uuid.uuid4().hex[:8]}"
     with environ.scoped(stack.function_env("api")):
         config.put_storefront(storefront_id, "Old shop", {})
-        old = keys.new_key("storefront")
+        old = api_keys.new_key("storefront")
         config.put_api_key(old.key_id, old.key_hash, "storefront", storefront_id)
     assert (orders(api, old.secret_key).status_code, orders(api, old.secret_key).json()["code"]) == (
         403,

@@ -24,7 +24,7 @@ from local.pollers import mappings
 from local.synth import ensure_synth
 from oms import aws
 from oms.clock import FrozenClock
-from oms.models import Capabilities, CheckoutRequest, Location, Product
+from oms.domain.models import Capabilities, CheckoutRequest, Location, Product
 from oms.store import config
 from oms.store import inventory as inventory_store
 

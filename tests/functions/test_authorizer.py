@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from functions.authorizer.handler import handler
-from oms.keys import hash_key, key_id_of, new_key
+from oms.api_keys import hash_key, key_id_of, new_key
 from oms.observability import logger
 from oms.store import config
 

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from oms import checkout
 from oms.clock import FrozenClock
-from oms.errors import InsufficientStock, Unprocessable
+from oms.domain.errors import InsufficientStock, Unprocessable
+from oms.services import checkout
 from oms.store import inventory as inventory_store
 from oms.store import orders as orders_store
 from tests.functions.conftest import MORNING, body

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from oms import checkout, fulfilment, lifecycle
+from oms.domain import lifecycle
+from oms.services import checkout, fulfilment
 from oms.store import inventory as inventory_store
 from tests.functions.conftest import MORNING, body
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from functions.authorizer.handler import handler as authorize
-from oms.keys import hash_key
+from oms.api_keys import hash_key
 from oms.store import config
 from scripts import keys as keys_script
 from tests.functions.conftest import AwsStack

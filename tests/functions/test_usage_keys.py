@@ -11,7 +11,7 @@ import pytest
 
 from functions.api.handler import handler as api
 from functions.authorizer.handler import handler as authorize
-from oms.keys import hash_key, key_id_of
+from oms.api_keys import hash_key, key_id_of
 from oms.store import config, usage_keys
 from scripts import keys as keys_script
 from tests.functions.conftest import REGION, STAGE, AwsStack, build_proxy_event

@@ -341,7 +341,7 @@ def post_partner_event(client: Client, partner: str, event: dict[str, Any]) -> N
 
 def fail_to_start(monkeypatch: pytest.MonkeyPatch, machine: str) -> list[str]:
     """Step Functions refuses every `machine` phase until the returned list is cleared... by the test."""
-    from oms import phases
+    from oms.ports import phases
 
     real, refused = phases.start, []
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from oms.adapters.sandbox_carrier import SAME_DAY_MAX_KM, SandboxCarrier, transit_days
-from oms.errors import Unprocessable
-from oms.models import Address, Location, ServiceLevel
+from oms.domain.errors import Unprocessable
+from oms.domain.models import Address, Location, ServiceLevel
 from oms.ports.carrier import (
     BookingRequest,
     CancelBookingRequest,

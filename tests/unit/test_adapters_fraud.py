@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from oms.adapters.sandbox_fraud import SandboxFraud
-from oms.models import Address, Customer
+from oms.domain.models import Address, Customer
 from oms.ports.fraud import FraudCheck, FraudScreen
 from oms.ports.payment import reference
 

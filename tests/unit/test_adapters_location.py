@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from oms.adapters.sandbox_location import SandboxLocation
-from oms.models import Address
+from oms.domain.models import Address
 from oms.ports.location import LocationGateway, RecallRequest, ReleaseLine, ReleaseRequest
 from oms.ports.payment import reference
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from oms.adapters.sandbox_payment import DEFAULT_CREDIT_LIMIT, SandboxPayment
-from oms.errors import OmsError, error_problem
+from oms.domain.errors import OmsError, error_problem
 from oms.ports.payment import (
     AuthorizationRequest,
     CaptureFailed,

@@ -28,7 +28,7 @@ from oms.adapters.signed_https import (
     SignedJsonClient,
 )
 from oms.clock import FrozenClock
-from oms.models import Address, Customer
+from oms.domain.models import Address, Customer
 from oms.ports.carrier import BookingRequest, CancelBookingRequest, CarrierGateway, Origin, QuoteRequest
 from oms.ports.erp import ErpEvent, ErpSink
 from oms.ports.fraud import FraudCheck, FraudScreen

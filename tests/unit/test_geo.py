@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from oms.errors import Unprocessable
-from oms.geo import Point, haversine_km, locate, locate_parts
-from oms.models import Address
+from oms.domain.errors import Unprocessable
+from oms.domain.geo import Point, haversine_km, locate, locate_parts
+from oms.domain.models import Address
 
 
 def address(postal_code: str = "1226", country: str = "PH", **more: float) -> Address:

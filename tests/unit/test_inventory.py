@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oms.errors import Conflict, InsufficientStock, OmsError, Unprocessable
-from oms.inventory import adjust, availability, can_reserve, release, reserve, set_on_hand, ship
-from oms.models import StockLevel
+from oms.domain.errors import Conflict, InsufficientStock, OmsError, Unprocessable
+from oms.domain.inventory import adjust, availability, can_reserve, release, reserve, set_on_hand, ship
+from oms.domain.models import StockLevel
 
 
 def level(on_hand: int = 10, reserved: int = 0, safety_stock: int = 0, location_id: str = "mnl") -> StockLevel:

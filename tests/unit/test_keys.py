@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from oms.keys import hash_key, key_id_of, new_key
+from oms.api_keys import hash_key, key_id_of, new_key
 
 
 @pytest.mark.parametrize("kind", ["storefront", "admin"])

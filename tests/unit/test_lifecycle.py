@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oms import lifecycle
-from oms.errors import Conflict
-from oms.models import Address, Customer
-from oms.orders import Order, OrderLine, PaymentState, Shipment, ShipmentLine, Totals
+from oms.domain import lifecycle
+from oms.domain.errors import Conflict
+from oms.domain.models import Address, Customer
+from oms.domain.orders import Order, OrderLine, PaymentState, Shipment, ShipmentLine, Totals
 
 AT = "2026-11-26T00:00:00Z"
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 from oms.adapters.sandbox_tax import SandboxTax
-from oms.errors import Unprocessable
-from oms.models import Address, Customer, Line
+from oms.domain.errors import Unprocessable
+from oms.domain.models import Address, Customer, Line
+from oms.domain.pricing import MAX_AMOUNT, Totals, price, shipping_fee
 from oms.ports.tax import TaxedLine, TaxLine, TaxQuote
-from oms.pricing import MAX_AMOUNT, Totals, price, shipping_fee
 
 MAKATI = Address(name="Ana", line1="1 Ayala Ave", city="Makati", postal_code="1226", country="PH")
 NOWHERE = Address(name="Ana", line1="1 St", city="X", postal_code="1", country="ZZ")  # taxed at 0

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from oms import promise as promises
-from oms.errors import Unprocessable
-from oms.geo import Point
-from oms.models import Capabilities, Location, Product
-from oms.promise import assess, delivery_options, promise, transit_days, zone
-from oms.routing import Candidate, RoutingPolicy, SourcingLine
+from oms.domain import promise as promises
+from oms.domain.errors import Unprocessable
+from oms.domain.geo import Point
+from oms.domain.models import Capabilities, Location, Product
+from oms.domain.promise import assess, delivery_options, promise, transit_days, zone
+from oms.domain.routing import Candidate, RoutingPolicy, SourcingLine
 
 MAKATI = Point(14.5547, 121.0244, "postal_code")
 CEBU = Point(10.3157, 123.8854, "postal_code")

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oms.errors import InsufficientStock
-from oms.geo import Point
-from oms.models import Location, Product
-from oms.routing import Candidate, Plan, SourcingLine, SourcingRequest, plan
+from oms.domain.errors import InsufficientStock
+from oms.domain.geo import Point
+from oms.domain.models import Location, Product
+from oms.domain.routing import Candidate, Plan, SourcingLine, SourcingRequest, plan
 
 MAKATI = Point(14.5547, 121.0244, "postal_code")
 CEBU_CITY = Point(10.3157, 123.8854, "postal_code")

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oms.clock import parse_rfc3339
-from oms.errors import InsufficientStock, OmsError
-from oms.geo import Point, haversine_km
-from oms.models import Capabilities, Location, Product
-from oms.routing import RULES, Candidate, Plan, RoutingPolicy, SourcingLine, SourcingRequest, plan
+from oms.domain.errors import InsufficientStock, OmsError
+from oms.domain.geo import Point, haversine_km
+from oms.domain.models import Capabilities, Location, Product
+from oms.domain.routing import RULES, Candidate, Plan, RoutingPolicy, SourcingLine, SourcingRequest, plan
 
 SKUS = ("A", "B", "C", "SOFA")
 WORKSHOP = "loc0"

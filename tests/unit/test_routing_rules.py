@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from oms.errors import InsufficientStock, Unprocessable
-from oms.geo import Point
-from oms.models import Capabilities, Location, Product
-from oms.routing import Candidate, Plan, RoutingPolicy, SourcingLine, SourcingRequest, plan
+from oms.domain.errors import InsufficientStock, Unprocessable
+from oms.domain.geo import Point
+from oms.domain.models import Capabilities, Location, Product
+from oms.domain.routing import Candidate, Plan, RoutingPolicy, SourcingLine, SourcingRequest, plan
 
 MAKATI = Point(14.5547, 121.0244, "postal_code")
 CEBU = Point(10.3157, 123.8854, "postal_code")

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oms.routing import search
-from oms.routing.search import Problem, solve
+from oms.domain.routing import search
+from oms.domain.routing.search import Problem, solve
 
 
 def brute_force(problem: Problem) -> tuple[int, ...] | None:

@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from oms.errors import error_problem
+from oms.domain.errors import error_problem
 from oms.signing import SIGNATURE_HEADER, SignatureInvalid, sign, signature, verify
 
 BODY = b'{"id":"evt_1","type":"shipment.packed"}'

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from oms.adapters.sandbox_tax import SandboxTax, TaxRule, tax_for
-from oms.models import Address, Customer
+from oms.domain.models import Address, Customer
 from oms.ports.tax import TaxCalculator, TaxLine
 
 calculator: TaxCalculator = SandboxTax()

@@ -8,8 +8,8 @@ from pydantic import Field, StringConstraints
 
 from functions.api.caller import admin
 from functions.api.routes import new_router
-from oms.errors import NotFound
-from oms.models import (
+from oms.domain.errors import NotFound
+from oms.domain.models import (
     ADMIN_ONLY,
     Adjustment,
     InventorySet,
@@ -22,8 +22,8 @@ from oms.models import (
     Sku,
     Strict,
 )
-from oms.models import Id as IdType
-from oms.routing import RoutingPolicy
+from oms.domain.models import Id as IdType
+from oms.domain.routing import RoutingPolicy
 from oms.store import config as config_store
 from oms.store import inventory as inventory_store
 from oms.store import usage_keys
@@ -117,7 +117,7 @@ class StorefrontIn(Strict):
     credit_limits: dict[IdType, Money] = Field(default_factory=dict)
     default_credit_limit: Money | None = None
     webhook_url: WebhookUrl | None = None
-    # Routing rules (oms.routing.RoutingPolicy): rules, allowed_location_types, ship_from_store,
+    # Routing rules (oms.domain.routing.RoutingPolicy): rules, allowed_location_types, ship_from_store,
     # max_shipments, prefer_locations, exclude_locations.
     routing: dict[str, Any] | None = None
 

@@ -8,12 +8,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from functions.api.caller import storefront
 from functions.api.routes import new_router
-from oms import inventory, promise, routing
-from oms.checkout import candidates, storefront_policy
 from oms.clock import clock
-from oms.geo import locate_parts
-from oms.models import Country, Quantity, Sku
-from oms.routing import SourcingLine
+from oms.domain import inventory, promise, routing
+from oms.domain.geo import locate_parts
+from oms.domain.models import Country, Quantity, Sku
+from oms.domain.routing import SourcingLine
+from oms.services.checkout import candidates, storefront_policy
 from oms.store import config as config_store
 from oms.store import inventory as inventory_store
 

@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler import Response
 
 from functions.api.caller import storefront
 from functions.api.routes import new_router
-from oms.holds import place_hold, release_hold
-from oms.models import HoldRequest
+from oms.domain.models import HoldRequest
+from oms.services.holds import place_hold, release_hold
 
 router = new_router()
 

@@ -9,12 +9,12 @@ from aws_lambda_powertools.event_handler import Response
 
 from functions.api.caller import admin, storefront
 from functions.api.routes import new_router
-from oms.errors import NotFound
-from oms.models import ADMIN_ONLY, Strict
+from oms.domain.errors import NotFound
+from oms.domain.models import ADMIN_ONLY, Strict
 from oms.store import orders as orders_store
 
 if TYPE_CHECKING:
-    from oms.orders import Order
+    from oms.domain.orders import Order
 
 router = new_router()
 
@@ -37,7 +37,7 @@ def _order(status: int, order: Order) -> Response[str]:
 )
 def cancel_order(order_id: str) -> Response[str]:
     storefront_id = storefront(router)
-    from oms import fulfilment  # cancel and review only: its ports stay out of the api's cold start
+    from oms.services import fulfilment  # cancel and review only: its ports stay out of the api's cold start
 
     order = orders_store.get_order(order_id, explained=True)
     if order is None or order.storefront_id != storefront_id:
@@ -55,7 +55,7 @@ def cancel_order(order_id: str) -> Response[str]:
 )
 def review_order(order_id: str, body: Review) -> Response[str]:
     who = admin(router)
-    from oms import fulfilment  # cancel and review only: its ports stay out of the api's cold start
+    from oms.services import fulfilment  # cancel and review only: its ports stay out of the api's cold start
 
     reviewed = fulfilment.review(order_id, body.decision, by=f"admin:{who.key_id}")
     return _order(200, orders_store.get_order(order_id, explained=True) or reviewed)

@@ -11,12 +11,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from functions.api.caller import storefront
 from functions.api.routes import new_router
-from oms import phases
-from oms.checkout import place_order
-from oms.errors import NotFound, OmsError
-from oms.models import CheckoutRequest
+from oms.domain.errors import NotFound, OmsError
+from oms.domain.models import CheckoutRequest
+from oms.domain.orders import OrderStatus
 from oms.observability import logger, metrics
-from oms.orders import OrderStatus
+from oms.ports import phases
+from oms.services.checkout import place_order
 from oms.store import orders as orders_store
 
 router = new_router()
@@ -57,7 +57,7 @@ def create_order(body: CheckoutRequest) -> Response[str]:
         logger.info("order accepted", extra={"order_id": result.order.order_id, "storefront_id": storefront_id})
         phase = phases.fulfil(result.order.order_id, storefront_id)
         if not phases.start(phase):
-            from oms.fulfilment import keep_unstarted  # rare: Step Functions failed; the sweeper starts it
+            from oms.services.fulfilment import keep_unstarted  # rare: Step Functions failed; the sweeper starts it
 
             keep_unstarted(result.order.order_id, phase)
     return _json(201 if result.created else 200, result.order.public())

@@ -33,7 +33,7 @@ from oms.adapters.signed_https import (
     HttpsPayment,
     SignedJsonClient,
 )
-from oms.errors import OmsError
+from oms.domain.errors import OmsError
 from oms.ports.carrier import CarrierGateway
 from oms.ports.erp import ErpSink
 from oms.ports.fraud import FraudScreen
@@ -218,7 +218,7 @@ def _sandbox_payment(config: Mapping[str, Any]) -> SandboxPayment:
 def validate_config(storefront_config: Mapping[str, Any]) -> None:
     """Refuse, as a client error, a storefront configuration naming a port or adapter that does not exist
     (the same configuration read at run time is an operator's misconfiguration instead)."""
-    from oms.errors import Unprocessable
+    from oms.domain.errors import Unprocessable
 
     try:
         for port, name in _adapter_names(storefront_config.get("adapters")).items():

@@ -3,7 +3,7 @@
 - a destination with postal code `00000` is served by no carrier;
 - same-day only within SAME_DAY_MAX_KM of the origin (a metro courier), delivered the same day;
 - express: 1 day up to 500 km, else 2; standard: 1 day up to 50 km, 3 up to 500 km, else 5;
-- price: the service level's flat fee in the currency (oms.pricing's table), plus half of it again
+- price: the service level's flat fee in the currency (oms.domain.pricing's table), plus half of it again
   for every full 500 km.
 Ids, tracking numbers and label references derive from the idempotency key, so a retried booking
 returns the same booking.
@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 
-from oms.geo import haversine_km, locate
-from oms.models import Address, ServiceLevel
+from oms.domain.geo import haversine_km, locate
+from oms.domain.models import Address, ServiceLevel
+from oms.domain.pricing import shipping_fee
 from oms.ports.carrier import (
     Booking,
     BookingCancellation,
@@ -28,7 +29,6 @@ from oms.ports.carrier import (
     ServiceLevelNotServed,
 )
 from oms.ports.payment import reference
-from oms.pricing import shipping_fee
 
 UNSERVED_POSTAL_CODE = "00000"
 SAME_DAY_MAX_KM = 40.0

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from oms.models import Address, Customer
+from oms.domain.models import Address, Customer
 from oms.ports.tax import TaxedLine, TaxLine, TaxQuote
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from oms.errors import OmsError
-from oms.models import SERVICE_LEVELS, Address, Location, ServiceLevel
+from oms.domain.errors import OmsError
+from oms.domain.models import SERVICE_LEVELS, Address, Location, ServiceLevel
 
 
 class NoCarrier(OmsError):

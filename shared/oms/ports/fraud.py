@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from oms.models import Address, Customer
+from oms.domain.models import Address, Customer
 
 # "pending": the screen answers later by webhook (the generic signed-HTTPS adapter).
 FraudOutcome = Literal["approve", "review", "reject", "pending"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from oms.models import Address, ServiceLevel
+from oms.domain.models import Address, ServiceLevel
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from oms.errors import OmsError
-from oms.models import PaymentMethod
+from oms.domain.errors import OmsError
+from oms.domain.models import PaymentMethod
 
 # -- shared by every port ---------------------------------------------------------------------------
 # These live here, in the first port, because oms.ports has no common module of its own yet; the

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, Protocol
 
-from oms.models import Address, Customer
+from oms.domain.models import Address, Customer
 
 TaxLineKind = Literal["goods", "shipping"]
 

@@ -11,8 +11,8 @@ from pydantic import BaseModel
 import oms.clock
 from oms import aws
 from oms.clock import rfc3339
-from oms.errors import NotFound
-from oms.models import Location, Product
+from oms.domain.errors import NotFound
+from oms.domain.models import Location, Product
 from oms.settings import settings
 from oms.store import Item, TtlCache, from_item, to_item
 from oms.store.dynamo import batch_get
@@ -231,7 +231,7 @@ def put_api_key(
     storefront_id: str | None,
     status: KeyStatus = "active",
 ) -> None:
-    """Store a key's hash (never the key) under its id; see oms.keys.key_id_of for the id."""
+    """Store a key's hash (never the key) under its id; see oms.api_keys.key_id_of for the id."""
     if role not in ("storefront", "admin"):
         raise ValueError(f"unknown role {role!r}")
     if role == "storefront" and not storefront_id:

@@ -14,8 +14,8 @@ from typing import Any
 from oms import aws
 from oms.clock import Clock, rfc3339
 from oms.clock import clock as default_clock
-from oms.errors import Conflict
-from oms.models import StockLevel
+from oms.domain.errors import Conflict
+from oms.domain.models import StockLevel
 from oms.settings import settings
 from oms.store import Item, from_item, to_item
 from oms.store.dynamo import TransactionRefused, Write, batch_get, transact
@@ -182,7 +182,7 @@ def set_stock(
     clock: Clock = default_clock,
     extra: Sequence[Write] = (),
 ) -> StockLevel:
-    from oms import inventory
+    from oms.domain import inventory
 
     def make(current: StockLevel) -> tuple[StockLevel, dict[str, Any]]:
         new = inventory.set_on_hand(current, on_hand, safety_stock)
@@ -200,7 +200,7 @@ def adjust_stock(
     clock: Clock = default_clock,
     extra: Sequence[Write] = (),
 ) -> StockLevel:
-    from oms import inventory
+    from oms.domain import inventory
 
     def make(current: StockLevel) -> tuple[StockLevel, dict[str, Any]]:
         return inventory.adjust(current, delta), {"reason": reason, "delta": delta}

@@ -12,12 +12,12 @@ from typing import Any
 
 from oms import aws
 from oms.clock import rfc3339
-from oms.errors import OmsError
-from oms.orders import Order
+from oms.domain.errors import OmsError
+from oms.domain.orders import Order
 from oms.settings import settings
 from oms.store import Item, from_item, to_item
+from oms.store.compression import compress, expand
 from oms.store.dynamo import Write, batch_get
-from oms.store.packing import pack, unpack
 
 ORDER = "ORDER#"
 HOLD = "HOLD#"
@@ -46,7 +46,7 @@ def _order_item(order: Order) -> dict[str, Any]:
         "created_key": f"{order.created_at}#{order.order_id}",
         "status": order.status,
         "version": order.version,
-        "body": pack(order.stored()),
+        "body": compress(order.stored()),
         # A released shipment's pack-by time puts the order in the sparse deadlines index until it is
         # packed; the sweeper finds late ones there (None leaves the attributes, and the index, out).
         "deadline_bucket": "shipment" if deadline else None,
@@ -56,7 +56,7 @@ def _order_item(order: Order) -> dict[str, Any]:
 
 def _order_of(item: dict[str, Any], routing: dict[str, Any] | None = None) -> Order:
     return Order.model_validate(
-        {**unpack(item["body"]), "status": item["status"], "version": item["version"], "routing": routing or {}}
+        {**expand(item["body"]), "status": item["status"], "version": item["version"], "routing": routing or {}}
     )
 
 
@@ -75,7 +75,7 @@ def new_order(order: Order) -> Write:
 
 def routing_explanation(order: Order) -> Write:
     """Why the order ships from where it does: written once, beside the order, read only by the API."""
-    item = {**_order_key(order.order_id), "sk": "ROUTING", "body": pack(order.routing)}
+    item = {**_order_key(order.order_id), "sk": "ROUTING", "body": compress(order.routing)}
     return Write("routing", {"Put": {"TableName": _table(), "Item": to_item(item)}})
 
 
@@ -189,7 +189,7 @@ def get_order(order_id: str, explained: bool = False) -> Order | None:
     items = {item["sk"]: item for item in map(from_item, page["Items"])}
     if "ORDER" not in items:
         return None
-    routing = unpack(items["ROUTING"]["body"]) if "ROUTING" in items else {}
+    routing = expand(items["ROUTING"]["body"]) if "ROUTING" in items else {}
     return _order_of(items["ORDER"], routing)
 
 

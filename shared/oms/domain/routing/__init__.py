@@ -1,7 +1,7 @@
 """Sourcing: which locations ship which lines of an order. The checkout uses only this interface.
 
-The engine behind `plan` is `oms.routing.engine` (eligibility, made-to-order to its workshop, the
-cheapest plan by the storefront's `RoutingPolicy`, delivery promises); `oms.routing.search` is the
+The engine behind `plan` is `oms.domain.routing.engine` (eligibility, made-to-order to its workshop, the
+cheapest plan by the storefront's `RoutingPolicy`, delivery promises); `oms.domain.routing.search` is the
 optimizer it uses (exact branch and bound for small cases, a heuristic beyond).
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from oms.models import Location
-from oms.routing import engine
-from oms.routing.model import Candidate, Plan, PlannedShipment, SourcingLine, SourcingRequest
-from oms.routing.policy import DEFAULT_POLICY, RULES, RoutingPolicy
+from oms.domain.models import Location
+from oms.domain.routing import engine
+from oms.domain.routing.model import Candidate, Plan, PlannedShipment, SourcingLine, SourcingRequest
+from oms.domain.routing.policy import DEFAULT_POLICY, RULES, RoutingPolicy
 
 __all__ = [
     "DEFAULT_POLICY",

@@ -16,18 +16,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from oms import lifecycle, promise, routing
 from oms.adapters.sandbox_tax import SandboxTax
 from oms.clock import Clock, rfc3339
 from oms.clock import clock as default_clock
-from oms.errors import Conflict, InsufficientStock, NotFound, Unprocessable
-from oms.geo import Point, locate
+from oms.domain import lifecycle, promise, routing
+from oms.domain.errors import Conflict, InsufficientStock, NotFound, Unprocessable
+from oms.domain.geo import Point, locate
+from oms.domain.models import CheckoutRequest, Location, Product, StockLevel
+from oms.domain.orders import Order, OrderLine, PaymentState, Shipment, ShipmentLine, TimelineEntry, Totals
+from oms.domain.pricing import price
+from oms.domain.routing import Candidate, Plan, SourcingLine, SourcingRequest
 from oms.ids import new_id
-from oms.models import CheckoutRequest, Location, Product, StockLevel
-from oms.orders import Order, OrderLine, PaymentState, Shipment, ShipmentLine, TimelineEntry, Totals
 from oms.ports.tax import TaxCalculator
-from oms.pricing import price
-from oms.routing import Candidate, Plan, SourcingLine, SourcingRequest
 from oms.store import config as config_store
 from oms.store import inventory as inventory_store
 from oms.store import orders as orders_store

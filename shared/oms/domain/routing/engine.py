@@ -4,7 +4,7 @@ Steps, in order:
 1. Refuse what cannot be routed: a destination that is not a point on the map
    (`destination_unlocatable`), a policy naming a location that is not a candidate
    (`unknown_location_in_rules`).
-2. Eligibility (see `oms.routing.policy`): paused, no capacity left today, excluded, a location type
+2. Eligibility (see `oms.domain.routing.policy`): paused, no capacity left today, excluded, a location type
    the storefront does not allow, a store or showroom that may not ship. Made-to-order lines are
    exempt from the storefront's location filters (no other location can build them), not from
    paused or capacity.
@@ -12,7 +12,7 @@ Steps, in order:
    its own shipment, with the build instructions; it is not stock-limited unless the workshop keeps
    a stock record for that sku (the sku is a key of the workshop's `Candidate.available`).
 4. Not enough stock at eligible locations: `insufficient_stock` (409) with every line's figures.
-5. The stocked lines go to the cheapest set of locations by the policy's rules (`oms.routing.search`:
+5. The stocked lines go to the cheapest set of locations by the policy's rules (`oms.domain.routing.search`:
    exact branch and bound for small cases, a heuristic beyond), within `max_shipments` (a
    `ship_complete` request: one location ships everything, made-to-order lines included, which
    means their workshop). Units of a sku are taken from the chosen locations in rank order.
@@ -32,14 +32,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from oms import promise as promises
 from oms.clock import rfc3339
-from oms.errors import InsufficientStock, Unprocessable
-from oms.geo import haversine_km
-from oms.models import SERVICE_LEVELS, Location, Product
-from oms.routing import search
-from oms.routing.model import Candidate, Plan, PlannedShipment, SourcingLine, SourcingRequest
-from oms.routing.policy import DEFAULT_POLICY, STORE_TYPES, RoutingPolicy
+from oms.domain import promise as promises
+from oms.domain.errors import InsufficientStock, Unprocessable
+from oms.domain.geo import haversine_km
+from oms.domain.models import SERVICE_LEVELS, Location, Product
+from oms.domain.routing import search
+from oms.domain.routing.model import Candidate, Plan, PlannedShipment, SourcingLine, SourcingRequest
+from oms.domain.routing.policy import DEFAULT_POLICY, STORE_TYPES, RoutingPolicy
 
 ENGINE = "branch-and-bound"
 EXPLAIN_MAX_CANDIDATES = 50

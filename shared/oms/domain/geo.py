@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from oms.errors import Unprocessable
+from oms.domain.errors import Unprocessable
 
 Precision = Literal["exact", "postal_code", "country"]
 
@@ -22,7 +22,7 @@ class Point:
 
 
 class Locatable(Protocol):
-    """What `locate` reads from an address (oms.models.Address fits)."""
+    """What `locate` reads from an address (oms.domain.models.Address fits)."""
 
     @property
     def country(self) -> str: ...

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from oms import routing
-from oms.checkout import candidates, held_units, hold_expiry, storefront_policy
 from oms.clock import Clock, rfc3339
 from oms.clock import clock as default_clock
-from oms.errors import Conflict, NotFound
-from oms.geo import locate, locate_parts
+from oms.domain import routing
+from oms.domain.errors import Conflict, NotFound
+from oms.domain.geo import locate, locate_parts
+from oms.domain.models import HoldRequest
+from oms.domain.routing import SourcingLine, SourcingRequest
 from oms.ids import new_id
-from oms.models import HoldRequest
-from oms.routing import SourcingLine, SourcingRequest
+from oms.services.checkout import candidates, held_units, hold_expiry, storefront_policy
 from oms.store import config as config_store
 from oms.store import inventory as inventory_store
 from oms.store import orders as orders_store

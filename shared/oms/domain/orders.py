@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from oms.models import Address, Customer, ServiceLevel
+from oms.domain.models import Address, Customer, ServiceLevel
 
 OrderStatus = Literal[
     "accepted", "on_hold", "processing", "partially_shipped", "shipped", "delivered", "cancelled", "rejected"

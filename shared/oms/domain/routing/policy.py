@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from oms.errors import Unprocessable
+from oms.domain.errors import Unprocessable
 
 ELIGIBILITY: Final = "eligibility"
 RANKING_RULES: Final = ("fewest_shipments", "nearest", "lowest_quote", "priority", "prefer_locations")

@@ -9,12 +9,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from oms import fulfilment, lifecycle
 from oms.clock import clock, parse_rfc3339, rfc3339
-from oms.errors import NotFound
-from oms.lifecycle import Change
+from oms.domain import lifecycle
+from oms.domain.errors import NotFound
+from oms.domain.lifecycle import Change
+from oms.domain.orders import Order
 from oms.observability import metrics
-from oms.orders import Order
+from oms.services import fulfilment
 from oms.store import inventory as inventory_store
 from oms.store import partner_events as processed
 from oms.store.dynamo import TransactionRefused, Write

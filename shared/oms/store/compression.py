@@ -56,7 +56,7 @@ _DICTIONARIES = {1: _DICTIONARY_1}
 _CURRENT = 1
 
 
-def pack(document: Any) -> bytes:
+def compress(document: Any) -> bytes:
     """The document as its dictionary's number and the deflated compact JSON."""
     # surrogatepass: a lone surrogate in some partner's text must not make an order unsavable.
     text = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
@@ -64,7 +64,7 @@ def pack(document: Any) -> bytes:
     return bytes([_CURRENT]) + deflate.compress(text) + deflate.flush()
 
 
-def unpack(blob: bytes) -> Any:
-    """The document `pack` stored, with whichever dictionary it was written."""
+def expand(blob: bytes) -> Any:
+    """The document `compress` stored, with whichever dictionary it was written."""
     inflate = zlib.decompressobj(wbits=-15, zdict=_DICTIONARIES[blob[0]])
     return json.loads((inflate.decompress(blob[1:]) + inflate.flush()).decode("utf-8", "surrogatepass"))

@@ -12,7 +12,7 @@ from oms.observability import logger, metrics
 from oms.settings import settings
 
 if TYPE_CHECKING:
-    from oms.orders import Order
+    from oms.domain.orders import Order
 
 SOURCE = "oms"
 _BATCH = 10  # PutEvents takes at most 10 entries

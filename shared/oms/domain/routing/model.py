@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from oms.geo import Point
-from oms.models import Location, Product
-from oms.routing.policy import RoutingPolicy
+from oms.domain.geo import Point
+from oms.domain.models import Location, Product
+from oms.domain.routing.policy import RoutingPolicy
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from oms import events, lifecycle, phases
+from oms.adapters import eventbridge as events
 from oms.clock import Clock, rfc3339
 from oms.clock import clock as default_clock
-from oms.errors import Conflict, NotFound
-from oms.lifecycle import Change, OrderClosed
+from oms.domain import lifecycle
+from oms.domain.errors import Conflict, NotFound
+from oms.domain.lifecycle import Change, OrderClosed
+from oms.domain.orders import Order, Shipment
 from oms.observability import logger, metrics
-from oms.orders import Order, Shipment
+from oms.ports import phases
 from oms.ports.carrier import BookingRequest, CancelBookingRequest, Origin
 from oms.ports.fraud import FraudCheck
 from oms.ports.location import RecallRequest, ReleaseLine, ReleaseRequest
@@ -575,10 +577,10 @@ def reroute(
 ) -> str:
     """A location refused the pick: move the shipment to another location that holds all of it, or
     cancel its lines (with their stock, booking and share of the authorization) when none does."""
-    from oms.checkout import candidates
-    from oms.errors import InsufficientStock
-    from oms.geo import locate
-    from oms.routing import SourcingLine, SourcingRequest, plan
+    from oms.domain.errors import InsufficientStock
+    from oms.domain.geo import locate
+    from oms.domain.routing import SourcingLine, SourcingRequest, plan
+    from oms.services.checkout import candidates
 
     order = load(order_id)
     shipment = lifecycle.shipment_of(order, shipment_id)

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TypedDict
 
-from oms.errors import Conflict, InsufficientStock, Unprocessable
-from oms.models import StockLevel
+from oms.domain.errors import Conflict, InsufficientStock, Unprocessable
+from oms.domain.models import StockLevel
 
 
 class LocationAvailability(TypedDict):

@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from oms.store import packing
+from oms.store import compression
 
 ORDER = {
     "order_id": "ord_01m8b6k7312ph7khs3n03z769k",
@@ -23,23 +23,23 @@ ORDER = {
 
 
 def test_a_packed_document_unpacks_to_the_same_document() -> None:
-    assert packing.unpack(packing.pack(ORDER)) == ORDER
+    assert compression.expand(compression.compress(ORDER)) == ORDER
 
 
 def test_the_first_byte_names_the_dictionary_so_older_items_stay_readable(monkeypatch: pytest.MonkeyPatch) -> None:
-    old = packing.pack(ORDER)
-    monkeypatch.setitem(packing._DICTIONARIES, 2, b'{"a whole new dictionary":[]}')
-    monkeypatch.setattr(packing, "_CURRENT", 2)
-    new = packing.pack(ORDER)
+    old = compression.compress(ORDER)
+    monkeypatch.setitem(compression._DICTIONARIES, 2, b'{"a whole new dictionary":[]}')
+    monkeypatch.setattr(compression, "_CURRENT", 2)
+    new = compression.compress(ORDER)
     assert (old[0], new[0]) == (1, 2)
-    assert packing.unpack(old) == packing.unpack(new) == ORDER
+    assert compression.expand(old) == compression.expand(new) == ORDER
 
 
 def test_the_dictionary_makes_an_order_smaller_than_deflate_alone() -> None:
     plain = zlib.compress(json.dumps(ORDER, separators=(",", ":")).encode(), 9)
-    assert len(packing.pack(ORDER)) < len(plain)
+    assert len(compression.compress(ORDER)) < len(plain)
 
 
 def test_a_lone_surrogate_in_some_partners_text_does_not_make_the_document_unsavable() -> None:
     document = {"reason": "refused: \ud800 garbled"}
-    assert packing.unpack(packing.pack(document)) == document
+    assert compression.expand(compression.compress(document)) == document

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from oms.errors import Unprocessable
-from oms.models import SERVICE_LEVELS, Address, Customer, Line, ServiceLevel
+from oms.domain.errors import Unprocessable
+from oms.domain.models import SERVICE_LEVELS, Address, Customer, Line, ServiceLevel
 from oms.ports.tax import TaxCalculator, TaxLine, TaxQuote
 
 # Above this (10^12 minor units: PHP 10 billion) an order is refused rather than passed on to

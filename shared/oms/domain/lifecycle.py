@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from oms.errors import Conflict, NotFound
-from oms.orders import Order, Shipment, TimelineEntry
+from oms.domain.errors import Conflict, NotFound
+from oms.domain.orders import Order, Shipment, TimelineEntry
 
 CLOSED = frozenset({"cancelled", "rejected"})
 DEAD_SHIPMENT = frozenset({"cancelled", "rejected"})

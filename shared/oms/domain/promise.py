@@ -26,14 +26,14 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from oms.errors import OmsError
-from oms.geo import Point, haversine_km
-from oms.models import SERVICE_LEVELS, Location, Product
-from oms.pricing import shipping_fee
+from oms.domain.errors import OmsError
+from oms.domain.geo import Point, haversine_km
+from oms.domain.models import SERVICE_LEVELS, Location, Product
+from oms.domain.pricing import shipping_fee
 
 if TYPE_CHECKING:
-    from oms.routing import Candidate, SourcingLine
-    from oms.routing.policy import RoutingPolicy
+    from oms.domain.routing import Candidate, SourcingLine
+    from oms.domain.routing.policy import RoutingPolicy
 
 MANILA_FIXED: Final = timezone(timedelta(hours=8), "Asia/Manila")
 DELIVERY_BY: Final = time(21, 0)
@@ -149,10 +149,10 @@ def delivery_options(
 
     Each level is routed as the checkout would route it (same policy, same stock), so an option shown
     here is one the checkout accepts while the stock lasts. `promised_by` is when the last shipment
-    arrives; `price` is `oms.pricing.shipping_fee` for the shipments that plan makes. A level that
+    arrives; `price` is `oms.domain.pricing.shipping_fee` for the shipments that plan makes. A level that
     cannot be promised, or lines that cannot be sourced at all, give no option.
     """
-    from oms import routing  # routing imports this module: import it when it is complete
+    from oms.domain import routing  # routing imports this module: import it when it is complete
 
     if not lines:
         return []
