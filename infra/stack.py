@@ -11,7 +11,7 @@ from infra.constructs.access import grant_needs, grant_usage
 from infra.constructs.api import STAGE_BURST_LIMIT, STAGE_RATE_LIMIT, Api
 from infra.constructs.data import Data
 from infra.constructs.functions import Functions
-from infra.constructs.keys import logs_key
+from infra.constructs.kms_keys import logs_key
 from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.tracing import Tracing

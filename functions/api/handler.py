@@ -15,10 +15,10 @@ if TYPE_CHECKING:
 
 TITLE = "OMS API"
 VERSION = "1.0.0"
-DOCS_PATH = "/docs"
 
 with loading():
     from functions.api import problems
+    from functions.api.route_table import BY_NAME
     from functions.api.routes import admin, availability, holds, keys, lifecycle, meta, orders
     from oms.observability import logger, metrics, tracer
 
@@ -27,6 +27,7 @@ with loading():
     for module in (meta, orders, holds, availability, admin, lifecycle, keys):
         app.include_router(module.router)
 
+DOCS_PATH = BY_NAME["docs"].path
 _docs_lock = threading.Lock()
 _docs_enabled = threading.Event()
 
@@ -46,7 +47,7 @@ def _wants_docs(event: dict[str, Any]) -> bool:
     return event.get("resource") == DOCS_PATH or str(event.get("path") or "").rstrip("/") == DOCS_PATH
 
 
-@app.get("/openapi.json", include_in_schema=False)
+@app.get(BY_NAME["openapi"].path, include_in_schema=False)
 def openapi() -> dict[str, Any]:
     return app.get_openapi_schema(title=TITLE, version=VERSION).model_dump(
         mode="json", by_alias=True, exclude_none=True

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ValidationError
 from oms.coldstart import loading
 
 with loading():
+    from oms import bootstrap
+    from oms.domain.messages import PartnerEvent
     from oms.observability import logger, metrics, tracer
     from oms.services import partner_events
 
@@ -26,7 +28,7 @@ class PoisonMessage(Exception):
 
 class Envelope(BaseModel):
     partner_id: str
-    event: partner_events.PartnerEvent
+    event: PartnerEvent
     received_at: str | None = None
 
 
@@ -40,7 +42,7 @@ def record_handler(record: SQSRecord) -> None:
     except (ValueError, ValidationError) as error:
         metrics.add_metric(name="PartnerEventPoison", unit="Count", value=1)
         raise PoisonMessage(f"message {record.message_id} is not a partner event: {error}") from error
-    outcome = partner_events.apply(envelope.partner_id, envelope.event)
+    outcome = partner_events.apply(bootstrap.aws(), envelope.partner_id, envelope.event)
     logger.info(
         "partner event",
         extra={"event_id": envelope.event.id, "type": envelope.event.type, "outcome": outcome},

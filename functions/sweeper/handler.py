@@ -9,20 +9,22 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from oms.coldstart import loading
 
 with loading():
+    from oms import bootstrap
     from oms.observability import logger, metrics, tracer
-    from oms.services.fulfilment import sweep_due_orders
     from oms.services.holds import expire_due_holds
+    from oms.services.sweep import sweep_due_orders
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    expired = expire_due_holds()
+    deps = bootstrap.aws()
+    expired = expire_due_holds(deps)
     if expired:
         metrics.add_metric(name="HoldsExpired", unit="Count", value=len(expired))
         logger.info("holds expired", extra={"hold_ids": expired})
-    due = sweep_due_orders()
+    due = sweep_due_orders(deps)
     if due["started"]:
         logger.info("phases started late", extra={"executions": due["started"]})
     return {

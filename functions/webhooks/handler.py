@@ -26,8 +26,8 @@ with loading():
     from oms.adapters import registry
     from oms.clock import rfc3339
     from oms.domain.errors import OmsError, error_problem
+    from oms.domain.messages import PartnerEvent
     from oms.observability import logger, metrics
-    from oms.services.partner_events import PartnerEvent
     from oms.settings import settings
     from oms.store import config
 

@@ -11,11 +11,13 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from oms.coldstart import loading
 
 with loading():
+    from oms import bootstrap
     from oms.domain.lifecycle import NotYet
     from oms.observability import logger, metrics, tracer
     from oms.ports.payment import TransientPartnerError
-    from oms.services import fulfilment
-    from oms.store.dynamo import TransactionRefused
+    from oms.ports.unit_of_work import CommitRefused
+    from oms.services import fulfil, ship
+    from oms.services.compensate import compensate
 
 # Errors worth a retry by the state machine's Retry (with backoff) rather than its Catch.
 _TRANSIENT_CODES = {
@@ -39,11 +41,13 @@ class UnknownTask(Exception):
 Task = Callable[[dict[str, Any]], dict[str, Any]]
 
 TASKS: dict[str, Task] = {
-    "screen_and_authorize": lambda s: fulfilment.screen_and_authorize(s["order_id"]),
-    "book_and_release": lambda s: fulfilment.book_and_release(s["order_id"], s["shipment_id"]),
-    "compensate": lambda s: fulfilment.compensate(s["order_id"], s.get("error") or {}),
-    "capture_and_ship": lambda s: fulfilment.capture_and_ship(s["order_id"], s["shipment_id"]),
-    "hold_shipment": lambda s: fulfilment.hold_shipment(s["order_id"], s["shipment_id"], s.get("error") or {}),
+    "screen_and_authorize": lambda s: fulfil.screen_and_authorize(bootstrap.aws(), s["order_id"]),
+    "book_and_release": lambda s: fulfil.book_and_release(bootstrap.aws(), s["order_id"], s["shipment_id"]),
+    "compensate": lambda s: compensate(bootstrap.aws(), s["order_id"], s.get("error") or {}),
+    "capture_and_ship": lambda s: ship.capture_and_ship(bootstrap.aws(), s["order_id"], s["shipment_id"]),
+    "hold_shipment": lambda s: ship.hold_shipment(
+        bootstrap.aws(), s["order_id"], s["shipment_id"], s.get("error") or {}
+    ),
 }
 
 
@@ -58,7 +62,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(task=event["task"], order_id=state.get("order_id"), shipment_id=state.get("shipment_id"))
     try:
         return task(state)
-    except (TransientPartnerError, EndpointConnectionError, NotYet, TransactionRefused) as error:
+    except (TransientPartnerError, EndpointConnectionError, NotYet, CommitRefused) as error:
         raise TransientError(str(error)) from error
     except ClientError as error:
         if error.response["Error"]["Code"] in _TRANSIENT_CODES:

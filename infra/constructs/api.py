@@ -11,34 +11,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from functions.api.route_table import ROUTES
 from infra.constructs.nag import acknowledge
 from oms.domain.errors import problem
 
-# method, path, target function, and "key" where the TOKEN authorizer guards the route.
-ROUTES = """
-GET     /health                                              api
-GET     /openapi.json                                        api
-GET     /docs                                                api
-POST    /v1/orders                                           api   key
-GET     /v1/orders                                           api   key
-GET     /v1/orders/{order_id}                                api   key
-POST    /v1/orders/{order_id}/cancel                         api   key
-GET     /v1/availability                                     api   key
-POST    /v1/holds                                            api   key
-DELETE  /v1/holds/{hold_id}                                  api   key
-PUT     /v1/admin/locations/{location_id}                    api   key
-GET     /v1/admin/locations                                  api   key
-PUT     /v1/admin/products/{sku}                             api   key
-PUT     /v1/admin/inventory/{location_id}/{sku}              api   key
-POST    /v1/admin/inventory/{location_id}/{sku}/adjustments  api   key
-GET     /v1/admin/inventory/{sku}                            api   key
-POST    /v1/admin/orders/{order_id}/review                   api   key
-PUT     /v1/admin/storefronts/{storefront_id}                api   key
-GET     /v1/admin/storefronts/{storefront_id}                api   key
-POST    /v1/admin/keys                                       api   key
-DELETE  /v1/admin/keys/{key_id}                              api   key
-POST    /v1/webhooks/{partner_id}                            webhooks
-"""
 PUBLIC_BECAUSE = {
     "api": "Health, OpenAPI document and docs page are public by design.",
     "webhooks": "Partner webhooks carry no API key; the function verifies the OMS-Signature HMAC itself.",
@@ -135,8 +111,8 @@ class Api(Construct):
             "api": apigw.LambdaIntegration(api, allow_test_invoke=False),
             "webhooks": apigw.LambdaIntegration(webhooks, allow_test_invoke=False),
         }
-        for method, path, target, *key in (line.split() for line in ROUTES.strip().splitlines()):
-            self._route(method, path, target, integrations[target], authorized=key == ["key"])
+        for route in ROUTES:  # the contract's routes, declared once (functions/api/route_table.py)
+            self._route(route.method, route.path, route.target, integrations[route.target], authorized=route.keyed)
 
         for response_type, status, code, title, detail in GATEWAY_RESPONSES:
             self.rest_api.add_gateway_response(

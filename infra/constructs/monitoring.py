@@ -14,7 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.constructs.keys import service_key
+from infra.constructs.kms_keys import service_key
 
 _PERIOD = Duration.minutes(5)
 

@@ -7,7 +7,6 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,11 +21,10 @@ from local.assembly import REGION, Assembly, load
 from local.lambdas import LambdaRegistry
 from local.pollers import mappings
 from local.synth import ensure_synth
-from oms import aws
-from oms.clock import FrozenClock
-from oms.domain.models import Capabilities, CheckoutRequest, Location, Product
+from oms import aws, bootstrap
+from oms.services import stock
 from oms.store import config
-from oms.store import inventory as inventory_store
+from tests.network import MORNING, SOFA, body, network_locations, network_stock
 
 # The stage these tests synthesize, as `cdk synth -c stage=test` would: the names they spell out (oms/test/...).
 STAGE = "test"
@@ -239,54 +237,16 @@ def proxy_event() -> ProxyEventFactory:
     return build_proxy_event
 
 
-# -- a network of locations around Manila, and a checkout request, shared by the checkout tests ------
-
-MORNING = FrozenClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))  # 09:00 in Manila
-NETWORK = {
-    # Makati (postal code 1226) is the destination: mnl 6.6 km, ceb 564 km, dvo 951 km.
-    "mnl": (14.5995, 120.9842, {"A": 5, "C": 5}),
-    "ceb": (10.3157, 123.8854, {"A": 5, "B": 5}),
-    "dvo": (7.1907, 125.4553, {"C": 5, "D": 5}),
-}
-
-
 @pytest.fixture
 def network(request: pytest.FixtureRequest) -> None:
+    """A network of locations around Manila (tests.network) in the stack's tables."""
     request.getfixturevalue("aws_stack")  # the tables first
-    for location_id, (lat, lon, stock) in NETWORK.items():
-        config.put_location(
-            Location(
-                location_id=location_id,
-                name=location_id,
-                type="warehouse",
-                lat=lat,
-                lon=lon,
-                capabilities=Capabilities(same_day=location_id == "mnl"),
-                same_day_radius_km=25,
-                cut_off="14:00",
-            )
-        )
-        for sku, units in stock.items():
-            inventory_store.set_stock(sku, location_id, units, 0, actor="test")
-    config.put_product(
-        Product(sku="SOFA", made_to_order=True, workshop_location_id="ceb", build_instructions="Oak frame")
-    )
+    deps = bootstrap.aws()
+    for location in network_locations():
+        config.put_location(location)
+    for (sku, location_id), units in network_stock().items():
+        stock.set_stock(deps, sku, location_id, units, 0, actor="test")
+    config.put_product(SOFA)
 
 
-def body(lines: dict[str, int], **overrides: Any) -> CheckoutRequest:
-    data: dict[str, Any] = {
-        "customer": {"id": "c-1", "email": "ana@example.com", "type": "b2c"},
-        "currency": "PHP",
-        "lines": [{"sku": sku, "quantity": qty, "unit_price": 10000} for sku, qty in lines.items()],
-        "shipping_address": {
-            "name": "Ana Cruz",
-            "line1": "1 Ayala Ave",
-            "city": "Makati",
-            "postal_code": "1226",
-            "country": "PH",
-        },
-        "service_level": "standard",
-        "payment": {"method": "card", "token": "tok_visa"},
-    }
-    data.update(overrides)
-    return CheckoutRequest.model_validate(data)
+__all__ = ["MORNING", "body"]  # the shared checkout fixtures, as the functions tests import them from here

@@ -6,28 +6,12 @@ import json
 
 import pytest
 
-PUBLIC = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs")}
-WEBHOOKS = ("POST", "/v1/webhooks/{partner_id}")
-AUTHORIZED = {
-    ("POST", "/v1/orders"),
-    ("GET", "/v1/orders"),
-    ("GET", "/v1/orders/{order_id}"),
-    ("POST", "/v1/orders/{order_id}/cancel"),
-    ("GET", "/v1/availability"),
-    ("POST", "/v1/holds"),
-    ("DELETE", "/v1/holds/{hold_id}"),
-    ("PUT", "/v1/admin/locations/{location_id}"),
-    ("GET", "/v1/admin/locations"),
-    ("PUT", "/v1/admin/products/{sku}"),
-    ("PUT", "/v1/admin/inventory/{location_id}/{sku}"),
-    ("POST", "/v1/admin/inventory/{location_id}/{sku}/adjustments"),
-    ("GET", "/v1/admin/inventory/{sku}"),
-    ("POST", "/v1/admin/orders/{order_id}/review"),
-    ("PUT", "/v1/admin/storefronts/{storefront_id}"),
-    ("GET", "/v1/admin/storefronts/{storefront_id}"),
-    ("POST", "/v1/admin/keys"),
-    ("DELETE", "/v1/admin/keys/{key_id}"),
-}
+from functions.api.route_table import ROUTES
+
+# The contract's routes as the table declares them once (functions/api/route_table.py).
+PUBLIC = {(r.method, r.path) for r in ROUTES if not r.keyed and r.target == "api"}
+WEBHOOKS = next((r.method, r.path) for r in ROUTES if r.target == "webhooks")
+AUTHORIZED = {(r.method, r.path) for r in ROUTES if r.keyed}
 
 
 def path_of(resources, resource_ref):

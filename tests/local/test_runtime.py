@@ -341,17 +341,18 @@ def post_partner_event(client: Client, partner: str, event: dict[str, Any]) -> N
 
 def fail_to_start(monkeypatch: pytest.MonkeyPatch, machine: str) -> list[str]:
     """Step Functions refuses every `machine` phase until the returned list is cleared... by the test."""
-    from oms.ports import phases
+    from oms.adapters.step_functions import StepFunctionsStarter
+    from oms.ports.phases import Phase
 
-    real, refused = phases.start, []
+    real, refused = StepFunctionsStarter.start, []
 
-    def start(phase: phases.Phase) -> bool:
+    def start(self: StepFunctionsStarter, phase: Phase) -> bool:
         if phase.machine == machine and not refused:
             refused.append(phase.name)
             return False
-        return real(phase)
+        return real(self, phase)
 
-    monkeypatch.setattr(phases, "start", start)
+    monkeypatch.setattr(StepFunctionsStarter, "start", start)
     return refused
 
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from oms.domain import lifecycle
 from oms.domain.errors import Conflict
 from oms.domain.models import Address, Customer
+from oms.domain.money import allocate_values
 from oms.domain.orders import Order, OrderLine, PaymentState, Shipment, ShipmentLine, Totals
 
 AT = "2026-11-26T00:00:00Z"
@@ -54,7 +55,7 @@ def order(shipments: list[list[tuple[str, int]]], prices: dict[str, int] | None 
         created_at=AT,
         updated_at=AT,
     )
-    lifecycle.allocate_values(result)
+    allocate_values(result)
     return result
 
 
@@ -168,3 +169,12 @@ def test_dropping_the_last_open_shipment_cancels_the_order_and_leaves_the_rest_t
     lifecycle.drop_shipment(placed, "2", "no stock anywhere", AT)
     assert placed.status == "shipped"
     assert lifecycle.open_authorization(placed) == placed.shipments[1].value
+
+
+def test_shipment_values_are_split_in_integers_exact_past_a_floats_precision() -> None:
+    # 2**60 + 1 minor units over 3 units: a float cannot hold a third of it; divmod can.
+    placed = order([[("A", 1)], [("A", 2)]], {"A": (2**60 + 1) // 3}, 0)
+    goods = sum(ln.line_total + ln.tax for ln in placed.lines)
+    first, second = (s.value for s in placed.shipments)
+    assert first + second == placed.totals.total
+    assert abs(3 * first - goods) < 3 and abs(3 * second - 2 * goods) < 3  # each within a minor unit of its share

@@ -11,8 +11,8 @@ from oms.domain import promise as promises
 from oms.domain.errors import Unprocessable
 from oms.domain.geo import Point
 from oms.domain.models import Capabilities, Location, Product
-from oms.domain.promise import assess, delivery_options, promise, transit_days, zone
-from oms.domain.routing import Candidate, RoutingPolicy, SourcingLine
+from oms.domain.promise import assess, promise, transit_days, zone
+from oms.domain.routing import Candidate, RoutingPolicy, SourcingLine, delivery_options
 
 MAKATI = Point(14.5547, 121.0244, "postal_code")
 CEBU = Point(10.3157, 123.8854, "postal_code")

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from functions.api.caller import admin
-from functions.api.routes import new_router
+from functions.api.routes import new_router, route
+from oms import bootstrap
 from oms.domain.errors import NotFound
 from oms.domain.models import (
     ADMIN_ONLY,
@@ -24,6 +25,7 @@ from oms.domain.models import (
 )
 from oms.domain.models import Id as IdType
 from oms.domain.routing import RoutingPolicy
+from oms.services import stock
 from oms.store import config as config_store
 from oms.store import inventory as inventory_store
 from oms.store import usage_keys
@@ -50,7 +52,7 @@ def _stock_view(level: Any) -> dict[str, Any]:
     }
 
 
-@router.put("/v1/admin/locations/<location_id>", summary="Create or replace a location", tags=["admin"])
+@route(router, "put_location", summary="Create or replace a location", tags=["admin"])
 def put_location(location_id: IdType, body: LocationIn) -> dict[str, Any]:
     admin(router)
     location = Location(location_id=location_id, **body.model_dump())
@@ -58,13 +60,13 @@ def put_location(location_id: IdType, body: LocationIn) -> dict[str, Any]:
     return location.model_dump(mode="json")
 
 
-@router.get("/v1/admin/locations", summary="Every location", tags=["admin"])
+@route(router, "list_locations", summary="Every location", tags=["admin"])
 def list_locations() -> dict[str, Any]:
     admin(router)
     return {"locations": [loc.model_dump(mode="json") for loc in config_store.list_locations()]}
 
 
-@router.put("/v1/admin/products/<sku>", summary="Product attributes that change routing", tags=["admin"])
+@route(router, "put_product", summary="Product attributes that change routing", tags=["admin"])
 def put_product(sku: Sku, body: ProductIn) -> dict[str, Any]:
     admin(router)
     if body.made_to_order and body.workshop_location_id:
@@ -74,23 +76,23 @@ def put_product(sku: Sku, body: ProductIn) -> dict[str, Any]:
     return product.model_dump(mode="json")
 
 
-@router.put("/v1/admin/inventory/<location_id>/<sku>", summary="Set on-hand and safety stock", tags=["admin"])
+@route(router, "put_inventory", summary="Set on-hand and safety stock", tags=["admin"])
 def put_inventory(location_id: IdType, sku: Sku, body: InventorySet) -> dict[str, Any]:
     who = admin(router)
     _location_exists(location_id)
-    level = inventory_store.set_stock(sku, location_id, body.on_hand, body.safety_stock, actor=who.key_id)
+    level = stock.set_stock(bootstrap.aws(), sku, location_id, body.on_hand, body.safety_stock, actor=who.key_id)
     return _stock_view(level)
 
 
-@router.post("/v1/admin/inventory/<location_id>/<sku>/adjustments", summary="Adjust on-hand by a delta", tags=["admin"])
+@route(router, "adjust_inventory", summary="Adjust on-hand by a delta", tags=["admin"])
 def adjust_inventory(location_id: IdType, sku: Sku, body: Adjustment) -> dict[str, Any]:
     who = admin(router)
     _location_exists(location_id)
-    level = inventory_store.adjust_stock(sku, location_id, body.delta, body.reason, actor=who.key_id)
+    level = stock.adjust_stock(bootstrap.aws(), sku, location_id, body.delta, body.reason, actor=who.key_id)
     return {**_stock_view(level), "adjustments": inventory_store.audit_trail(sku, location_id, limit=10)}
 
 
-@router.get("/v1/admin/inventory/<sku>", summary="Stock of one sku at every location", tags=["admin"])
+@route(router, "get_inventory", summary="Stock of one sku at every location", tags=["admin"])
 def get_inventory(sku: Sku) -> dict[str, Any]:
     admin(router)
     levels = inventory_store.levels_of(sku)
@@ -122,9 +124,7 @@ class StorefrontIn(Strict):
     routing: dict[str, Any] | None = None
 
 
-@router.put(
-    "/v1/admin/storefronts/<storefront_id>", summary="Create or replace a storefront's configuration", tags=["admin"]
-)
+@route(router, "put_storefront", summary="Create or replace a storefront's configuration", tags=["admin"])
 def put_storefront(storefront_id: IdType, body: StorefrontIn) -> dict[str, Any]:
     admin(router)
     from oms.adapters.registry import validate_config  # the adapters load only when a storefront changes
@@ -138,7 +138,7 @@ def put_storefront(storefront_id: IdType, body: StorefrontIn) -> dict[str, Any]:
     return {"storefront_id": storefront_id, "name": body.name, **config}
 
 
-@router.get("/v1/admin/storefronts/<storefront_id>", summary="A storefront's configuration", tags=["admin"])
+@route(router, "get_storefront", summary="A storefront's configuration", tags=["admin"])
 def get_storefront(storefront_id: IdType) -> dict[str, Any]:
     admin(router)
     storefront = config_store.get_storefront(storefront_id)

@@ -7,7 +7,8 @@ import json
 from aws_lambda_powertools.event_handler import Response
 
 from functions.api.caller import storefront
-from functions.api.routes import new_router
+from functions.api.routes import new_router, route
+from oms import bootstrap
 from oms.domain.models import HoldRequest
 from oms.services.holds import place_hold, release_hold
 
@@ -19,13 +20,13 @@ def _public(hold: dict[str, object]) -> dict[str, object]:
     return {k: hold.get(k) for k in keys}
 
 
-@router.post("/v1/holds", summary="Reserve cart stock until it expires", tags=["holds"])
+@route(router, "create_hold", summary="Reserve cart stock until it expires", tags=["holds"])
 def create_hold(body: HoldRequest) -> Response[str]:
-    hold = place_hold(body, storefront(router))
+    hold = place_hold(bootstrap.aws(), body, storefront(router))
     return Response(status_code=201, content_type="application/json", body=json.dumps(_public(hold)))
 
 
-@router.delete("/v1/holds/<hold_id>", summary="Release a hold", tags=["holds"])
+@route(router, "delete_hold", summary="Release a hold", tags=["holds"])
 def delete_hold(hold_id: str) -> Response[str]:
-    hold = release_hold(hold_id, storefront(router))
+    hold = release_hold(bootstrap.aws(), hold_id, storefront(router))
     return Response(status_code=200, content_type="application/json", body=json.dumps(_public(hold)))

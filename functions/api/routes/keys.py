@@ -8,7 +8,7 @@ from typing import Any, Literal
 from aws_lambda_powertools.event_handler import Response
 
 from functions.api.caller import admin
-from functions.api.routes import new_router
+from functions.api.routes import new_router, route
 from oms.domain.errors import NotFound, Unprocessable
 from oms.domain.models import ADMIN_ONLY, Id, Strict
 from oms.store import config as config_store
@@ -23,8 +23,9 @@ class KeyRequest(Strict):
     storefront_id: Id | None = None
 
 
-@router.post(
-    "/v1/admin/keys",
+@route(
+    router,
+    "create_key",
     summary="Issue an API key (the key is in this answer only)",
     tags=["admin"],
     responses={201: {"description": "The new key, shown once"}},
@@ -57,9 +58,7 @@ def issue_key(body: KeyRequest) -> Response[str]:
     )
 
 
-@router.delete(
-    "/v1/admin/keys/<key_id>", summary="Revoke an API key (within the authorizer's cache TTL)", tags=["admin"]
-)
+@route(router, "revoke_key", summary="Revoke an API key (within the authorizer's cache TTL)", tags=["admin"])
 def revoke_key(key_id: Id) -> dict[str, Any]:
     who = admin(router)
     if key_id == who.key_id:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Literal
 from aws_lambda_powertools.event_handler import Response
 
 from functions.api.caller import admin, storefront
-from functions.api.routes import new_router
+from functions.api.routes import new_router, route
+from oms import bootstrap
 from oms.domain.errors import NotFound
 from oms.domain.models import ADMIN_ONLY, Strict
 from oms.store import orders as orders_store
@@ -29,33 +30,35 @@ def _order(status: int, order: Order) -> Response[str]:
     return Response(status_code=status, content_type="application/json", body=json.dumps(order.public()))
 
 
-@router.post(
-    "/v1/orders/<order_id>/cancel",
+@route(
+    router,
+    "cancel_order",
     summary="Cancel an order before any of it ships: stock, payment and bookings are released",
     tags=["orders"],
     responses={200: {"description": "The cancelled order"}, 409: {"description": "not_cancellable"}},
 )
 def cancel_order(order_id: str) -> Response[str]:
     storefront_id = storefront(router)
-    from oms.services import fulfilment  # cancel and review only: its ports stay out of the api's cold start
+    from oms.services.compensate import close  # cancel and review only: their ports stay out of the cold start
 
     order = orders_store.get_order(order_id, explained=True)
     if order is None or order.storefront_id != storefront_id:
         raise NotFound(f"no order {order_id}", code="order_not_found")
-    cancelled = fulfilment.close(order_id, "cancelled", "cancelled by the storefront")
+    cancelled = close(bootstrap.aws(), order_id, "cancelled", "cancelled by the storefront")
     cancelled.routing = order.routing  # the explanation is written once; the answer shows the whole order
     return _order(200, cancelled)
 
 
-@router.post(
-    "/v1/admin/orders/<order_id>/review",
+@route(
+    router,
+    "review_order",
     summary="Fraud review decision: approve resumes fulfilment, reject releases everything",
     tags=["admin"],
     responses={200: {"description": "The reviewed order"}, 409: {"description": "not_on_hold"}},
 )
 def review_order(order_id: str, body: Review) -> Response[str]:
     who = admin(router)
-    from oms.services import fulfilment  # cancel and review only: its ports stay out of the api's cold start
+    from oms.services.review import review
 
-    reviewed = fulfilment.review(order_id, body.decision, by=f"admin:{who.key_id}")
+    reviewed = review(bootstrap.aws(), order_id, body.decision, by=f"admin:{who.key_id}")
     return _order(200, orders_store.get_order(order_id, explained=True) or reviewed)

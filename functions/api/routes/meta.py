@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.api.routes import new_router
+from functions.api.routes import new_router, route
 
 router = new_router()
 
 
-@router.get("/health", summary="Liveness of the API", tags=["meta"])
+@route(router, "health", summary="Liveness of the API", tags=["meta"])
 def health() -> dict[str, Any]:
     return {"status": "ok"}

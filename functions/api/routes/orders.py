@@ -10,13 +10,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from functions.api.caller import storefront
-from functions.api.routes import new_router
+from functions.api.routes import new_router, route
+from oms import bootstrap
 from oms.domain.errors import NotFound, OmsError
 from oms.domain.models import CheckoutRequest
 from oms.domain.orders import OrderStatus
 from oms.observability import logger, metrics
-from oms.ports import phases
-from oms.services.checkout import place_order
+from oms.services.checkout import check_out
 from oms.store import orders as orders_store
 
 router = new_router()
@@ -31,8 +31,9 @@ def _json(status: int, body: Any) -> Response[str]:
     return Response(status_code=status, content_type="application/json", body=json.dumps(body))
 
 
-@router.post(
-    "/v1/orders",
+@route(
+    router,
+    "create_order",
     summary="Check out: reserve stock and create the order",
     tags=["orders"],
     responses={
@@ -51,19 +52,14 @@ def create_order(body: CheckoutRequest) -> Response[str]:
         raise IdempotencyKeyMissing(
             "the Idempotency-Key must be 1 to 255 printable ASCII characters", code="idempotency_key_invalid"
         )
-    result = place_order(body, storefront_id, key)
+    result = check_out(bootstrap.aws(), body, storefront_id, key)
     if result.created:
         metrics.add_metric(name="OrdersAccepted", unit="Count", value=1)
         logger.info("order accepted", extra={"order_id": result.order.order_id, "storefront_id": storefront_id})
-        phase = phases.fulfil(result.order.order_id, storefront_id)
-        if not phases.start(phase):
-            from oms.services.fulfilment import keep_unstarted  # rare: Step Functions failed; the sweeper starts it
-
-            keep_unstarted(result.order.order_id, phase)
     return _json(201 if result.created else 200, result.order.public())
 
 
-@router.get("/v1/orders/<order_id>", summary="An order with shipments, payment and timeline", tags=["orders"])
+@route(router, "get_order", summary="An order with shipments, payment and timeline", tags=["orders"])
 def get_order(order_id: str) -> Response[str]:
     storefront_id = storefront(router)
     order = orders_store.get_order(order_id, explained=True)
@@ -73,7 +69,7 @@ def get_order(order_id: str) -> Response[str]:
     return _json(200, order.public())
 
 
-@router.get("/v1/orders", summary="The storefront's orders, newest first", tags=["orders"])
+@route(router, "list_orders", summary="The storefront's orders, newest first", tags=["orders"])
 def list_orders(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,

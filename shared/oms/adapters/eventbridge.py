@@ -21,9 +21,13 @@ _BATCH = 10  # PutEvents takes at most 10 entries
 SUBSCRIBED = "storefront_subscribed"
 
 
-def publish(order: Order, events: list[tuple[str, dict[str, Any]]]) -> None:
-    """Best effort after the order is saved: the order's own state and timeline are the record, and a
-    lost notification must not undo a step that already happened."""
+class EventBridgePublisher:
+    def publish(self, order: Order, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """Best effort: a lost notification must not undo a step that already happened."""
+        _publish(order, events)
+
+
+def _publish(order: Order, events: list[tuple[str, dict[str, Any]]]) -> None:
     bus = settings().event_bus_name
     if not events or not bus:
         return

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from oms import aws
@@ -38,8 +37,8 @@ from oms.ports.carrier import CarrierGateway
 from oms.ports.erp import ErpSink
 from oms.ports.fraud import FraudScreen
 from oms.ports.location import LocationGateway
+from oms.ports.partners import Gateways
 from oms.ports.payment import PaymentGateway
-from oms.ports.tax import TaxCalculator
 from oms.settings import settings
 from oms.store import TtlCache
 from oms.store import config as config_store
@@ -71,16 +70,6 @@ class PartnerNotConfigured(AdapterMisconfigured):
     """The partner named by an https adapter has no record, no endpoint_url or no usable secret."""
 
     status, code, title = 503, "partner_not_configured", "Partner not configured"
-
-
-@dataclass(frozen=True)
-class Gateways:
-    payment: PaymentGateway
-    fraud: FraudScreen
-    carrier: CarrierGateway
-    location: LocationGateway
-    erp: ErpSink
-    tax: TaxCalculator
 
 
 def gateways_for(storefront_config: Mapping[str, Any] | None = None) -> Gateways:

@@ -8,11 +8,11 @@ shipped) raises `NotYet`: its caller retries later instead of losing it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from oms.domain.change import Change
 from oms.domain.errors import Conflict, NotFound
-from oms.domain.orders import Order, Shipment, TimelineEntry
+from oms.domain.orders import Order, Shipment
 
 CLOSED = frozenset({"cancelled", "rejected"})
 DEAD_SHIPMENT = frozenset({"cancelled", "rejected"})
@@ -32,28 +32,6 @@ class NotOnHold(Conflict):
     code, title = "not_on_hold", "Not on hold"
 
 
-@dataclass
-class Change:
-    """What one transition did: timeline entries to record and events to publish."""
-
-    entries: list[TimelineEntry] = field(default_factory=list)
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    def note(self, at: str, kind: str, publish: bool = False, **detail: Any) -> None:
-        self.entries.append(TimelineEntry(at=at, type=kind, detail=detail))
-        if publish:
-            self.events.append((kind, detail))
-
-    def __bool__(self) -> bool:
-        return bool(self.entries)
-
-    def then(self, other: Change) -> Change:
-        """This change followed by `other`, as one (two transitions saved in one write)."""
-        self.entries += other.entries
-        self.events += other.events
-        return self
-
-
 def shipment_of(order: Order, shipment_id: str) -> Shipment:
     for shipment in order.shipments:
         if shipment.shipment_id == shipment_id:
@@ -63,32 +41,6 @@ def shipment_of(order: Order, shipment_id: str) -> Shipment:
 
 def live(order: Order) -> list[Shipment]:
     return [s for s in order.shipments if s.status not in DEAD_SHIPMENT]
-
-
-def allocate_values(order: Order) -> None:
-    """Split the order total over its shipments so capturing every shipment captures exactly the total.
-
-    Goods and their tax follow the units (largest remainder, so no minor unit is lost); shipping and its
-    tax go with the first shipment, the one that makes the order's first trip.
-    """
-    goods: dict[str, int] = {}
-    units: dict[str, int] = {}
-    for line in order.lines:
-        goods[line.sku] = goods.get(line.sku, 0) + line.line_total + line.tax
-        units[line.sku] = units.get(line.sku, 0) + line.quantity
-    values = {s.shipment_id: 0 for s in order.shipments}
-    for sku, amount in goods.items():
-        shares = [(s.shipment_id, sum(ln.quantity for ln in s.lines if ln.sku == sku)) for s in order.shipments]
-        exact = [(sid, amount * qty / units[sku]) for sid, qty in shares if qty]
-        floors = {sid: int(value) for sid, value in exact}
-        left = amount - sum(floors.values())
-        for sid, _ in sorted(exact, key=lambda item: item[1] - int(item[1]), reverse=True)[:left]:
-            floors[sid] += 1
-        for sid, value in floors.items():
-            values[sid] += value
-    values[order.shipments[0].shipment_id] += order.totals.total - sum(goods.values())
-    for shipment in order.shipments:
-        shipment.value = values[shipment.shipment_id]
 
 
 def _derive_status(order: Order) -> None:
@@ -155,6 +107,21 @@ def authorized(order: Order, authorization_id: str, amount: int, at: str) -> Cha
     order.payment.status, order.payment.authorized = "authorized", amount
     order.payment.authorization_id, order.payment.failure = authorization_id, None
     change.note(at, "payment.authorized", amount=amount, method=order.payment.method)
+    return change
+
+
+def authorization_recovered(order: Order, authorization_id: str, amount: int, at: str) -> Change:
+    """An authorization whose answer was lost, found again (with its key) when the order closes: it is
+    recorded, closed or not, so that it can be voided."""
+    change = Change()
+    if order.payment.authorization_id:
+        return change
+    order.payment.status, order.payment.authorized, order.payment.authorization_id = (
+        "authorized",
+        amount,
+        authorization_id,
+    )
+    change.note(at, "payment.authorization_recovered", amount=amount)
     return change
 
 
@@ -300,8 +267,11 @@ def carrier_exception(order: Order, shipment_id: str, detail: str, at: str) -> C
     return change
 
 
-def rerouted(order: Order, shipment_id: str, location_id: str, reason: str, at: str) -> Change:
-    """A location refused the pick: the shipment starts again, allocated at another location."""
+def rerouted(
+    order: Order, shipment_id: str, location_id: str, reason: str, at: str, promised_by: str | None = None
+) -> Change:
+    """A location refused the pick: the shipment starts again, allocated at another location, with the
+    promise that location can keep (None: the new plan made none, the old one no longer holds)."""
     change = Change()
     shipment = shipment_of(order, shipment_id)
     _open(order, "re-route a shipment")
@@ -312,8 +282,15 @@ def rerouted(order: Order, shipment_id: str, location_id: str, reason: str, at: 
     shipment.carrier = shipment.tracking_number = shipment.label_ref = shipment.booking_id = None
     shipment.released_at = shipment.release_id = shipment.pack_by = None
     shipment.sla_missed = False
+    shipment.promised_by = promised_by
     change.note(
-        at, "shipment.rerouted", shipment_id=shipment_id, from_location=old, to_location=location_id, reason=reason
+        at,
+        "shipment.rerouted",
+        shipment_id=shipment_id,
+        from_location=old,
+        to_location=location_id,
+        reason=reason,
+        promised_by=promised_by,
     )
     return change
 

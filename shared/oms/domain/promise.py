@@ -19,21 +19,14 @@ the home market, where there is no daylight saving, so the fallback is exact for
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Final
+from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from oms.domain.errors import OmsError
 from oms.domain.geo import Point, haversine_km
-from oms.domain.models import SERVICE_LEVELS, Location, Product
-from oms.domain.pricing import shipping_fee
-
-if TYPE_CHECKING:
-    from oms.domain.routing import Candidate, SourcingLine
-    from oms.domain.routing.policy import RoutingPolicy
+from oms.domain.models import Location
 
 MANILA_FIXED: Final = timezone(timedelta(hours=8), "Asia/Manila")
 DELIVERY_BY: Final = time(21, 0)
@@ -129,62 +122,3 @@ def promise(
 ) -> datetime | None:
     """The promised delivery time (UTC) of one shipment, or None when the level cannot be promised."""
     return assess(location, service_level, destination, now, made_to_order=made_to_order).at
-
-
-def delivery_options(
-    lines: Sequence[SourcingLine],
-    candidates: Sequence[Candidate],
-    destination: Point,
-    now: datetime,
-    currency: str,
-    subtotal: int = 0,
-    *,
-    products: Mapping[str, Product] | None = None,
-    policy: RoutingPolicy | None = None,
-    capacity_left: Mapping[str, int] | None = None,
-    ship_complete: bool = False,
-    quotes: Mapping[str, int] | None = None,
-) -> list[dict[str, Any]]:
-    """What a shopper can choose for these lines: each service level that can be promised, its price and date.
-
-    Each level is routed as the checkout would route it (same policy, same stock), so an option shown
-    here is one the checkout accepts while the stock lasts. `promised_by` is when the last shipment
-    arrives; `price` is `oms.domain.pricing.shipping_fee` for the shipments that plan makes. A level that
-    cannot be promised, or lines that cannot be sourced at all, give no option.
-    """
-    from oms.domain import routing  # routing imports this module: import it when it is complete
-
-    if not lines:
-        return []
-    options: list[dict[str, Any]] = []
-    for level in SERVICE_LEVELS:
-        request = routing.SourcingRequest(
-            lines=tuple(lines),
-            destination=destination,
-            service_level=level,
-            ship_complete=ship_complete,
-            candidates=tuple(candidates),
-            products=dict(products or {}),
-            policy=policy,
-            capacity_left=dict(capacity_left or {}),
-            now=now,
-            quotes=quotes,
-        )
-        try:
-            planned = routing.plan(request)
-        except OmsError as error:
-            if error.code in {"unknown_location_in_rules", "destination_unlocatable"}:
-                raise
-            continue
-        if not planned.shipments or planned.promised_by is None:
-            continue
-        options.append(
-            {
-                "service_level": level,
-                "price": shipping_fee(currency, level, subtotal, len(planned.shipments)),
-                "currency": currency,
-                "promised_by": planned.promised_by,
-                "shipments": len(planned.shipments),
-            }
-        )
-    return options

@@ -1,17 +1,9 @@
-"""Starts the workflow phases of an order (Step Functions executions with stable names)."""
+"""The workflow phases of an order: what to start (a machine, a stable name, an input), and the port that starts it."""
 
 from __future__ import annotations
 
-import json
-import uuid
 from dataclasses import dataclass
-from typing import Any, Literal
-
-from botocore.exceptions import BotoCoreError, ClientError
-
-from oms import aws
-from oms.observability import logger, metrics
-from oms.settings import settings
+from typing import Any, Literal, Protocol
 
 
 @dataclass(frozen=True)
@@ -30,30 +22,10 @@ class Phase:
         return cls(data["machine"], data["name"], data["payload"])
 
 
-def start(phase: Phase) -> bool:
-    """Start the phase; True when it runs (now, or already, as the name is unique to it).
-
-    False when Step Functions refused or could not be reached: logged and counted (PhaseStartFailed);
-    the caller keeps the phase on the order, and the sweeper starts it again.
-    """
-    arns = {"fulfil": settings().fulfil_state_machine_arn, "ship": settings().ship_state_machine_arn}
-    # The request's correlation id travels into the phase, so one id ties the API call or webhook to
-    # every task it set off (the workflow function logs it as its correlation id).
-    payload = {**phase.payload, "correlation_id": logger.get_correlation_id() or str(uuid.uuid4())}
-    try:
-        aws.stepfunctions().start_execution(
-            stateMachineArn=arns[phase.machine], name=phase.name, input=json.dumps(payload)
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ExecutionAlreadyExists":
-            return True
-        logger.exception("could not start a phase", extra={"execution": phase.name})
-    except BotoCoreError:
-        logger.exception("could not reach Step Functions to start a phase", extra={"execution": phase.name})
-    else:
-        return True
-    metrics.add_metric(name="PhaseStartFailed", unit="Count", value=1)
-    return False
+class PhaseStarter(Protocol):
+    def start(self, phase: Phase) -> bool:
+        """Start the phase; True when it runs (now, or already: its name is unique to it). False when it
+        could not start now: the caller keeps it on the order and the sweeper starts it later."""
 
 
 def fulfil(

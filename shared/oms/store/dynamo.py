@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -40,41 +39,49 @@ def batch_get(table: str, keys: Sequence[Item]) -> list[Item]:
     return found
 
 
-@dataclass(frozen=True)
-class Write:
-    """One item of a transaction, with a label that says which business rule its condition guards."""
+class ItemsRefused(Exception):
+    """Conditions failed (`failed` holds the positions of their items) or the write collided with another."""
 
-    label: str
-    item: TransactWriteItemTypeDef
-
-
-class TransactionRefused(Exception):
-    """Conditions failed (`failed` holds their labels) or the transaction conflicted with another."""
-
-    def __init__(self, failed: set[str], conflict: bool) -> None:
-        super().__init__(f"transaction refused: failed={sorted(failed)} conflict={conflict}")
+    def __init__(self, failed: set[int], conflict: bool) -> None:
+        super().__init__(f"write refused: items {sorted(failed)}, conflict={conflict}")
         self.failed = failed
         self.conflict = conflict
 
 
-def transact(writes: Sequence[Write], token: str | None = None) -> None:
-    """All or nothing, in one TransactWriteItems call."""
-    if len(writes) > TRANSACTION_LIMIT:
-        raise ValueError(f"a transaction holds at most {TRANSACTION_LIMIT} items, got {len(writes)}")
-    args: dict[str, Any] = {"TransactItems": [w.item for w in writes]}
-    if token:
-        args["ClientRequestToken"] = token
+def write_items(items: Sequence[TransactWriteItemTypeDef]) -> None:
+    """All or nothing: one item as a plain conditional write (half a transaction's price), more in one
+    TransactWriteItems call. A refused condition raises ItemsRefused naming the items that failed."""
+    if len(items) > TRANSACTION_LIMIT:
+        raise ValueError(f"a transaction holds at most {TRANSACTION_LIMIT} items, got {len(items)}")
+    client = aws.dynamodb()
     try:
-        aws.dynamodb().transact_write_items(**args)
+        if len(items) == 1:
+            _write_one(items[0])
+        else:
+            client.transact_write_items(TransactItems=list(items))
     except ClientError as error:
         code = error.response["Error"]["Code"]
+        if code == "ConditionalCheckFailedException":
+            raise ItemsRefused({0}, conflict=False) from error
         if code == "TransactionConflictException":
-            raise TransactionRefused(set(), conflict=True) from error
+            raise ItemsRefused(set(), conflict=True) from error
         if code != "TransactionCanceledException":
             raise
         reasons: list[dict[str, Any]] = error.response.get("CancellationReasons", [])  # type: ignore[assignment]
-        failed = {writes[i].label for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"}
+        failed = {i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"}
         conflict = any(reason.get("Code") == "TransactionConflict" for reason in reasons)
         if not failed and not conflict:
             raise
-        raise TransactionRefused(failed, conflict) from error
+        raise ItemsRefused(failed, conflict) from error
+
+
+def _write_one(item: TransactWriteItemTypeDef) -> None:
+    client: Any = aws.dynamodb()
+    if "Put" in item:
+        client.put_item(**item["Put"])
+    elif "Update" in item:
+        client.update_item(**item["Update"])
+    elif "Delete" in item:
+        client.delete_item(**item["Delete"])
+    else:
+        raise ValueError(f"no single-item write for {sorted(item)}")

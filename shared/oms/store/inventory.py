@@ -8,21 +8,20 @@ same expression, because DynamoDB conditions cannot do arithmetic: a reservation
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from oms import aws
-from oms.clock import Clock, rfc3339
-from oms.clock import clock as default_clock
-from oms.domain.errors import Conflict
 from oms.domain.models import StockLevel
 from oms.settings import settings
 from oms.store import Item, from_item, to_item
-from oms.store.dynamo import TransactionRefused, Write, batch_get, transact
+from oms.store.dynamo import batch_get
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 STOCK = "LOC#"
 AUDIT = "ADJ#"
-_OPTIMISTIC_ATTEMPTS = 5
 
 
 def _table() -> str:
@@ -72,47 +71,62 @@ def levels_of(sku: str) -> list[StockLevel]:
         args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def change_reservation(sku: str, location_id: str, delta: int, label: str | None = None) -> Write:
-    """Reserve (delta > 0, only if that many are available) or release (delta < 0) units, in a transaction."""
+def change_reservation(sku: str, location_id: str, delta: int, at: str) -> TransactWriteItemTypeDef:
+    """Reserve (delta > 0, only if that many are available) or release (delta < 0) units."""
     if delta > 0:
         update = "SET reserved = reserved + :q, available = available - :q, updated_at = :now"
         condition = "available >= :q"
-        qty = delta
     else:
         update = "SET reserved = reserved - :q, available = available + :q, updated_at = :now"
         condition = "reserved >= :q"
-        qty = -delta
-    return Write(
-        label or f"stock:{sku}@{location_id}",
-        {
-            "Update": {
-                "TableName": _table(),
-                "Key": _key(sku, location_id),
-                "UpdateExpression": update,
-                "ConditionExpression": condition,
-                "ExpressionAttributeValues": to_item({":q": qty, ":now": rfc3339(default_clock.now())}),
-            }
-        },
-    )
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": _key(sku, location_id),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": to_item({":q": abs(delta), ":now": at}),
+        }
+    }
 
 
-def ship_units(sku: str, location_id: str, qty: int) -> Write:
+def ship_units(sku: str, location_id: str, qty: int, at: str) -> TransactWriteItemTypeDef:
     """Reserved units leave the building: on_hand and reserved fall together, available is unchanged."""
-    return Write(
-        f"ship:{sku}@{location_id}",
-        {
-            "Update": {
-                "TableName": _table(),
-                "Key": _key(sku, location_id),
-                "UpdateExpression": "SET on_hand = on_hand - :q, reserved = reserved - :q, updated_at = :now",
-                "ConditionExpression": "reserved >= :q",
-                "ExpressionAttributeValues": to_item({":q": qty, ":now": rfc3339(default_clock.now())}),
-            }
-        },
-    )
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": _key(sku, location_id),
+            "UpdateExpression": "SET on_hand = on_hand - :q, reserved = reserved - :q, updated_at = :now",
+            "ConditionExpression": "reserved >= :q",
+            "ExpressionAttributeValues": to_item({":q": qty, ":now": at}),
+        }
+    }
 
 
-def _audit(sku: str, location_id: str, change: dict[str, Any], actor: str, at: str) -> Write:
+def set_level(level: StockLevel, reserved_seen: int, at: str) -> TransactWriteItemTypeDef:
+    """A level recomputed from the record read with `reserved_seen` reserved units; refused if a
+    reservation moved `reserved` since (they do not read first), so the caller computes again."""
+    values = {
+        ":on_hand": level.on_hand,
+        ":safety": level.safety_stock,
+        ":available": level.on_hand - level.reserved - level.safety_stock,
+        ":now": at,
+        ":loc": level.location_id,
+        ":reserved": reserved_seen,
+    }
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": _key(level.sku, level.location_id),
+            "UpdateExpression": "SET on_hand = :on_hand, safety_stock = :safety, available = :available, "
+            "reserved = :reserved, location_id = :loc, updated_at = :now",
+            "ConditionExpression": "attribute_not_exists(sku) OR reserved = :reserved",
+            "ExpressionAttributeValues": to_item(values),
+        }
+    }
+
+
+def audit_entry(sku: str, location_id: str, change: dict[str, Any], actor: str, at: str) -> TransactWriteItemTypeDef:
     item = {
         "sku": sku,
         "sk": f"{AUDIT}{location_id}#{at}#{uuid.uuid4().hex[:8]}",
@@ -121,91 +135,13 @@ def _audit(sku: str, location_id: str, change: dict[str, Any], actor: str, at: s
         "actor": actor,
         **change,
     }
-    return Write("audit", {"Put": {"TableName": _table(), "Item": to_item(item)}})
+    return {"Put": {"TableName": _table(), "Item": to_item(item)}}
 
 
-def _rewrite(
-    sku: str,
-    location_id: str,
-    make: Callable[[StockLevel], tuple[StockLevel, dict[str, Any]]],
-    actor: str,
-    clock: Clock,
-    extra: Sequence[Write] = (),
-) -> StockLevel:
-    """Read, compute the new level with the domain rule `make`, write it if nobody changed it meanwhile."""
-    client = aws.dynamodb()
-    for _ in range(_OPTIMISTIC_ATTEMPTS):
-        found = client.get_item(TableName=_table(), Key=_key(sku, location_id), ConsistentRead=True).get("Item")
-        current = _level(from_item(found)) if found else StockLevel(sku=sku, location_id=location_id)
-        new, change = make(current)
-        at = rfc3339(clock.now())
-        values = {
-            ":on_hand": new.on_hand,
-            ":safety": new.safety_stock,
-            ":available": new.on_hand - new.reserved - new.safety_stock,
-            ":now": at,
-            ":loc": location_id,
-            ":reserved": current.reserved,
-        }
-        write = Write(
-            "stock",
-            {
-                "Update": {
-                    "TableName": _table(),
-                    "Key": _key(sku, location_id),
-                    "UpdateExpression": "SET on_hand = :on_hand, safety_stock = :safety, available = :available, "
-                    "reserved = :reserved, location_id = :loc, updated_at = :now",
-                    # Reservations move `reserved` without a read; if one landed since ours, compute again.
-                    "ConditionExpression": "attribute_not_exists(sku) OR reserved = :reserved"
-                    if not found
-                    else "reserved = :reserved",
-                    "ExpressionAttributeValues": to_item(values),
-                }
-            },
-        )
-        try:
-            transact([write, _audit(sku, location_id, {**change, "on_hand_after": new.on_hand}, actor, at), *extra])
-        except TransactionRefused as refused:
-            if refused.failed - {"stock"}:
-                raise  # a condition of the caller's own writes failed (a duplicate event): not ours to retry
-            continue
-        return new
-    raise Conflict(f"stock of {sku} at {location_id} is changing too fast; try again", code="stock_busy")
-
-
-def set_stock(
-    sku: str,
-    location_id: str,
-    on_hand: int,
-    safety_stock: int,
-    actor: str,
-    clock: Clock = default_clock,
-    extra: Sequence[Write] = (),
-) -> StockLevel:
-    from oms.domain import inventory
-
-    def make(current: StockLevel) -> tuple[StockLevel, dict[str, Any]]:
-        new = inventory.set_on_hand(current, on_hand, safety_stock)
-        return new, {"reason": "set", "delta": new.on_hand - current.on_hand, "safety_stock": safety_stock}
-
-    return _rewrite(sku, location_id, make, actor, clock, extra)
-
-
-def adjust_stock(
-    sku: str,
-    location_id: str,
-    delta: int,
-    reason: str,
-    actor: str,
-    clock: Clock = default_clock,
-    extra: Sequence[Write] = (),
-) -> StockLevel:
-    from oms.domain import inventory
-
-    def make(current: StockLevel) -> tuple[StockLevel, dict[str, Any]]:
-        return inventory.adjust(current, delta), {"reason": reason, "delta": delta}
-
-    return _rewrite(sku, location_id, make, actor, clock, extra)
+def get_level(sku: str, location_id: str) -> StockLevel | None:
+    """One record, read consistently: the base of a recomputed level."""
+    found = aws.dynamodb().get_item(TableName=_table(), Key=_key(sku, location_id), ConsistentRead=True).get("Item")
+    return _level(from_item(found)) if found else None
 
 
 def audit_trail(sku: str, location_id: str, limit: int = 50) -> list[dict[str, Any]]:
@@ -223,21 +159,18 @@ def audit_trail(sku: str, location_id: str, limit: int = 50) -> list[dict[str, A
 CAPACITY = "CAPACITY#"
 
 
-def count_shipment(location_id: str, day: str, limit: int) -> Write:
+def count_shipment(location_id: str, day: str, limit: int) -> TransactWriteItemTypeDef:
     """One more shipment for a location today, only while it has capacity left (its `capacity_per_day`).
 
     The condition is the whole check: the checkout plans without reading the counters and learns that
     a location is full when this write is refused, so capacity costs no extra round trip.
     """
-    return Write(
-        f"capacity:{location_id}",
-        {
-            "Update": {
-                "TableName": _table(),
-                "Key": to_item({"sku": f"{CAPACITY}{location_id}", "sk": f"DAY#{day}"}),
-                "UpdateExpression": "ADD shipments :one SET location_id = :loc",
-                "ConditionExpression": "attribute_not_exists(shipments) OR shipments < :limit",
-                "ExpressionAttributeValues": to_item({":one": 1, ":limit": limit, ":loc": location_id}),
-            }
-        },
-    )
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": to_item({"sku": f"{CAPACITY}{location_id}", "sk": f"DAY#{day}"}),
+            "UpdateExpression": "ADD shipments :one SET location_id = :loc",
+            "ConditionExpression": "attribute_not_exists(shipments) OR shipments < :limit",
+            "ExpressionAttributeValues": to_item({":one": 1, ":limit": limit, ":loc": location_id}),
+        }
+    }

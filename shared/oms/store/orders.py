@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oms import aws
 from oms.clock import rfc3339
@@ -17,7 +17,10 @@ from oms.domain.orders import Order
 from oms.settings import settings
 from oms.store import Item, from_item, to_item
 from oms.store.compression import compress, expand
-from oms.store.dynamo import Write, batch_get
+from oms.store.dynamo import batch_get
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 ORDER = "ORDER#"
 HOLD = "HOLD#"
@@ -32,9 +35,6 @@ def _table() -> str:
 
 def _order_key(order_id: str) -> dict[str, str]:
     return {"pk": f"{ORDER}{order_id}", "sk": "ORDER"}
-
-
-# -- writes, as transaction items -------------------------------------------------------------------
 
 
 def _order_item(order: Order) -> dict[str, Any]:
@@ -60,26 +60,42 @@ def _order_of(item: dict[str, Any], routing: dict[str, Any] | None = None) -> Or
     )
 
 
-def new_order(order: Order) -> Write:
-    return Write(
-        "order",
-        {
-            "Put": {
-                "TableName": _table(),
-                "Item": to_item(_order_item(order)),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        },
-    )
+# -- writes, as items of one transaction (see oms.store.unit_of_work) ---------------------------------
 
 
-def routing_explanation(order: Order) -> Write:
+def new_order(order: Order) -> TransactWriteItemTypeDef:
+    return {
+        "Put": {
+            "TableName": _table(),
+            "Item": to_item(_order_item(order)),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def changed_order(order: Order, expected_version: int) -> TransactWriteItemTypeDef:
+    """The order at the version after `expected_version`, only if nobody saved it since it was read."""
+    item = _order_item(order)
+    item["version"] = expected_version + 1
+    return {
+        "Put": {
+            "TableName": _table(),
+            "Item": to_item(item),
+            "ConditionExpression": "version = :expected",
+            "ExpressionAttributeValues": to_item({":expected": expected_version}),
+        }
+    }
+
+
+def routing_explanation(order: Order) -> TransactWriteItemTypeDef:
     """Why the order ships from where it does: written once, beside the order, read only by the API."""
     item = {**_order_key(order.order_id), "sk": "ROUTING", "body": compress(order.routing)}
-    return Write("routing", {"Put": {"TableName": _table(), "Item": to_item(item)}})
+    return {"Put": {"TableName": _table(), "Item": to_item(item)}}
 
 
-def idempotency_record(storefront_id: str, key: str, body_hash: str, order_id: str, now: datetime) -> Write:
+def idempotency_record(
+    storefront_id: str, key: str, body_hash: str, order_id: str, now: datetime
+) -> TransactWriteItemTypeDef:
     """The Idempotency-Key claimed in the order's own transaction: no separate round trip, no window."""
     epoch = int(now.timestamp())
     item = {
@@ -90,21 +106,18 @@ def idempotency_record(storefront_id: str, key: str, body_hash: str, order_id: s
         "created_at": rfc3339(now),
         "expires_at_epoch": epoch + IDEMPOTENCY_TTL_SECONDS,
     }
-    return Write(
-        "idempotency",
-        {
-            "Put": {
-                "TableName": _table(),
-                "Item": to_item(item),
-                # DynamoDB's TTL deletes lazily: an expired record no longer counts.
-                "ConditionExpression": "attribute_not_exists(pk) OR expires_at_epoch < :now",
-                "ExpressionAttributeValues": to_item({":now": epoch}),
-            }
-        },
-    )
+    return {
+        "Put": {
+            "TableName": _table(),
+            "Item": to_item(item),
+            # DynamoDB's TTL deletes lazily: an expired record no longer counts.
+            "ConditionExpression": "attribute_not_exists(pk) OR expires_at_epoch < :now",
+            "ExpressionAttributeValues": to_item({":now": epoch}),
+        }
+    }
 
 
-def new_hold(hold: dict[str, Any]) -> Write:
+def new_hold(hold: dict[str, Any]) -> TransactWriteItemTypeDef:
     item = {
         "pk": f"{HOLD}{hold['hold_id']}",
         "sk": "HOLD",
@@ -112,16 +125,13 @@ def new_hold(hold: dict[str, Any]) -> Write:
         "deadline_bucket": "hold",
         "deadline_at": hold["expires_at"],
     }
-    return Write(
-        "hold",
-        {
-            "Put": {
-                "TableName": _table(),
-                "Item": to_item(item),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        },
-    )
+    return {
+        "Put": {
+            "TableName": _table(),
+            "Item": to_item(item),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
 
 
 def end_hold(
@@ -129,9 +139,8 @@ def end_hold(
     storefront_id: str | None,
     status: str,
     now: datetime,
-    label: str = "hold",
     unexpired: bool = False,
-) -> Write:
+) -> TransactWriteItemTypeDef:
     """Move an active hold to `status` (released, expired, converted); it leaves the deadline index."""
     condition = "#status = :active"
     values: dict[str, Any] = {":active": "active", ":status": status, ":now": rfc3339(now)}
@@ -140,19 +149,16 @@ def end_hold(
         values[":sf"] = storefront_id
     if unexpired:
         condition += " AND expires_at > :now"
-    return Write(
-        label,
-        {
-            "Update": {
-                "TableName": _table(),
-                "Key": to_item({"pk": f"{HOLD}{hold_id}", "sk": "HOLD"}),
-                "UpdateExpression": "SET #status = :status, ended_at = :now REMOVE deadline_bucket, deadline_at",
-                "ConditionExpression": condition,
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": to_item(values),
-            }
-        },
-    )
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": to_item({"pk": f"{HOLD}{hold_id}", "sk": "HOLD"}),
+            "UpdateExpression": "SET #status = :status, ended_at = :now REMOVE deadline_bucket, deadline_at",
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_item(values),
+        }
+    }
 
 
 # -- reads ------------------------------------------------------------------------------------------
@@ -279,43 +285,6 @@ def list_orders(
     found = {from_item(raw)["pk"]: from_item(raw) for raw in batch_get(_table(), keys)}
     orders = [_order_of(item) for item in (found.get(from_item(key)["pk"]) for key in keys) if item is not None]
     return orders, _encode_cursor(last) if last else None
-
-
-def save(order: Order, extra: list[Write] | None = None) -> None:
-    """Write a changed order, only if nobody else changed it since it was read; with the other writes of
-    the same step (stock, holds) in one transaction, alone as a plain conditional write (half the price).
-    A refused condition raises TransactionRefused naming "order" either way."""
-    from oms.store.dynamo import transact
-
-    expected = order.version
-    order.version += 1
-    put: dict[str, Any] = {
-        "TableName": _table(),
-        "Item": to_item(_order_item(order)),
-        "ConditionExpression": "version = :expected",
-        "ExpressionAttributeValues": to_item({":expected": expected}),
-    }
-    try:
-        if extra:
-            transact([Write("order", {"Put": put}), *extra])  # type: ignore[typeddict-item]
-        else:
-            _put_alone(put)
-    except Exception:
-        order.version = expected
-        raise
-
-
-def _put_alone(put: dict[str, Any]) -> None:
-    from botocore.exceptions import ClientError
-
-    from oms.store.dynamo import TransactionRefused
-
-    try:
-        aws.dynamodb().put_item(**put)
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            raise TransactionRefused({"order"}, conflict=False) from error
-        raise
 
 
 def due_orders(now: datetime, limit: int = 100) -> list[str]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from oms import aws
 from oms.settings import settings
 from oms.store import to_item
-from oms.store.dynamo import Write
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 PREFIX = "PARTNER_EVENT#"
 RETENTION_SECONDS = 30 * 24 * 3600  # partners retry for days at most
@@ -22,20 +26,17 @@ def seen(partner_id: str, event_id: str) -> bool:
     return "Item" in found
 
 
-def marker(partner_id: str, event_id: str, event_type: str, at: str) -> Write:
+def marker(partner_id: str, event_id: str, event_type: str, at: str) -> TransactWriteItemTypeDef:
     """The event's dedupe record, written in the same transaction as its effect: applied exactly once."""
     from oms.clock import parse_rfc3339
 
     expires = int(parse_rfc3339(at).timestamp()) + RETENTION_SECONDS
-    return Write(
-        "processed",
-        {
-            "Put": {
-                "TableName": settings().orders_table,
-                "Item": to_item(
-                    {**_key(partner_id, event_id), "type": event_type, "applied_at": at, "expires_at_epoch": expires}
-                ),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        },
-    )
+    return {
+        "Put": {
+            "TableName": settings().orders_table,
+            "Item": to_item(
+                {**_key(partner_id, event_id), "type": event_type, "applied_at": at, "expires_at_epoch": expires}
+            ),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 
 from oms.domain.models import Location
 from oms.domain.routing import engine
+from oms.domain.routing.eligibility import why_ineligible
 from oms.domain.routing.model import Candidate, Plan, PlannedShipment, SourcingLine, SourcingRequest
+from oms.domain.routing.options import delivery_options
 from oms.domain.routing.policy import DEFAULT_POLICY, RULES, RoutingPolicy
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "RoutingPolicy",
     "SourcingLine",
     "SourcingRequest",
+    "delivery_options",
     "eligible",
     "plan",
 ]
@@ -32,7 +35,7 @@ def eligible(
     locations: list[Location], policy: RoutingPolicy, capacity_left: Mapping[str, int] | None = None
 ) -> list[Location]:
     """The locations that may ship for a storefront with this policy (what its availability counts)."""
-    return [loc for loc in locations if engine.why_ineligible(loc, policy, capacity_left or {}) is None]
+    return [loc for loc in locations if why_ineligible(loc, policy, capacity_left or {}) is None]
 
 
 def plan(request: SourcingRequest) -> Plan:

@@ -1,0 +1,72 @@
+"""What partners send: the webhook envelope and the payload of each event type, validated at the edge."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from oms.clock import parse_rfc3339
+
+PartnerEventType = Literal[
+    "shipment.packed",
+    "shipment.rejected",
+    "shipment.shipped",
+    "shipment.delivered",
+    "shipment.exception",
+    "build.completed",
+    "inventory.snapshot",
+    "inventory.adjusted",
+    "payment.authorization_expired",
+    "payment.chargeback",
+]
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+class PartnerEvent(BaseModel):
+    """The envelope every partner event shares; `data` is read per type when the event is applied."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    type: PartnerEventType
+    occurred_at: str
+    data: dict[str, Any]
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _rfc3339(cls, value: str) -> str:
+        if not _RFC3339.match(value):
+            raise ValueError("must be an RFC 3339 date-time with an offset, e.g. 2026-01-31T09:30:00Z")
+        parse_rfc3339(value)  # and a real date: month 13 or hour 25 raise ValueError
+        return value
+
+
+class StockFigure(BaseModel):
+    location_id: str
+    sku: str
+    on_hand: int = Field(ge=0)
+    safety_stock: int = Field(default=0, ge=0)
+
+
+class StockDelta(BaseModel):
+    location_id: str
+    sku: str
+    delta: int
+    reason: str = Field(default="adjusted by partner", min_length=1, max_length=200)
+
+
+class ShipmentRef(BaseModel):
+    """What location and carrier events say about a shipment."""
+
+    order_id: str
+    shipment_id: str
+    location_id: str | None = None
+    reason: str | None = Field(default=None, max_length=500)
+    detail: str | None = Field(default=None, max_length=500)
+
+
+class OrderRef(BaseModel):
+    order_id: str
+    detail: str | None = Field(default=None, max_length=500)

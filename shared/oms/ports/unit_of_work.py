@@ -1,0 +1,247 @@
+"""The store as services see it: repositories to read, typed writes to gather, one commit per step.
+
+A write says what it changes and which business rule guards it; the store turns the writes of one
+commit into one conditional write or one transaction. When a guard refuses, the commit raises
+`CommitRefused` holding the very writes that were refused, so a service asks "which stock line?",
+"which location's capacity?", "was it the order's version?" by type, never by parsing a label.
+Two stores implement this port: DynamoDB (`oms.store`) and memory (`oms.store.memory`, for tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from oms.domain.models import Location, Product, StockLevel
+from oms.domain.orders import Order
+
+W = TypeVar("W", bound="Write")
+
+
+class Write:
+    """One change of a commit. Subclasses are frozen dataclasses; their fields say what changes."""
+
+
+@dataclass(frozen=True)
+class NewOrder(Write):
+    """Guard: no order with this id exists."""
+
+    order: Order
+
+
+@dataclass(frozen=True)
+class OrderChange(Write):
+    """The order as changed by a step. Guard: nobody saved it since it was read (its version)."""
+
+    order: Order
+    expected_version: int
+
+
+@dataclass(frozen=True)
+class RoutingExplanation(Write):
+    """Why the order ships from where it does: written once, beside the order."""
+
+    order: Order
+
+
+@dataclass(frozen=True)
+class ClaimIdempotencyKey(Write):
+    """Guard: the storefront's key is unclaimed (or its claim expired)."""
+
+    storefront_id: str
+    key: str
+    body_hash: str
+    order_id: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Reservation(Write):
+    """Reserve (delta > 0; guard: that many available) or release (delta < 0; guard: that many reserved)."""
+
+    sku: str
+    location_id: str
+    delta: int
+
+
+@dataclass(frozen=True)
+class ShipUnits(Write):
+    """Reserved units leave the building: on hand and reserved fall together. Guard: that many reserved."""
+
+    sku: str
+    location_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class CountShipment(Write):
+    """One more shipment for the location on its local `day`. Guard: fewer than `limit` counted."""
+
+    location_id: str
+    day: str
+    limit: int
+
+
+@dataclass(frozen=True)
+class SetStockLevel(Write):
+    """A stock level recomputed from the one read (`reserved_seen`), with its audit entry.
+
+    Guard: `reserved` is still what was read (reservations move it without reading)."""
+
+    level: StockLevel
+    reserved_seen: int
+    audit: dict[str, Any]
+    actor: str
+    at: str
+
+
+@dataclass(frozen=True)
+class NewHold(Write):
+    """Guard: no hold with this id exists."""
+
+    hold: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EndHold(Write):
+    """An active hold becomes `status` (released, expired, converted).
+
+    Guard: it is active, of `storefront_id` when given, and unexpired at `now` when `unexpired`."""
+
+    hold_id: str
+    storefront_id: str | None
+    status: str
+    now: datetime
+    unexpired: bool = False
+
+
+@dataclass(frozen=True)
+class MarkEventApplied(Write):
+    """A partner event's receipt beside a change that touches no order. Guard: not applied before."""
+
+    partner_id: str
+    event_id: str
+    event_type: str
+    at: str
+
+
+class CommitRefused(Exception):
+    """A guard refused (`refused` holds those writes) or the commit collided with another (`conflict`)."""
+
+    def __init__(self, refused: Sequence[Write] = (), conflict: bool = False) -> None:
+        kinds = sorted({type(w).__name__ for w in refused})
+        super().__init__(f"commit refused: {kinds or 'nothing'} refused, conflict={conflict}")
+        self.refused = tuple(refused)
+        self.conflict = conflict
+
+    def of(self, kind: type[W]) -> list[W]:
+        """The refused writes of one kind."""
+        return [w for w in self.refused if isinstance(w, kind)]
+
+    def only(self, *kinds: type[Write]) -> bool:
+        """Whether every refused write is of these kinds (and at least one was refused)."""
+        return bool(self.refused) and all(isinstance(w, kinds) for w in self.refused)
+
+
+# -- repositories: the reads ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StorefrontConfig:
+    """What services read of a storefront: its configuration (adapters, routing, webhook, limits)."""
+
+    storefront_id: str
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+class OrderRepository(Protocol):
+    def get(self, order_id: str, *, explained: bool = False) -> Order | None:
+        """The order (with its routing explanation when `explained`), or None."""
+
+    def due(self, now: datetime, limit: int = 100) -> list[str]:
+        """Ids of orders with a deadline (a phase to start, a pack-by time) at or before `now`."""
+
+
+class HoldRepository(Protocol):
+    def get(self, hold_id: str) -> dict[str, Any] | None: ...
+
+    def due(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
+        """Active holds whose expiry has passed."""
+
+
+class IdempotencyRepository(Protocol):
+    def get(self, storefront_id: str, key: str, now: datetime) -> dict[str, Any] | None:
+        """The unexpired claim of a key: {"body_hash", "order_id", ...}, or None."""
+
+
+class StockRepository(Protocol):
+    def levels(self, skus: Iterable[str], location_ids: Iterable[str]) -> dict[tuple[str, str], StockLevel]:
+        """The stock records of every (sku, location) pair that has one."""
+
+    def level(self, sku: str, location_id: str) -> StockLevel | None:
+        """One record, read consistently (to recompute it)."""
+
+
+class ConfigRepository(Protocol):
+    def locations(self) -> list[Location]:
+        """Every location, by id (copies: callers may change them)."""
+
+    def location(self, location_id: str) -> Location | None: ...
+
+    def products(self, skus: Iterable[str]) -> dict[str, Product]: ...
+
+    def storefront(self, storefront_id: str) -> StorefrontConfig | None: ...
+
+
+class AppliedEvents(Protocol):
+    def seen(self, partner_id: str, event_id: str) -> bool: ...
+
+
+class UnitOfWork(Protocol):
+    """The reads of one step and its writes, committed together."""
+
+    @property
+    def orders(self) -> OrderRepository: ...
+    @property
+    def holds(self) -> HoldRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
+    @property
+    def stock(self) -> StockRepository: ...
+    @property
+    def config(self) -> ConfigRepository: ...
+    @property
+    def applied_events(self) -> AppliedEvents: ...
+
+    def add(self, *writes: Write) -> None:
+        """Gather writes for the next commit."""
+
+    def commit(self) -> None:
+        """All gathered writes or none; raises CommitRefused. The gathered list is empty afterwards,
+        and a committed OrderChange has moved its order to the next version."""
+
+    def rollback(self) -> None:
+        """Drop the gathered writes."""
+
+
+class GatheringUnitOfWork:
+    """What every store's unit of work shares: writes gathered, then handed to `_commit` all at once."""
+
+    def __init__(self) -> None:
+        self._pending: list[Write] = []
+
+    def add(self, *writes: Write) -> None:
+        self._pending.extend(writes)
+
+    def rollback(self) -> None:
+        self._pending.clear()
+
+    def commit(self) -> None:
+        writes, self._pending = self._pending, []
+        if writes:
+            self._commit(writes)
+
+    def _commit(self, writes: list[Write]) -> None:
+        raise NotImplementedError

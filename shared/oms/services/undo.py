@@ -1,0 +1,106 @@
+"""What a step gives back: a shipment's reserved stock, its booking and release, an unused authorization."""
+
+from __future__ import annotations
+
+from oms.domain import lifecycle
+from oms.domain.change import Change
+from oms.domain.orders import Order, Shipment
+from oms.ports.carrier import CancelBookingRequest
+from oms.ports.location import RecallRequest
+from oms.ports.payment import (
+    AuthorizationRequest,
+    CreditLimitExceeded,
+    PartnerRefused,
+    PaymentDeclined,
+    VoidRequest,
+)
+from oms.ports.unit_of_work import Reservation
+from oms.services.deps import Deps
+from oms.services.steps import idempotency_key
+
+
+def reserved_units(shipment: Shipment) -> dict[str, int]:
+    """Units per sku this shipment holds in stock (one item per sku: a commit touches an item once)."""
+    units: dict[str, int] = {}
+    for line in shipment.lines:
+        if line.reserved:
+            units[line.sku] = units.get(line.sku, 0) + line.quantity
+    return units
+
+
+def release_stock(shipment: Shipment) -> list[Reservation]:
+    return [Reservation(sku, shipment.location_id, -qty) for sku, qty in reserved_units(shipment).items()]
+
+
+def authorization_request(order: Order) -> AuthorizationRequest:
+    """The order's one authorization: the same key each time, so a provider answers a repeat with it."""
+    return AuthorizationRequest(
+        order_id=order.order_id,
+        storefront_id=order.storefront_id,
+        customer_id=order.customer.id,
+        method=order.payment.method,
+        amount=order.totals.total,
+        currency=order.currency,
+        idempotency_key=idempotency_key(order, "authorize"),
+        token=order.payment.token,
+    )
+
+
+def void_unused(deps: Deps, order: Order) -> Change:
+    """Give back whatever authorization no shipment will capture, inside the step that frees it, so no
+    reader ever sees a closed order still holding the customer's money (the void is idempotent by key)."""
+    recovered = _recover_authorization(deps, order) if _may_be_authorized(order) else Change()
+    amount = lifecycle.open_authorization(order)
+    if amount <= 0 or not order.payment.authorization_id:
+        return recovered
+    deps.partners(order.storefront_id).payment.void(
+        VoidRequest(
+            order_id=order.order_id,
+            authorization_id=order.payment.authorization_id,
+            method=order.payment.method,
+            idempotency_key=idempotency_key(order, "void", str(order.payment.captured)),
+        )
+    )
+    return recovered.then(lifecycle.voided(order, amount, deps.now()))
+
+
+def _may_be_authorized(order: Order) -> bool:
+    """Whether an authorization was asked for: it is, only once the screen (or a review) approved."""
+    return order.payment.authorization_id is None and any(
+        e.type in ("fraud.approved", "review.approved") for e in order.timeline
+    )
+
+
+def _recover_authorization(deps: Deps, order: Order) -> Change:
+    """An authorization whose answer was lost is still the provider's: asking again with its key gets it
+    back (or the same refusal), so it can be voided rather than left to expire on the customer's card."""
+    try:
+        found = deps.partners(order.storefront_id).payment.authorize(authorization_request(order))
+    except (PaymentDeclined, CreditLimitExceeded, PartnerRefused):
+        return Change()  # refused: nothing is held
+    return lifecycle.authorization_recovered(order, found.authorization_id, found.amount, deps.now())
+
+
+def undo_partners(deps: Deps, order: Order, shipments: list[Shipment]) -> None:
+    """Cancel the bookings and recall the releases of these shipments (each idempotent by key)."""
+    partners = deps.partners(order.storefront_id)
+    for shipment in shipments:
+        if shipment.booking_id:
+            partners.carrier.cancel(
+                CancelBookingRequest(
+                    order_id=order.order_id,
+                    shipment_id=shipment.shipment_id,
+                    booking_id=shipment.booking_id,
+                    idempotency_key=idempotency_key(order, shipment.shipment_id, shipment.booking_id, "cancel"),
+                )
+            )
+        if shipment.release_id:
+            partners.location.recall(
+                RecallRequest(
+                    order_id=order.order_id,
+                    shipment_id=shipment.shipment_id,
+                    location_id=shipment.location_id,
+                    release_id=shipment.release_id,
+                    idempotency_key=idempotency_key(order, shipment.shipment_id, shipment.release_id, "recall"),
+                )
+            )

@@ -1,0 +1,139 @@
+"""The unit of work on DynamoDB: the repositories over the tables, and a commit of one step's writes as
+one conditional write (a single item) or one TransactWriteItems call, refusals mapped back to writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from oms.clock import rfc3339
+from oms.domain.models import Location, Product, StockLevel
+from oms.domain.orders import Order
+from oms.ports import unit_of_work as uow
+from oms.store import config as config_store
+from oms.store import inventory as stock_store
+from oms.store import orders as orders_store
+from oms.store import partner_events as applied_store
+from oms.store.dynamo import ItemsRefused, write_items
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+
+class DynamoOrders:
+    def get(self, order_id: str, *, explained: bool = False) -> Order | None:
+        return orders_store.get_order(order_id, explained=explained)
+
+    def due(self, now: datetime, limit: int = 100) -> list[str]:
+        return orders_store.due_orders(now, limit)
+
+
+class DynamoHolds:
+    def get(self, hold_id: str) -> dict[str, Any] | None:
+        return orders_store.get_hold(hold_id)
+
+    def due(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
+        return orders_store.due_holds(now, limit)
+
+
+class DynamoIdempotency:
+    def get(self, storefront_id: str, key: str, now: datetime) -> dict[str, Any] | None:
+        return orders_store.get_idempotency(storefront_id, key, now)
+
+
+class DynamoStock:
+    def levels(self, skus: Iterable[str], location_ids: Iterable[str]) -> dict[tuple[str, str], StockLevel]:
+        return stock_store.get_levels(skus, location_ids)
+
+    def level(self, sku: str, location_id: str) -> StockLevel | None:
+        return stock_store.get_level(sku, location_id)
+
+
+class DynamoConfig:
+    """Configuration reads, through the store's 30-second per-process cache."""
+
+    def locations(self) -> list[Location]:
+        return config_store.list_locations()
+
+    def location(self, location_id: str) -> Location | None:
+        return config_store.get_location(location_id)
+
+    def products(self, skus: Iterable[str]) -> dict[str, Product]:
+        return config_store.get_products(skus)
+
+    def storefront(self, storefront_id: str) -> uow.StorefrontConfig | None:
+        record = config_store.get_storefront(storefront_id)
+        return uow.StorefrontConfig(record.storefront_id, record.config) if record else None
+
+
+class DynamoAppliedEvents:
+    def seen(self, partner_id: str, event_id: str) -> bool:
+        return applied_store.seen(partner_id, event_id)
+
+
+def items_of(write: uow.Write) -> list[TransactWriteItemTypeDef]:
+    """The DynamoDB items of one write (a recomputed stock level carries its audit entry)."""
+    match write:
+        case uow.NewOrder(order=order):
+            return [orders_store.new_order(order)]
+        case uow.OrderChange(order=order, expected_version=expected):
+            return [orders_store.changed_order(order, expected)]
+        case uow.RoutingExplanation(order=order):
+            return [orders_store.routing_explanation(order)]
+        case uow.ClaimIdempotencyKey(storefront_id=sf, key=key, body_hash=body, order_id=order_id, now=now):
+            return [orders_store.idempotency_record(sf, key, body, order_id, now)]
+        case uow.Reservation(sku=sku, location_id=loc, delta=delta):
+            return [stock_store.change_reservation(sku, loc, delta, _now())]
+        case uow.ShipUnits(sku=sku, location_id=loc, quantity=qty):
+            return [stock_store.ship_units(sku, loc, qty, _now())]
+        case uow.CountShipment(location_id=loc, day=day, limit=limit):
+            return [stock_store.count_shipment(loc, day, limit)]
+        case uow.SetStockLevel(level=level, reserved_seen=seen, audit=audit, actor=actor, at=at):
+            return [
+                stock_store.set_level(level, seen, at),
+                stock_store.audit_entry(level.sku, level.location_id, audit, actor, at),
+            ]
+        case uow.NewHold(hold=hold):
+            return [orders_store.new_hold(hold)]
+        case uow.EndHold(hold_id=hold_id, storefront_id=sf, status=status, now=now, unexpired=unexpired):
+            return [orders_store.end_hold(hold_id, sf, status, now, unexpired)]
+        case uow.MarkEventApplied(partner_id=partner, event_id=event_id, event_type=kind, at=at):
+            return [applied_store.marker(partner, event_id, kind, at)]
+    raise TypeError(f"no DynamoDB items for {type(write).__name__}")
+
+
+def _now() -> str:
+    from oms.clock import clock
+
+    return rfc3339(clock.now())
+
+
+class DynamoUnitOfWork(uow.GatheringUnitOfWork):
+    def __init__(self) -> None:
+        super().__init__()
+        self.orders = DynamoOrders()
+        self.holds = DynamoHolds()
+        self.idempotency = DynamoIdempotency()
+        self.stock = DynamoStock()
+        self.config = DynamoConfig()
+        self.applied_events = DynamoAppliedEvents()
+
+    def _commit(self, writes: list[uow.Write]) -> None:
+        items: list[TransactWriteItemTypeDef] = []
+        owner: list[uow.Write] = []  # the write each item belongs to, to name refusals by write
+        for write in writes:
+            for item in items_of(write):
+                items.append(item)
+                owner.append(write)
+        try:
+            write_items(items)
+        except ItemsRefused as refused:
+            named: list[uow.Write] = []
+            for i in sorted(refused.failed):
+                if not any(owner[i] is w for w in named):  # by identity: writes may hold unhashable orders
+                    named.append(owner[i])
+            raise uow.CommitRefused(named, refused.conflict) from refused
+        for write in writes:
+            if isinstance(write, uow.OrderChange):
+                write.order.version = write.expected_version + 1

@@ -1,0 +1,128 @@
+"""The memory unit of work is a faithful stand-in: the same writes are refused, by type, on both stores.
+
+Every scenario runs twice, on DynamoDB (moto, the synthesized tables) and in memory, so the service tests
+that use the memory store test what DynamoDB would do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from oms import bootstrap
+from oms.domain.models import StockLevel
+from oms.ports.unit_of_work import (
+    ClaimIdempotencyKey,
+    CommitRefused,
+    CountShipment,
+    EndHold,
+    MarkEventApplied,
+    NewHold,
+    OrderChange,
+    Reservation,
+    SetStockLevel,
+    ShipUnits,
+    Write,
+)
+from oms.services.checkout import place_order
+from oms.services.deps import Deps
+from oms.store.memory import MemoryStore
+from tests.network import MORNING, body, network_locations, network_stock
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def deps(request: pytest.FixtureRequest) -> Deps:
+    if request.param == "dynamodb":
+        request.getfixturevalue("network")
+        return bootstrap.aws(MORNING)
+    memory = MemoryStore(locations={loc.location_id: loc for loc in network_locations()})
+    for (sku, location_id), units in network_stock().items():
+        memory.put_stock(sku, location_id, units)
+    return bootstrap.in_memory(memory, MORNING)
+
+
+def refused(deps: Deps, *writes: Write) -> CommitRefused:
+    deps.uow.add(*writes)
+    with pytest.raises(CommitRefused) as caught:
+        deps.uow.commit()
+    return caught.value
+
+
+def level(deps: Deps, sku: str, location_id: str) -> tuple[int, int]:
+    found = deps.uow.stock.level(sku, location_id)
+    assert found is not None
+    return found.on_hand, found.reserved
+
+
+def test_a_reservation_beyond_what_is_available_is_refused_by_name_and_nothing_lands(deps: Deps) -> None:
+    refusal = refused(deps, Reservation("C", "mnl", 1), Reservation("A", "mnl", 6))
+    assert refusal.refused == (Reservation("A", "mnl", 6),) and not refusal.conflict
+    assert level(deps, "C", "mnl") == (5, 0)
+
+
+def test_a_release_or_shipment_beyond_what_is_reserved_is_refused(deps: Deps) -> None:
+    deps.uow.add(Reservation("A", "mnl", 2))
+    deps.uow.commit()
+    assert refused(deps, Reservation("A", "mnl", -3)).of(Reservation) == [Reservation("A", "mnl", -3)]
+    assert refused(deps, ShipUnits("A", "mnl", 3)).of(ShipUnits) == [ShipUnits("A", "mnl", 3)]
+    deps.uow.add(ShipUnits("A", "mnl", 2))
+    deps.uow.commit()
+    assert level(deps, "A", "mnl") == (3, 0)
+
+
+def test_a_stock_record_that_does_not_exist_reserves_nothing(deps: Deps) -> None:
+    assert refused(deps, Reservation("Z", "mnl", 1)).of(Reservation) == [Reservation("Z", "mnl", 1)]
+
+
+def test_a_full_location_refuses_the_next_shipment_count(deps: Deps) -> None:
+    deps.uow.add(CountShipment("mnl", "2026-03-02", 1))
+    deps.uow.commit()
+    assert refused(deps, CountShipment("mnl", "2026-03-02", 1)).of(CountShipment)[0].location_id == "mnl"
+
+
+def test_an_order_saved_by_someone_else_refuses_a_change_made_on_the_old_version(deps: Deps) -> None:
+    order = place_order(deps, body({"A": 1}), "sf-1", "k").order
+    first, second = deps.uow.orders.get(order.order_id), deps.uow.orders.get(order.order_id)
+    assert first is not None and second is not None
+    deps.uow.add(OrderChange(first, first.version))
+    deps.uow.commit()
+    assert first.version == second.version + 1
+    assert refused(deps, OrderChange(second, second.version)).of(OrderChange)[0].order is second
+
+
+def test_a_claimed_idempotency_key_cannot_be_claimed_again(deps: Deps) -> None:
+    claim: Callable[[str], ClaimIdempotencyKey] = lambda oid: ClaimIdempotencyKey("sf-1", "k", "h", oid, MORNING.now())  # noqa: E731
+    deps.uow.add(claim("ord_1"))
+    deps.uow.commit()
+    assert refused(deps, claim("ord_2")).of(ClaimIdempotencyKey)[0].order_id == "ord_2"
+    assert (deps.uow.idempotency.get("sf-1", "k", MORNING.now()) or {})["order_id"] == "ord_1"
+
+
+def test_a_hold_ends_once_and_only_for_its_storefront(deps: Deps) -> None:
+    hold = {"hold_id": "hold_1", "storefront_id": "sf-1", "status": "active", "expires_at": "2026-03-02T02:00:00Z"}
+    deps.uow.add(NewHold(hold))
+    deps.uow.commit()
+    assert refused(deps, EndHold("hold_1", "sf-2", "released", MORNING.now())).of(EndHold)
+    deps.uow.add(EndHold("hold_1", "sf-1", "released", MORNING.now()))
+    deps.uow.commit()
+    assert refused(deps, EndHold("hold_1", "sf-1", "released", MORNING.now())).of(EndHold)
+    assert (deps.uow.holds.get("hold_1") or {})["status"] == "released"
+
+
+def test_a_recomputed_level_is_refused_when_a_reservation_landed_since_it_was_read(deps: Deps) -> None:
+    deps.uow.add(Reservation("A", "mnl", 1))
+    deps.uow.commit()
+    stale = SetStockLevel(StockLevel(sku="A", location_id="mnl", on_hand=9, reserved=0), 0, {"reason": "set"}, "t", "x")
+    assert refused(deps, stale).of(SetStockLevel) == [stale]
+    deps.uow.add(SetStockLevel(StockLevel(sku="A", location_id="mnl", on_hand=9, reserved=1), 1, {}, "t", "x"))
+    deps.uow.commit()
+    assert level(deps, "A", "mnl") == (9, 1)
+
+
+def test_a_partner_event_is_marked_applied_once(deps: Deps) -> None:
+    deps.uow.add(MarkEventApplied("erp", "evt_1", "inventory.snapshot", "2026-03-02T01:00:00Z"))
+    deps.uow.commit()
+    assert deps.uow.applied_events.seen("erp", "evt_1")
+    again = MarkEventApplied("erp", "evt_1", "inventory.snapshot", "2026-03-02T01:00:00Z")
+    assert refused(deps, again).of(MarkEventApplied) == [again]

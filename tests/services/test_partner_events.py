@@ -1,0 +1,73 @@
+"""Partner events in memory: stock figures and adjustments applied once, unknown orders ignored."""
+
+from __future__ import annotations
+
+import pytest
+
+from oms.domain.errors import Conflict
+from oms.ports.unit_of_work import SetStockLevel
+from oms.services import partner_events
+from oms.services.checkout import place_order
+from oms.services.deps import Deps
+from oms.store.memory import MemoryStore
+from tests.network import body
+from tests.services.events import event, packed
+
+
+def test_a_snapshot_sets_on_hand_keeps_reservations_and_is_applied_once(deps: Deps, store: MemoryStore) -> None:
+    place_order(deps, body({"A": 2}), "sf-1", "k")
+    snapshot = event("inventory.snapshot", items=[{"location_id": "mnl", "sku": "A", "on_hand": 9}])
+
+    assert partner_events.apply(deps, "erp", snapshot) == "1 stock figure(s) applied"
+    store.stock[("A", "mnl")].on_hand = 7  # a later change the redelivery must not undo
+    assert partner_events.apply(deps, "erp", snapshot) == "duplicate"
+
+    assert (store.stock[("A", "mnl")].on_hand, store.stock[("A", "mnl")].reserved) == (7, 2)
+    assert [(a["reason"], a["delta"], a["actor"]) for a in store.audit] == [("set", 4, "partner:erp")]
+
+
+def test_a_snapshot_failing_part_way_applies_every_figure_when_redelivered(deps: Deps, store: MemoryStore) -> None:
+    figures = [{"location_id": "mnl", "sku": "A", "on_hand": 8}, {"location_id": "ceb", "sku": "B", "on_hand": 1}]
+    snapshot = event("inventory.snapshot", items=figures)
+
+    def fail_second_figure(writes: object, moment: str) -> None:
+        if moment == "before" and any(getattr(w, "level", None) and w.level.sku == "B" for w in writes):  # type: ignore[attr-defined]
+            raise TimeoutError("DynamoDB did not answer")
+
+    store.intercept = fail_second_figure
+    with pytest.raises(TimeoutError):
+        partner_events.apply(deps, "erp", snapshot)
+    store.intercept = None
+
+    assert partner_events.apply(deps, "erp", snapshot) == "2 stock figure(s) applied"
+    assert (store.stock[("A", "mnl")].on_hand, store.stock[("B", "ceb")].on_hand) == (8, 1)
+
+
+def test_an_adjustment_racing_a_reservation_is_recomputed_not_lost(deps: Deps, store: MemoryStore) -> None:
+    raced: list[bool] = []
+
+    def reserve_meanwhile(writes: object, moment: str) -> None:
+        if moment == "before" and not raced:
+            raced.append(True)
+            store.stock[("A", "mnl")].reserved += 1  # a checkout's reservation lands without reading
+
+    store.intercept = reserve_meanwhile
+    partner_events.apply(deps, "erp", event("inventory.adjusted", location_id="mnl", sku="A", delta=-2))
+
+    assert (store.stock[("A", "mnl")].on_hand, store.stock[("A", "mnl")].reserved) == (3, 1)
+
+
+def test_stock_that_changes_on_every_attempt_is_refused_as_busy(deps: Deps, store: MemoryStore) -> None:
+    def always_reserve(writes: object, moment: str) -> None:
+        if moment == "before" and any(isinstance(w, SetStockLevel) for w in writes):  # type: ignore[attr-defined]
+            store.stock[("A", "mnl")].reserved += 1
+
+    store.intercept = always_reserve
+    with pytest.raises(Conflict) as busy:
+        partner_events.apply(deps, "erp", event("inventory.adjusted", location_id="mnl", sku="A", delta=1))
+    assert busy.value.code == "stock_busy" and store.stock[("A", "mnl")].on_hand == 5
+
+
+def test_an_event_about_an_unknown_order_is_ignored_and_changes_nothing(deps: Deps, store: MemoryStore) -> None:
+    assert partner_events.apply(deps, "wh", packed("ord_nope", "1")).startswith("ignored: no order ord_nope")
+    assert store.commits == 0
