@@ -1,5 +1,6 @@
 """The REST contract's routes, declared once: API Gateway's resources (infra), the api function's resolver
-and the tests all read this table, so a path cannot differ between them."""
+and the tests all read this table, so a path cannot differ between them. Imported on the api function's
+cold start: plain data, nothing from AWS or pydantic."""
 
 from __future__ import annotations
 
@@ -7,51 +8,52 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
+def resolver_path(path: str) -> str:
+    """An API Gateway path as Powertools' resolver declares it: /v1/orders/{order_id} -> /v1/orders/<order_id>."""
+    return _PARAM.sub(r"<\1>", path)
+
 
 @dataclass(frozen=True)
 class Route:
-    name: str
+    name: str  # the operation, how the route modules and infra name it
     method: Literal["GET", "POST", "PUT", "DELETE"]
     path: str  # API Gateway's form: /v1/orders/{order_id}
-    target: Literal["api", "webhooks"]
+    target: Literal["api", "webhooks"]  # the function behind it
     keyed: bool  # the TOKEN authorizer guards it (and it counts against the caller's usage plan)
 
     @property
     def resolver_path(self) -> str:
         """The path as Powertools' resolver declares it: /v1/orders/<order_id>."""
-        return re.sub(r"\{(\w+)\}", r"<\1>", self.path)
+        return resolver_path(self.path)
 
 
-def _routes(table: str) -> tuple[Route, ...]:
-    rows = (line.split() for line in table.strip().splitlines())
-    return tuple(Route(name, method, path, target, keyed == "key") for name, method, path, target, keyed in rows)  # type: ignore[arg-type]
+KEY, PUBLIC = True, False  # Route.keyed
 
-
-# name, method, path, target function, and "key" where the TOKEN authorizer guards the route ("-" not).
-ROUTES = _routes(
-    """
-health             GET     /health                                              api       -
-openapi            GET     /openapi.json                                        api       -
-docs               GET     /docs                                                api       -
-create_order       POST    /v1/orders                                           api       key
-list_orders        GET     /v1/orders                                           api       key
-get_order          GET     /v1/orders/{order_id}                                api       key
-cancel_order       POST    /v1/orders/{order_id}/cancel                         api       key
-availability       GET     /v1/availability                                     api       key
-create_hold        POST    /v1/holds                                            api       key
-delete_hold        DELETE  /v1/holds/{hold_id}                                  api       key
-put_location       PUT     /v1/admin/locations/{location_id}                    api       key
-list_locations     GET     /v1/admin/locations                                  api       key
-put_product        PUT     /v1/admin/products/{sku}                             api       key
-put_inventory      PUT     /v1/admin/inventory/{location_id}/{sku}              api       key
-adjust_inventory   POST    /v1/admin/inventory/{location_id}/{sku}/adjustments  api       key
-get_inventory      GET     /v1/admin/inventory/{sku}                            api       key
-review_order       POST    /v1/admin/orders/{order_id}/review                   api       key
-put_storefront     PUT     /v1/admin/storefronts/{storefront_id}                api       key
-get_storefront     GET     /v1/admin/storefronts/{storefront_id}                api       key
-create_key         POST    /v1/admin/keys                                       api       key
-revoke_key         DELETE  /v1/admin/keys/{key_id}                              api       key
-partner_event      POST    /v1/webhooks/{partner_id}                            webhooks  -
-"""
+ROUTES: tuple[Route, ...] = (
+    Route("health", "GET", "/health", "api", PUBLIC),
+    Route("openapi", "GET", "/openapi.json", "api", PUBLIC),
+    Route("docs", "GET", "/docs", "api", PUBLIC),
+    Route("create_order", "POST", "/v1/orders", "api", KEY),
+    Route("list_orders", "GET", "/v1/orders", "api", KEY),
+    Route("get_order", "GET", "/v1/orders/{order_id}", "api", KEY),
+    Route("cancel_order", "POST", "/v1/orders/{order_id}/cancel", "api", KEY),
+    Route("availability", "GET", "/v1/availability", "api", KEY),
+    Route("create_hold", "POST", "/v1/holds", "api", KEY),
+    Route("delete_hold", "DELETE", "/v1/holds/{hold_id}", "api", KEY),
+    Route("put_location", "PUT", "/v1/admin/locations/{location_id}", "api", KEY),
+    Route("list_locations", "GET", "/v1/admin/locations", "api", KEY),
+    Route("put_product", "PUT", "/v1/admin/products/{sku}", "api", KEY),
+    Route("put_inventory", "PUT", "/v1/admin/inventory/{location_id}/{sku}", "api", KEY),
+    Route("adjust_inventory", "POST", "/v1/admin/inventory/{location_id}/{sku}/adjustments", "api", KEY),
+    Route("get_inventory", "GET", "/v1/admin/inventory/{sku}", "api", KEY),
+    Route("review_order", "POST", "/v1/admin/orders/{order_id}/review", "api", KEY),
+    Route("put_storefront", "PUT", "/v1/admin/storefronts/{storefront_id}", "api", KEY),
+    Route("get_storefront", "GET", "/v1/admin/storefronts/{storefront_id}", "api", KEY),
+    Route("create_key", "POST", "/v1/admin/keys", "api", KEY),
+    Route("revoke_key", "DELETE", "/v1/admin/keys/{key_id}", "api", KEY),
+    Route("partner_event", "POST", "/v1/webhooks/{partner_id}", "webhooks", PUBLIC),
 )
-BY_NAME = {route.name: route for route in ROUTES}
+BY_NAME: dict[str, Route] = {route.name: route for route in ROUTES}  # a route by its name: BY_NAME["get_order"]

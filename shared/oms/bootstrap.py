@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from oms.clock import Clock
 from oms.clock import clock as default_clock
-from oms.ports.partners import Gateways
 from oms.services.deps import Deps
 
 if TYPE_CHECKING:
+    from oms.ports.partners import Gateways
     from oms.store.memory import MemoryStore
 
 
@@ -64,6 +64,7 @@ def sandbox_gateways(config: dict[str, Any]) -> Gateways:
     from oms.adapters.sandbox_location import SandboxLocation
     from oms.adapters.sandbox_payment import DEFAULT_CREDIT_LIMIT, SandboxPayment
     from oms.adapters.sandbox_tax import SandboxTax
+    from oms.ports.partners import Gateways
 
     payment = SandboxPayment(
         config.get("credit_limits") or {}, config.get("default_credit_limit", DEFAULT_CREDIT_LIMIT)

@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from functions.api import handler
-from functions.api.route_table import ROUTES
+from functions.api.route_table import BY_NAME, ROUTES, resolver_path
 
 
 def test_the_resolver_registers_exactly_the_api_routes_of_the_table() -> None:
-    handler.enable_docs()  # /docs is registered on its first request
-    registered = {
-        (method, route.path)
-        for route in handler.app._static_routes + handler.app._dynamic_routes
-        for method in (route.method if isinstance(route.method, list | tuple) else [route.method])
-    }
-    # Powertools adds HEAD/OPTIONS-free routes only; the Swagger UI also serves its assets under /docs.
-    assert {(m.upper(), p) for m, p in registered if not p.startswith("/docs/")} == {
-        (r.method, r.resolver_path) for r in ROUTES if r.target == "api"
-    }
+    handler.enable_docs()  # /docs is registered on its first request (idempotent)
+    # Powertools keeps one Route (method upper-cased, rule as declared) per method and path, static and dynamic
+    # apart; counted, so a route declared twice fails too.
+    registered = Counter(
+        (route.method, route.path) for route in handler.app._static_routes + handler.app._dynamic_routes
+    )
+    assert registered == Counter((r.method, r.resolver_path) for r in ROUTES if r.target == "api")
+
+
+def test_each_route_is_declared_once() -> None:
+    assert len(BY_NAME) == len(ROUTES)
+    assert len({(r.method, r.path) for r in ROUTES}) == len(ROUTES)
+
+
+def test_only_health_the_docs_and_partner_webhooks_are_public() -> None:
+    assert {r.name for r in ROUTES if not r.keyed} == {"health", "openapi", "docs", "partner_event"}
+    assert {r.name for r in ROUTES if r.target == "webhooks"} == {"partner_event"}
+
+
+def test_the_resolver_path_names_the_parameters_as_powertools_does() -> None:
+    assert resolver_path("/v1/orders/{order_id}") == "/v1/orders/<order_id>"
+    assert resolver_path("/v1/admin/inventory/{location_id}/{sku}") == "/v1/admin/inventory/<location_id>/<sku>"
+    assert resolver_path("/health") == "/health"
+    assert BY_NAME["get_order"].resolver_path == "/v1/orders/<order_id>"

@@ -54,6 +54,8 @@ class Spy:
         self.after, self.calls, self.inner = after, [], None
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # copy and pickle look for hooks on an instance not yet filled in
+            raise AttributeError(name)
         method = getattr(self.inner, name)
 
         def call(request: Any) -> Any:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from oms.clock import Clock, rfc3339
 from oms.ports.events import EventPublisher
-from oms.ports.partners import Gateways
 from oms.ports.phases import PhaseStarter
-from oms.ports.tax import TaxCalculator
 from oms.ports.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    # Types only: the partners' ports load where a step calls a partner, not on the api's cold start.
+    from oms.ports.partners import Gateways
+    from oms.ports.tax import TaxCalculator
 
 
 @dataclass

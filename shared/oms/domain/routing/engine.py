@@ -34,11 +34,11 @@ from oms.clock import rfc3339
 from oms.domain import promise as promises
 from oms.domain.errors import InsufficientStock, Unprocessable
 from oms.domain.models import SERVICE_LEVELS, Product
-from oms.domain.routing import search
 from oms.domain.routing.eligibility import eligible_sites, line_figures, wanted_of
 from oms.domain.routing.explanation import cost, explain
 from oms.domain.routing.model import Plan, PlannedShipment, SourcingRequest
 from oms.domain.routing.policy import DEFAULT_POLICY, RoutingPolicy
+from oms.domain.routing.search import EXACT_MAX_SITES, EXACT_MAX_SKUS, Problem, solve
 from oms.domain.routing.sites import Pool, Routed, Site, Wanted
 
 ENGINE = "branch-and-bound"
@@ -230,13 +230,13 @@ def _from_stock(
         if held and pool.admits(site.location_id):
             relevant.append(site)
             holds.append(held)
-    problem = search.Problem(
+    problem = Problem(
         need=tuple(order.stocked[sku] for sku in skus),
         holds=tuple(holds),
         weight=tuple(site.weight for site in relevant),
         max_sites=cap,
     )
-    solution = search.solve(problem)
+    solution = solve(problem)
     if solution is None:
         if cap is not None and problem.covers(range(len(relevant))):  # all of them together could
             raise _refuse(
@@ -268,7 +268,7 @@ def _from_stock(
         "nodes": solution.nodes,
         "sites_with_stock": len(relevant),
         "skus": len(skus),
-        "switch_point": {"exact_max_sites": search.EXACT_MAX_SITES, "exact_max_skus": search.EXACT_MAX_SKUS},
+        "switch_point": {"exact_max_sites": EXACT_MAX_SITES, "exact_max_skus": EXACT_MAX_SKUS},
     }
     return stocked, info
 
