@@ -43,6 +43,11 @@ def live(order: Order) -> list[Shipment]:
     return [s for s in order.shipments if s.status not in DEAD_SHIPMENT]
 
 
+def screened(order: Order) -> bool:
+    """Whether the fraud screen (or a review) approved the order: from then on it may be authorized."""
+    return any(e.type in ("fraud.approved", "review.approved") for e in order.timeline)
+
+
 def _derive_status(order: Order) -> None:
     if order.status in CLOSED or order.status == "on_hold":
         return

@@ -25,10 +25,6 @@ from oms.services.steps import Step, change, idempotency_key, load, require_open
 from oms.services.undo import authorization_request, undo_partners
 
 
-def _screened(order: Order) -> bool:
-    return any(e.type in ("fraud.approved", "review.approved") for e in order.timeline)
-
-
 def screen_and_authorize(deps: Deps, order_id: str) -> dict[str, Any]:
     """The fraud screen (unless the order passed it, or a review, before), then the authorization.
 
@@ -38,7 +34,7 @@ def screen_and_authorize(deps: Deps, order_id: str) -> dict[str, Any]:
     """
     order = load(deps, order_id)
     require_open(order)
-    if not _screened(order):
+    if not lifecycle.screened(order):
         verdict = _screen(deps, order)
         if verdict["decision"] != "approve":
             return verdict
@@ -91,7 +87,7 @@ def _screen(deps: Deps, order: Order) -> dict[str, Any]:
 
 def _approved(order: Order, score: int | None, at: str) -> Change:
     approval = Change()
-    if not _screened(order):
+    if not lifecycle.screened(order):
         approval.note(at, "fraud.approved", score=score)
     return approval
 

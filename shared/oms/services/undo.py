@@ -66,9 +66,7 @@ def void_unused(deps: Deps, order: Order) -> Change:
 
 def _may_be_authorized(order: Order) -> bool:
     """Whether an authorization was asked for: it is, only once the screen (or a review) approved."""
-    return order.payment.authorization_id is None and any(
-        e.type in ("fraud.approved", "review.approved") for e in order.timeline
-    )
+    return order.payment.authorization_id is None and lifecycle.screened(order)
 
 
 def _recover_authorization(deps: Deps, order: Order) -> Change:
