@@ -19,7 +19,11 @@ from local.synth import ROOT, ensure_synth
 def _options() -> Options:
     retry = os.environ.get("OMS_LOCAL_SQS_RETRY_SECONDS")
     every = os.environ.get("OMS_LOCAL_SCHEDULE_SECONDS")
-    return Options(sqs_retry_after=int(retry) if retry else None, schedule_every=float(every) if every else None)
+    return Options(
+        sqs_retry_after=int(retry) if retry else None,
+        schedule_every=float(every) if every else None,
+        trace=os.environ.get("OMS_LOCAL_TRACE", "") == "1",
+    )
 
 
 def run(host: str, port: int, seed_data: bool) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import threading
 from collections import Counter
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 
+from local import trace
 from local.assembly import Assembly, Physical
 from local.gateway import PlanKey, Throttle
 from local.lambdas import LambdaCrash, LambdaRegistry
@@ -119,6 +121,49 @@ def patch_moto(registry_lookup: Callable[[], LambdaRegistry | None]) -> None:
             self.targets = self.targets + lambda_targets
 
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+    from moto.events.models import EventsBackend
+
+    original_put: Callable[[EventsBackend, list[dict[str, Any]]], list[dict[str, Any]]] = EventsBackend.put_events
+
+    def put_events(self: EventsBackend, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        answers = original_put(self, events)
+        trace.put(events, answers)  # OMS_LOCAL_TRACE: a line per order event
+        return answers
+
+    EventsBackend.put_events = put_events  # type: ignore[method-assign]
+
+
+class _QuietStateFailures(logging.Filter):
+    """moto logs every failed state at ERROR with a dump of the state (kilobytes), caught or not.
+
+    An error our functions raise (PaymentDeclined, NoCarrier) or our Fail states name (OrderRejected)
+    is a business answer: the function logged it, or a bug's stack trace was printed when it raised.
+    Dropped here. An error of Step Functions itself (`States.*`: a bad path, a timeout) stays, in one
+    short line naming the state.
+    """
+
+    _ERROR = re.compile(r"\bError=([^,\s]+)")
+    _STATE = re.compile(r"'name': '([^']+)'")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not (isinstance(record.args, tuple) and len(record.args) == 2):
+            return True
+        error_log, component = (str(arg) for arg in record.args)
+        error = self._ERROR.search(error_log)
+        if error and not error.group(1).startswith("States."):
+            return False
+        state = self._STATE.search(component)
+        kind = component.lstrip("(").split("|", 1)[0]
+        record.args = (error_log[:400], f"{kind} {state.group(1)}" if state else kind)
+        return True
+
+
+def quiet_state_failures() -> None:
+    """Install the filter above once (moto's loggers are process-wide)."""
+    moto_log = logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component")
+    if not any(isinstance(f, _QuietStateFailures) for f in moto_log.filters):
+        moto_log.addFilter(_QuietStateFailures())
 
 
 def release_model_copies() -> None:

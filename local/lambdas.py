@@ -29,15 +29,30 @@ _LOCAL_ENV = {
 
 
 class LambdaCrash(Exception):
-    """The handler raised: carries the error type, message and stack as Lambda reports them."""
+    """The handler raised: carries the error type, message and stack as Lambda reports them, and the
+    problem code when the raise was a business answer rather than a bug (see `answer_code`)."""
 
-    def __init__(self, message: str, error_type: str = "Exception", stack: list[str] | None = None) -> None:
+    def __init__(
+        self, message: str, error_type: str = "Exception", stack: list[str] | None = None, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.error_type = error_type
         self.stack = stack or []
+        self.code = code
 
     def payload(self) -> dict[str, Any]:
         return {"errorType": self.error_type, "errorMessage": str(self), "stackTrace": self.stack}
+
+
+def answer_code(error: BaseException) -> str | None:
+    """The problem code when a handler raised to answer (a declined card for the workflow's Catch, a
+    401 from the authorizer), None when it raised because of a bug: only a bug prints a stack trace."""
+    # API Gateway's contract: a TOKEN authorizer raises exactly this to answer 401.
+    if type(error) is Exception and str(error) == "Unauthorized":
+        return "unauthorized"
+    from oms.observability import problem_code  # loaded by then: the failing function imported it
+
+    return problem_code(error)
 
 
 @dataclass
@@ -165,8 +180,12 @@ class LambdaRegistry:
                 return result
             except Exception as error:
                 stack = traceback.format_exception(error)
-                log.error("%s failed (request %s):\n%s", fn.name, context.aws_request_id, "".join(stack))
-                raise LambdaCrash(str(error), type(error).__name__, stack) from error
+                code = answer_code(error)
+                if code is None:
+                    log.error("%s failed (request %s):\n%s", fn.name, context.aws_request_id, "".join(stack))
+                else:  # the function logged its own line; the caller (a poller, the gateway) acts on it
+                    log.debug("%s answered %s (request %s)", fn.name, code, context.aws_request_id)
+                raise LambdaCrash(str(error), type(error).__name__, stack, code) from error
             finally:
                 self.stats.record(fn.name, time.perf_counter() - started, failed)
 
@@ -177,6 +196,6 @@ class LambdaRegistry:
             try:
                 self.invoke(key, event)
             except LambdaCrash:
-                pass  # already logged with its stack
+                pass  # a bug was logged with its stack; an answer, by the function
 
         threading.Thread(target=run, name=f"lambda-{key}", daemon=True).start()

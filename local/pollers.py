@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -92,6 +93,25 @@ def sqs_event(mapping: Mapping, messages: Sequence[MessageTypeDef], region: str)
     return {"Records": records}
 
 
+def _order_ids(messages: Sequence[MessageTypeDef]) -> list[str]:
+    """The order ids the messages name (a partner event's data, an order event's detail), for the log."""
+    found: dict[str, None] = {}
+
+    def visit(value: Any, depth: int) -> None:
+        if isinstance(value, dict) and depth < 4:
+            if isinstance(value.get("order_id"), str):
+                found[value["order_id"]] = None
+            for item in value.values():
+                visit(item, depth + 1)
+
+    for message in messages:
+        try:
+            visit(json.loads(message["Body"]), 0)
+        except ValueError:
+            continue
+    return list(found)
+
+
 class Poller:
     """One event source mapping. `retry_after` shortens the wait before a failed message is seen again
     (local only, so tests need not wait a full visibility timeout); None keeps the queue's timeout."""
@@ -134,8 +154,12 @@ class Poller:
         event = sqs_event(self.mapping, received, self.region)
         try:
             result = self.registry.invoke(self.mapping.function, event)
-        except LambdaCrash:
+        except LambdaCrash as crash:
             failed = {m["MessageId"] for m in received}  # the whole batch returns to the queue
+            if crash.code is not None:  # e.g. a "delivered" before its "packed": retried, not a bug
+                orders = " ".join(_order_ids(received)) or "no order"
+                back = f"{len(received)} message(s) back to the queue"
+                log.info("%s: %s, %s (%s)", self.mapping.function, crash.code, back, orders)
         else:
             failed = self._failed_ids(result, received)
         for message in received:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from local import cloud, environ, isolation
+from local import cloud, environ, isolation, trace
 from local.assembly import Assembly, load
 from local.gateway import Gateway, serve
 from local.lambdas import LambdaRegistry
@@ -49,6 +49,8 @@ class Options:
     # Seconds between schedule ticks (None: the rule's own rate).
     schedule_every: float | None = None
     start_background: bool = True
+    # One line per order event put on the bus (OMS_LOCAL_TRACE=1).
+    trace: bool = False
 
 
 @dataclass
@@ -86,6 +88,8 @@ class LocalStack:
         _current = self
         self.registry = LambdaRegistry.from_assembly(self.assembly)
         cloud.patch_moto(lambda: _current.registry if _current else None)
+        cloud.quiet_state_failures()
+        trace.enable(self.options.trace)
         self.report = cloud.create_resources(self.assembly)
         self.report += [f"function    {fn.name} ({fn.handler})" for fn in self.registry.functions]
         self.unsupported = cloud.not_emulated(self.assembly, HANDLED_TYPES)
@@ -152,6 +156,7 @@ class LocalStack:
         if self._mock is not None:
             self._mock.stop()
         _forget_process_caches()
+        trace.enable(False)
         _current = None
 
 

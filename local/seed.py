@@ -11,13 +11,20 @@ import boto3
 
 from local import environ
 from local.runtime import LocalStack
+from oms.domain.partners import Partner, Role
 
 STOREFRONTS = {
     "sf-local": ("Local Shop (B2C)", "OMS_LOCAL_STOREFRONT_KEY", "sk_local_storefront"),
     "sf-local-2": ("Local Trade Portal (B2B)", "OMS_LOCAL_STOREFRONT_KEY_2", "sk_local_storefront_2"),
 }
 ADMIN = ("OMS_LOCAL_ADMIN_KEY", "sk_local_admin")
-PARTNERS = {"warehouse": "location", "carrier": "carrier", "payments": "payment", "erp": "erp"}
+# API.md "Local defaults": each partner's roles; the location partner speaks for every seeded location.
+PARTNERS: dict[str, tuple[Role, ...]] = {
+    "warehouse": ("location", "supplier"),
+    "carrier": ("carrier",),
+    "payments": ("payments",),
+    "erp": ("erp",),
+}
 PARTNER_SECRET = ("OMS_LOCAL_PARTNER_SECRET", "whsec_local")
 
 LOCATIONS: dict[str, dict[str, Any]] = {
@@ -129,8 +136,9 @@ def seed(stack: LocalStack, creds: Credentials | None = None) -> Credentials:
         config_store.put_api_key(
             api_keys.key_id_of(creds.admin_key) or "", api_keys.hash_key(creds.admin_key), "admin", None
         )
-        for partner_id, kind in PARTNERS.items():
-            config_store.put_partner(partner_id, partner_id.title(), kind)
+        for partner_id, roles in PARTNERS.items():
+            locations = frozenset(LOCATIONS) if "location" in roles else frozenset()
+            config_store.put_partner(Partner(partner_id, partner_id.title(), frozenset(roles), locations))
         config_store.clear_cache()
     prefix = stack.function_env("webhooks").get("OMS_SECRETS_PREFIX", "oms/local/")
     secrets = boto3.client("secretsmanager", region_name=stack.assembly.region)

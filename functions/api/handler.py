@@ -11,20 +11,42 @@ from aws_lambda_powertools.logging import correlation_paths
 from oms.coldstart import loading
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-TITLE = "OMS API"
-VERSION = "1.0.0"
+
+class Resolver(APIGatewayRestResolver):
+    """The REST resolver whose OpenAPI document (/openapi.json and the one /docs embeds) is the whole
+    contract: functions.api.openapi adds the title, the bearer scheme and what other functions serve."""
+
+    def get_openapi_schema(self, **options: Any) -> OpenAPI:
+        from functions.api import openapi  # only the two routes that describe the API load it
+
+        for name, value in openapi.settings().items():
+            if options.get(name) is None:  # the Swagger page passes None for what it was not given
+                options[name] = value
+        return openapi.complete(super().get_openapi_schema(**options))
+
 
 with loading():
     from functions.api import problems
     from functions.api.route_table import BY_NAME
-    from functions.api.routes import admin, availability, holds, keys, lifecycle, meta, orders
+    from functions.api.routes import (
+        admin,
+        admin_reads,
+        availability,
+        holds,
+        keys,
+        lifecycle,
+        meta,
+        orders,
+        partners,
+    )
     from oms.observability import logger, metrics, tracer
 
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = Resolver(enable_validation=True)
     problems.install(app)
-    for module in (meta, orders, holds, availability, admin, lifecycle, keys):
+    for module in (meta, orders, holds, availability, admin, admin_reads, partners, lifecycle, keys):
         app.include_router(module.router)
 
 DOCS_PATH = BY_NAME["docs"].path
@@ -38,7 +60,7 @@ def enable_docs() -> None:
     the first request for it rather than at import; the page is Powertools' own, unchanged."""
     with _docs_lock:
         if not _docs_enabled.is_set():
-            app.enable_swagger(path=DOCS_PATH, title=TITLE, version=VERSION)
+            app.enable_swagger(path=DOCS_PATH, persist_authorization=True)
             _docs_enabled.set()
 
 
@@ -49,9 +71,7 @@ def _wants_docs(event: dict[str, Any]) -> bool:
 
 @app.get(BY_NAME["openapi"].path, include_in_schema=False)
 def openapi() -> dict[str, Any]:
-    return app.get_openapi_schema(title=TITLE, version=VERSION).model_dump(
-        mode="json", by_alias=True, exclude_none=True
-    )
+    return app.get_openapi_schema().model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

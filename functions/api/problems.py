@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from oms import json_bounds
 from oms.domain.errors import OmsError, error_problem, problem
 from oms.observability import metrics
 from oms.settings import settings
@@ -104,9 +105,12 @@ def _check(body: str, is_base64: bool, headers: dict[str, str]) -> tuple[int, st
     if raw and not (media_type == "application/json" or media_type.endswith("+json")):
         return 415, "unsupported_media_type", "Unsupported media type", "send the body as application/json", {}
     try:
-        json.loads(raw.decode("utf-8"))
+        raw.decode("utf-8")
+        json_bounds.loads(raw)
     except UnicodeDecodeError:
         return 400, "invalid_encoding", "Invalid body encoding", "the body is not UTF-8", {}
+    except json_bounds.JsonOutOfBounds as error:
+        return 400, "json_out_of_bounds", "JSON out of bounds", str(error), {"max_depth": json_bounds.MAX_DEPTH}
     except ValueError:
         return 400, "invalid_json", "Malformed JSON", "the request body is not valid JSON", {}
     return None

@@ -18,6 +18,7 @@ with loading():
     from oms.domain.messages import PartnerEvent
     from oms.observability import logger, metrics, tracer
     from oms.services import partner_events
+    from oms.store import config as config_store
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -42,7 +43,11 @@ def record_handler(record: SQSRecord) -> None:
     except (ValueError, ValidationError) as error:
         metrics.add_metric(name="PartnerEventPoison", unit="Count", value=1)
         raise PoisonMessage(f"message {record.message_id} is not a partner event: {error}") from error
-    outcome = partner_events.apply(bootstrap.aws(), envelope.partner_id, envelope.event)
+    partner = config_store.get_partner(envelope.partner_id)
+    if partner is None:  # removed since the webhook took the event: no one's word to act on
+        logger.info("partner event ignored", extra={"event_id": envelope.event.id, "code": "unknown_partner"})
+        return
+    outcome = partner_events.apply(bootstrap.aws(), partner, envelope.event)
     logger.info(
         "partner event",
         extra={"event_id": envelope.event.id, "type": envelope.event.type, "outcome": outcome},

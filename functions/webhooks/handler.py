@@ -22,11 +22,11 @@ from oms.coldstart import loading
 
 with loading():
     import oms.clock
-    from oms import aws, signing
+    from oms import aws, json_bounds, signing
     from oms.adapters import registry
     from oms.clock import rfc3339
     from oms.domain.errors import OmsError, error_problem
-    from oms.domain.messages import PartnerEvent
+    from oms.domain.messages import PartnerEvent, locations_named, payload_model
     from oms.observability import logger, metrics
     from oms.settings import settings
     from oms.store import config
@@ -46,6 +46,10 @@ class UnknownPartner(OmsError):
 
 class PayloadTooLarge(OmsError):
     status, code, title = 413, "payload_too_large", "Payload too large"
+
+
+class OutOfScope(OmsError):
+    status, code, title = 403, "partner_out_of_scope", "Partner out of scope"
 
 
 class InvalidEvent(OmsError):
@@ -72,12 +76,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 def _accept(request: APIGatewayProxyEvent, partner_id: str, correlation_id: str) -> PartnerEvent:
-    if not _PARTNER_ID.match(partner_id) or config.get_partner(partner_id) is None:
+    partner = config.get_partner(partner_id) if _PARTNER_ID.match(partner_id) else None
+    if partner is None:
         raise UnknownPartner(f"no partner is registered as {partner_id[:64]!r}")
     logger.append_keys(partner_id=partner_id)
     raw = _raw_body(request)
     _verify(partner_id, request.headers.get(signing.SIGNATURE_HEADER), raw)
     event, document = _parse(raw)
+    # What the partner's record decides needs no queue: its roles, and the locations the event names.
+    # (Which location a shipment ships from only the worker knows; it refuses on the order's timeline.)
+    refusal = partner.refusal(event.type, locations_named(event))
+    if refusal:
+        raise OutOfScope(refusal)
     _enqueue(partner_id, document, event, correlation_id)
     return event
 
@@ -118,13 +128,16 @@ def _verify(partner_id: str, header: str | None, raw: bytes) -> None:
 
 def _parse(raw: bytes) -> tuple[PartnerEvent, dict[str, Any]]:
     try:
-        document = json.loads(raw, parse_constant=_no_constant)
-    except (ValueError, RecursionError):  # JSONDecodeError, bad UTF-8, absurd nesting or numbers
+        document = json_bounds.loads(raw)
+    except json_bounds.JsonOutOfBounds as error:
+        raise InvalidEvent(str(error)) from None
+    except ValueError:  # JSONDecodeError, bad UTF-8
         raise InvalidEvent("the body is not valid JSON") from None
     if not isinstance(document, dict):
         raise InvalidEvent("the body must be a JSON object with id, type, occurred_at and data")
     try:
         event = PartnerEvent.model_validate(document)
+        payload_model(event.type).model_validate(event.data)
     except ValidationError as error:
         fields = [
             {"field": ".".join(str(part) for part in issue["loc"]) or "body", "message": issue["msg"]}
@@ -133,11 +146,6 @@ def _parse(raw: bytes) -> tuple[PartnerEvent, dict[str, Any]]:
         names = ", ".join(sorted({f["field"] for f in fields}))
         raise InvalidEvent(f"the event is not valid: {names}", errors=fields) from None
     return event, document
-
-
-def _no_constant(name: str) -> NoReturn:
-    # NaN and Infinity are not JSON; Python accepts them by default and would pass them on.
-    raise ValueError(f"{name} is not allowed in JSON")
 
 
 def _enqueue(partner_id: str, document: dict[str, Any], event: PartnerEvent, correlation_id: str) -> None:

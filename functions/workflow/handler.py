@@ -13,7 +13,7 @@ from oms.coldstart import loading
 with loading():
     from oms import bootstrap
     from oms.domain.lifecycle import NotYet
-    from oms.observability import logger, metrics, tracer
+    from oms.observability import logger, metrics, problem_code, tracer
     from oms.ports.payment import TransientPartnerError
     from oms.ports.unit_of_work import CommitRefused
     from oms.services import fulfil, ship
@@ -60,6 +60,19 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         raise UnknownTask(f"no task {event.get('task')!r}")
     state = event.get("input") or {}
     logger.append_keys(task=event["task"], order_id=state.get("order_id"), shipment_id=state.get("shipment_id"))
+    try:
+        return _run(task, state)
+    except Exception as error:
+        code = problem_code(error)
+        if code is not None:
+            # A business answer the state machine's Retry or Catch handles (a declined card, no carrier):
+            # one line for a person, with the order id from the keys above; a bug keeps its stack trace.
+            then = ", retried" if isinstance(error, TransientError) else ""
+            logger.info("%s: %s%s", event["task"], code, then, extra={"code": code})
+        raise
+
+
+def _run(task: Task, state: dict[str, Any]) -> dict[str, Any]:
     try:
         return task(state)
     except (TransientPartnerError, EndpointConnectionError, NotYet, CommitRefused) as error:

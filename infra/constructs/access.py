@@ -23,18 +23,23 @@ class Needs:
     send: tuple[str, ...] = ()  # queues it sends to
     events: bool = False  # puts events on the bus
     secrets: tuple[str, ...] = ()  # kinds of secret it reads: "partners" (adapters, webhooks), "storefronts"
+    issues_secrets: tuple[str, ...] = ()  # kinds of secret it creates and rotates (the admin API)
+    redrives: bool = False  # reads the dead-letter queues and moves their messages back (operators)
     issues_usage_keys: bool = False  # creates each storefront's API Gateway key in the storefronts' plan
     names_usage_keys: bool = False  # tells API Gateway which usage plan key a caller counts against
 
 
 NEEDS: dict[str, Needs] = {
     # Cancellation and review run compensation in the API: voids and carrier cancellations via adapters.
+    # Admins create partners and storefront webhooks, and rotate their signing secrets, through it.
     "api": Needs(
         write=("orders", "inventory", "config"),
         start=("fulfil",),
         events=True,
         secrets=("partners",),
+        issues_secrets=("partners", "storefronts"),
         issues_usage_keys=True,
+        redrives=True,
     ),
     "authorizer": Needs(read=("config",), names_usage_keys=True),
     "webhooks": Needs(read=("config",), send=("partner_events",), secrets=("partners",)),
@@ -77,12 +82,22 @@ def grant_needs(functions: Functions, data: Data, messaging: Messaging, workflow
         for queue in needs.send:
             queues[queue].grant_send_messages(fn)
             fn.add_environment(f"OMS_{queue.upper()}_QUEUE_URL", queues[queue].queue_url)
+        if needs.redrives:
+            # Operators read what failed and send it round again: receive and delete on each dead-letter
+            # queue, send on the queue it came from, nothing else.
+            for queue_name, (queue, dlq) in messaging.redrivable.items():
+                dlq.grant_consume_messages(fn)
+                queue.grant_send_messages(fn)
+                fn.add_environment(f"OMS_{queue_name.upper()}_QUEUE_URL", queue.queue_url)
+                fn.add_environment(f"OMS_{queue_name.upper()}_DLQ_URL", dlq.queue_url)
         if needs.events:
             messaging.bus.grant_put_events_to(fn)
             fn.add_environment("OMS_EVENT_BUS_NAME", messaging.bus.event_bus_name)
         for kind in needs.secrets:
-            _grant_secrets(role, secrets_prefix, kind)
-        if needs.secrets:
+            _grant_secrets(role, secrets_prefix, kind, READ_SECRET)
+        for kind in needs.issues_secrets:
+            _grant_secrets(role, secrets_prefix, kind, ISSUE_SECRET)
+        if needs.secrets or needs.issues_secrets:
             fn.add_environment("OMS_SECRETS_PREFIX", secrets_prefix)
 
 
@@ -116,7 +131,17 @@ def grant_usage(functions: Functions, usage: UsagePlans) -> None:
             fn.add_environment("OMS_ADMIN_USAGE_KEY", usage.admin_key_value)
 
 
-def _grant_secrets(role: iam.Role, prefix: str, kind: str) -> None:
+READ_SECRET = ("secretsmanager:GetSecretValue",)
+# Rotation reads the current value to keep it as the previous one; DescribeSecret tells a first issue.
+ISSUE_SECRET = (
+    "secretsmanager:CreateSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:DescribeSecret",
+)
+
+
+def _grant_secrets(role: iam.Role, prefix: str, kind: str, actions: tuple[str, ...]) -> None:
     # Partner and storefront secrets are created at runtime, one each, so the fixed part is a name prefix.
     arn = Stack.of(role).format_arn(
         service="secretsmanager",
@@ -124,7 +149,7 @@ def _grant_secrets(role: iam.Role, prefix: str, kind: str) -> None:
         resource_name=f"{prefix}{kind}/*",
         arn_format=ArnFormat.COLON_RESOURCE_NAME,
     )
-    role.add_to_principal_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[arn]))
+    role.add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=[arn]))
     acknowledge(
         role,
         {

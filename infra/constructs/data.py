@@ -16,6 +16,15 @@ class Data(Construct):
         super().__init__(scope, construct_id)
         self._production = production
         self.inventory = self._table("Inventory", "sku")
+        # One location's whole stock, for operators. Keys only, on an attribute only a stock record's
+        # absolute set writes: reservations and shipments change no key or projected attribute, so they
+        # cost no index write (checkout's price stays what it was).
+        self.inventory.add_global_secondary_index(
+            index_name="by_location",
+            partition_key=dynamodb.Attribute(name="stocked_at", type=_S),
+            sort_key=dynamodb.Attribute(name="sku", type=_S),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+        )
         self.orders = self._table("Orders", "pk", ttl="expires_at_epoch")
         self.orders.add_global_secondary_index(
             index_name="by_storefront",
@@ -33,7 +42,7 @@ class Data(Construct):
             sort_key=dynamodb.Attribute(name="deadline_at", type=_S),
         )
         self.config = self._table("Config", "pk")
-        self.indexed = frozenset({"orders"})  # tables with GSIs: a grant on them covers <arn>/index/*
+        self.indexed = frozenset({"orders", "inventory"})  # tables with GSIs: a grant on them covers <arn>/index/*
 
     @property
     def by_name(self) -> dict[str, dynamodb.Table]:

@@ -50,6 +50,14 @@ class Messaging(Construct):
         sweeper.configure_async_invoke(retry_attempts=0, max_event_age=Duration.minutes(1))
 
     @property
+    def redrivable(self) -> dict[str, tuple[sqs.Queue, sqs.Queue]]:
+        """Each queue with a dead-letter queue, and that queue, by the name functions know it by."""
+        return {
+            "partner_events": (self.partner_events, self.partner_events_dlq),
+            "notifications": (self.notifications, self.notifications_dlq),
+        }
+
+    @property
     def dlqs(self) -> dict[str, sqs.Queue]:
         return {"PartnerEvents": self.partner_events_dlq, "Notifications": self.notifications_dlq}
 

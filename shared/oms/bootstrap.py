@@ -62,8 +62,9 @@ def sandbox_gateways(config: dict[str, Any]) -> Gateways:
     from oms.adapters.sandbox_erp import SandboxErp
     from oms.adapters.sandbox_fraud import SandboxFraud
     from oms.adapters.sandbox_location import SandboxLocation
-    from oms.adapters.sandbox_payment import DEFAULT_CREDIT_LIMIT, SandboxPayment
+    from oms.adapters.sandbox_payment import SandboxPayment
     from oms.adapters.sandbox_tax import SandboxTax
+    from oms.domain.credit import DEFAULT_CREDIT_LIMIT
     from oms.ports.partners import Gateways
 
     payment = SandboxPayment(

@@ -22,6 +22,8 @@ class Settings:
     ship_state_machine_arn: str = ""
     partner_events_queue_url: str = ""
     notifications_queue_url: str = ""
+    partner_events_dlq_url: str = ""
+    notifications_dlq_url: str = ""
     event_bus_name: str = ""
     secrets_prefix: str = "oms/dev/"
     # API Gateway usage plans (per-client throttling): the storefronts' plan, by name (the api function

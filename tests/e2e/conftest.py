@@ -24,7 +24,7 @@ ADMIN_KEY = "sk_e2e_admin"
 PARTNER_SECRET = "whsec_e2e"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -73,11 +73,19 @@ class Api:
         body = {"name": location_id, "type": kind, "lat": lat, "lon": lon, **extra}
         reply = self.admin("PUT", f"/v1/admin/locations/{location_id}", body)
         assert reply.status_code == 200, reply.text
+        self.speaks_for("warehouse", location_id)
+
+    def speaks_for(self, partner_id: str, location_id: str) -> None:
+        """Add the location to a location partner's scope, as an operator onboarding it would."""
+        partner = self.admin("GET", f"/v1/admin/partners/{partner_id}").json()
+        scope = {"roles": partner["roles"], "location_ids": [*partner["location_ids"], location_id]}
+        reply = self.admin("PUT", f"/v1/admin/partners/{partner_id}", {**scope, "url": partner["url"]})
+        assert reply.status_code == 200, reply.text
 
 
 @pytest.fixture(scope="session")
 def api(cdk_out: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    port = _free_port()
+    port = free_port()
     log = (tmp_path_factory.mktemp("e2e") / "local-stack.log").open("w")
     env = {
         **os.environ,

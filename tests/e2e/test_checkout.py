@@ -95,15 +95,23 @@ def test_a_retry_after_the_stock_ran_out_still_gets_its_order(api: Api, sku: str
 
 
 def test_not_enough_stock_is_409_with_availability_per_line(api: Api, sku: str) -> None:
-    unknown = unique("NOPE")
-    reply = api.checkout(checkout_body((sku, 40), (unknown, 1)))
+    sold_out = unique("GONE")
+    api.stock_at("mnl-wh-1", sold_out, 0)
+    reply = api.checkout(checkout_body((sku, 40), (sold_out, 1)))
     assert reply.status_code == 409
     problem = reply.json()
     assert problem["code"] == "insufficient_stock"
     assert {(ln["sku"], ln["requested"], ln["available"]) for ln in problem["lines"]} == {
         (sku, 40, 37),
-        (unknown, 1, 0),
+        (sold_out, 1, 0),
     }
+    assert api.stock(sku)["reserved"] == 0
+
+
+def test_a_sku_nothing_stocks_or_describes_is_a_422_typo_not_a_stock_out(api: Api, sku: str) -> None:
+    typo = unique("TSHRIT")
+    reply = api.checkout(checkout_body((sku, 1), (typo, 1)))
+    assert (reply.status_code, reply.json()["code"], reply.json()["lines"]) == (422, "unknown_sku", [{"sku": typo}])
     assert api.stock(sku)["reserved"] == 0
 
 

@@ -16,9 +16,11 @@ from oms.adapters.sandbox_carrier import SandboxCarrier
 from oms.adapters.sandbox_erp import SandboxErp
 from oms.adapters.sandbox_fraud import SandboxFraud
 from oms.adapters.sandbox_location import SandboxLocation
-from oms.adapters.sandbox_payment import DEFAULT_CREDIT_LIMIT, SandboxPayment
+from oms.adapters.sandbox_payment import SandboxPayment
 from oms.adapters.sandbox_tax import SandboxTax
 from oms.adapters.signed_https import HttpsCarrier, HttpsErp, HttpsFraud, HttpsLocation, HttpsPayment
+from oms.domain.credit import DEFAULT_CREDIT_LIMIT
+from oms.domain.partners import Partner
 from oms.ports.payment import AuthorizationRequest, CreditLimitExceeded
 from oms.store import config
 
@@ -43,7 +45,7 @@ def put_secret(partner_id: str, value: dict[str, str] | str) -> None:
 
 
 def partner(partner_id: str, url: str | None = "https://partner.example.com/oms", secret: str = "whsec_1") -> None:  # noqa: S107
-    config.put_partner(partner_id, partner_id.title(), "payment", url)
+    config.put_partner(Partner(partner_id, partner_id.title(), frozenset({"payments"}), url=url))
     put_secret(partner_id, {"current": secret, "previous": "whsec_0"})
 
 
@@ -136,29 +138,29 @@ def test_a_partner_without_record_endpoint_or_secret_is_not_configured() -> None
     with pytest.raises(PartnerNotConfigured, match="no partner record"):
         gateways_for({"adapters": {"payment": "https:ghost"}})
 
-    config.put_partner("noendpoint", "No endpoint", "payment", None)
+    config.put_partner(Partner("noendpoint", "No endpoint", frozenset({"payments"}), url=None))
     put_secret("noendpoint", {"current": "whsec"})
-    with pytest.raises(PartnerNotConfigured, match="endpoint_url"):
+    with pytest.raises(PartnerNotConfigured, match="has no url"):
         gateways_for({"adapters": {"payment": "https:noendpoint"}})
 
-    config.put_partner("nosecret", "No secret", "payment", "https://pay.example.com/oms")
+    config.put_partner(Partner("nosecret", "No secret", frozenset({"payments"}), url="https://pay.example.com/oms"))
     with pytest.raises(PartnerNotConfigured, match="Secrets Manager") as caught:
         gateways_for({"adapters": {"payment": "https:nosecret"}})
     assert (caught.value.code, caught.value.status) == ("partner_not_configured", 503)
 
-    config.put_partner("badsecret", "Bad secret", "payment", "https://pay.example.com/oms")
+    config.put_partner(Partner("badsecret", "Bad secret", frozenset({"payments"}), url="https://pay.example.com/oms"))
     put_secret("badsecret", "not json")
     with pytest.raises(PartnerNotConfigured, match="current"):
         gateways_for({"adapters": {"payment": "https:badsecret"}})
 
-    config.put_partner("plainhttp", "Plain HTTP", "payment", "http://pay.example.com/oms")
+    config.put_partner(Partner("plainhttp", "Plain HTTP", frozenset({"payments"}), url="http://pay.example.com/oms"))
     put_secret("plainhttp", {"current": "whsec"})
     with pytest.raises(PartnerNotConfigured, match="https"):
         gateways_for({"adapters": {"payment": "https:plainhttp"}})
 
 
 def test_a_fixed_secret_is_picked_up_at_once_because_failures_are_not_cached() -> None:
-    config.put_partner("payments", "Payments", "payment", "https://pay.example.com/oms")
+    config.put_partner(Partner("payments", "Payments", frozenset({"payments"}), url="https://pay.example.com/oms"))
     with pytest.raises(PartnerNotConfigured):
         gateways_for({"adapters": {"payment": "https:payments"}})
     put_secret("payments", {"current": "whsec_new"})

@@ -19,6 +19,7 @@ from oms.ports.unit_of_work import (
     EndHold,
     MarkEventApplied,
     NewHold,
+    OpenBalance,
     OrderChange,
     Reservation,
     SetStockLevel,
@@ -126,3 +127,21 @@ def test_a_partner_event_is_marked_applied_once(deps: Deps) -> None:
     assert deps.uow.applied_events.seen("erp", "evt_1")
     again = MarkEventApplied("erp", "evt_1", "inventory.snapshot", "2026-03-02T01:00:00Z")
     assert refused(deps, again).of(MarkEventApplied) == [again]
+
+
+def test_an_open_balance_grows_only_within_its_limit_and_shrinks_unguarded(deps: Deps) -> None:
+    deps.uow.add(OpenBalance("sf-1", "c-1", 600, limit=1000))
+    deps.uow.commit()
+    over = OpenBalance("sf-1", "c-1", 401, limit=1000)
+    assert refused(deps, over).of(OpenBalance) == [over]
+    alone_over = OpenBalance("sf-1", "c-2", 1001, limit=1000)  # a fresh account, an order over the limit
+    assert refused(deps, alone_over).of(OpenBalance) == [alone_over]
+
+    deps.uow.add(OpenBalance("sf-1", "c-1", 400, limit=1000))  # exactly to the limit
+    deps.uow.commit()
+    deps.uow.add(OpenBalance("sf-1", "c-1", -700))  # a payment or a void gives room back
+    deps.uow.commit()
+
+    assert deps.uow.credit.balance("sf-1", "c-1") == 300
+    assert deps.uow.credit.balance("sf-1", "c-2") == 0
+    assert deps.uow.credit.balance("sf-2", "c-1") == 0  # per storefront

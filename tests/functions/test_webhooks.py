@@ -15,6 +15,7 @@ import oms.clock
 from functions.webhooks import handler as webhooks
 from oms.adapters import registry
 from oms.clock import FrozenClock
+from oms.domain.partners import Partner
 from oms.signing import sign, signature
 from oms.store import config
 
@@ -37,7 +38,7 @@ EVENT = {
 def partner(aws_stack: AwsStack, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setattr(oms.clock, "clock", FrozenClock(NOW))
     webhooks.clear_cache()
-    config.put_partner("warehouse", "Manila DC", "location")
+    config.put_partner(Partner("warehouse", "Manila DC", frozenset({"location"}), frozenset({"mnl-wh-1"})))
     put_secret("warehouse", {"current": SECRET})
     return "warehouse"
 
@@ -135,13 +136,13 @@ def test_the_header_name_is_case_insensitive(
 def test_a_base64_encoded_body_is_verified_as_the_bytes_sent(
     aws_stack: AwsStack, proxy_event: ProxyEventFactory, lambda_context: Any
 ) -> None:
-    body = json.dumps({**EVENT, "data": {"note": "café ✓"}}, ensure_ascii=False).encode()
+    body = json.dumps({**EVENT, "data": {**EVENT["data"], "note": "café ✓"}}, ensure_ascii=False).encode()
 
     status, _, _ = call(proxy_event, lambda_context, body, header=signed(body), base64_encoded=True)
 
     assert status == 202
     [message] = aws_stack.queued(aws_stack.partner_events_queue_url)
-    assert json.loads(message["Body"])["event"]["data"] == {"note": "café ✓"}
+    assert json.loads(message["Body"])["event"]["data"]["note"] == "café ✓"
 
 
 def test_unknown_envelope_fields_are_passed_on(
@@ -236,7 +237,7 @@ def test_an_unknown_partner_is_401_and_not_queued(
 def test_a_partner_without_a_secret_is_a_retryable_503(
     aws_stack: AwsStack, proxy_event: ProxyEventFactory, lambda_context: Any
 ) -> None:
-    config.put_partner("carrier", "Carrier", "carrier")
+    config.put_partner(Partner("carrier", "Carrier", frozenset({"carrier"})))
     body = body_of(EVENT)
     answer = call(proxy_event, lambda_context, body, partner_id="carrier", header=signed(body))
 
@@ -352,7 +353,7 @@ def test_an_event_too_large_to_queue_once_wrapped_is_413(
     aws_stack: AwsStack, proxy_event: ProxyEventFactory, lambda_context: Any
 ) -> None:
     # Within the body limit as UTF-8, but every "é" becomes a 6-byte \\u escape in the ASCII message.
-    body = json.dumps({**EVENT, "data": {"note": "é" * 60_000}}, ensure_ascii=False)
+    body = json.dumps({**EVENT, "data": {**EVENT["data"], "note": "é" * 60_000}}, ensure_ascii=False)
 
     assert_problem(call(proxy_event, lambda_context, body, header=signed(body)), 413, "payload_too_large")
     assert aws_stack.queued(aws_stack.partner_events_queue_url) == []
@@ -383,3 +384,65 @@ def test_the_body_is_checked_base64_before_decoding(
     )
     event["body"], event["isBase64Encoded"] = base64.b64encode(raw).decode(), True
     assert webhooks.handler(event, lambda_context)["statusCode"] == 202
+
+
+# -- refused: outside the partner's scope (API.md "Partner scope") ----------------------------------
+
+
+def test_a_carrier_packing_is_refused_at_once_and_queues_nothing(
+    aws_stack: AwsStack, proxy_event: ProxyEventFactory, lambda_context: Any
+) -> None:
+    config.put_partner(Partner("carrier", "Carrier", frozenset({"carrier"})))
+    put_secret("carrier", {"current": SECRET})
+    body = body_of(EVENT)
+
+    answer = call(proxy_event, lambda_context, body, partner_id="carrier", header=signed(body))
+
+    assert "may not send shipment.packed" in assert_problem(answer, 403, "partner_out_of_scope")["detail"]
+    assert aws_stack.queued(aws_stack.partner_events_queue_url) == []
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {
+            **EVENT,
+            "type": "inventory.snapshot",
+            "data": {"items": [{"location_id": "ceb-wh-1", "sku": "A", "on_hand": 0}]},
+        },
+        {**EVENT, "type": "inventory.adjusted", "data": {"location_id": "ceb-wh-1", "sku": "A", "delta": -3}},
+        {**EVENT, "data": {**EVENT["data"], "location_id": "ceb-wh-1"}},
+    ],
+    ids=["snapshot", "adjustment", "shipment-naming-its-location"],
+)
+def test_a_warehouse_speaking_for_another_location_is_refused_at_once(
+    aws_stack: AwsStack, proxy_event: ProxyEventFactory, lambda_context: Any, event: dict[str, Any]
+) -> None:
+    body = body_of(event)
+
+    answer = call(proxy_event, lambda_context, body, header=signed(body))
+
+    assert "does not speak for location ceb-wh-1" in assert_problem(answer, 403, "partner_out_of_scope")["detail"]
+    assert aws_stack.queued(aws_stack.partner_events_queue_url) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "data"),
+    [
+        ("inventory.snapshot", {"items": [{"location_id": "mnl-wh-1", "sku": "A", "on_hand": -1}]}),
+        ("inventory.adjusted", {"location_id": "mnl-wh-1", "sku": "A"}),
+        ("shipment.packed", {"order_id": "ord_1"}),
+        ("payment.invoice_paid", {"order_id": "ord_1", "amount": 0}),
+    ],
+)
+def test_a_payload_no_retry_could_apply_is_a_400_not_a_queued_poison_message(
+    aws_stack: AwsStack, proxy_event: ProxyEventFactory, lambda_context: Any, kind: str, data: dict[str, Any]
+) -> None:
+    config.put_partner(Partner("erp", "ERP", frozenset({"erp", "location"}), frozenset({"mnl-wh-1"})))
+    put_secret("erp", {"current": SECRET})
+    body = body_of({**EVENT, "type": kind, "data": data})
+
+    answer = call(proxy_event, lambda_context, body, partner_id="erp", header=signed(body))
+
+    assert assert_problem(answer, 400, "invalid_event")["errors"]
+    assert aws_stack.queued(aws_stack.partner_events_queue_url) == []

@@ -59,11 +59,20 @@ def test_orders_expire_by_ttl_and_are_indexed_by_storefront_and_by_deadline(defa
     )
 
 
-def test_only_the_orders_table_has_indexes_or_ttl(default_synth):
-    for prefix in ("DataInventory", "DataConfig"):
-        _, table = default_synth.one("AWS::DynamoDB::Table", prefix)
-        assert "GlobalSecondaryIndexes" not in table["Properties"]
-        assert "TimeToLiveSpecification" not in table["Properties"]
+def test_the_inventory_index_is_keys_only_on_an_attribute_reservations_never_write(default_synth):
+    # A reservation or a shipment updates reserved/on_hand/available: with keys only on `stocked_at`, that
+    # writes nothing to the index, so checkout costs what it did before operators could list a location.
+    _, table = default_synth.one("AWS::DynamoDB::Table", "DataInventory")
+    [index] = table["Properties"]["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "by_location" and index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["stocked_at", "sku"]
+    assert "TimeToLiveSpecification" not in table["Properties"]
+
+
+def test_the_config_table_has_no_index_or_ttl(default_synth):
+    _, table = default_synth.one("AWS::DynamoDB::Table", "DataConfig")
+    assert "GlobalSecondaryIndexes" not in table["Properties"]
+    assert "TimeToLiveSpecification" not in table["Properties"]
 
 
 def test_dev_tables_are_deleted_with_the_stack(default_synth):

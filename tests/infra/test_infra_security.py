@@ -112,8 +112,21 @@ def test_only_functions_that_publish_domain_events_may_put_them_on_the_bus(defau
 def test_only_the_webhooks_function_sends_to_the_partner_events_queue(default_synth):
     queue_id, _ = default_synth.one("AWS::SQS::Queue", "MessagingPartnerEvents")
     assert targets(default_synth, "webhooks", {"sqs:SendMessage"}) == {queue_id}
-    for name in ("api", "authorizer", "partner_events", "workflow", "sweeper", "notifier"):
+    for name in ("authorizer", "partner_events", "workflow", "sweeper", "notifier"):
         assert "sqs:SendMessage" not in default_synth.actions_of(name), name
+
+
+def test_the_api_sends_only_to_the_queues_operators_redrive_and_reads_only_their_dead_letters(default_synth):
+    queues = {
+        default_synth.one("AWS::SQS::Queue", prefix)[0]
+        for prefix in ("MessagingPartnerEvents", "MessagingNotifications")
+    }
+    dlqs = {
+        default_synth.one("AWS::SQS::Queue", f"{prefix}Dlq")[0]
+        for prefix in ("MessagingPartnerEvents", "MessagingNotifications")
+    }
+    assert targets(default_synth, "api", {"sqs:SendMessage"}) == queues
+    assert targets(default_synth, "api", {"sqs:ReceiveMessage", "sqs:DeleteMessage"}) == dlqs
 
 
 @pytest.mark.parametrize(
@@ -121,7 +134,6 @@ def test_only_the_webhooks_function_sends_to_the_partner_events_queue(default_sy
     [
         ("webhooks", "partners"),
         ("workflow", "partners"),
-        ("api", "partners"),
         ("partner_events", "partners"),
         ("notifier", "storefronts"),
     ],
@@ -131,6 +143,25 @@ def test_secrets_are_readable_only_under_the_stage_prefix_of_their_kind(default_
     assert statement["Action"] == "secretsmanager:GetSecretValue"
     _, parts = statement["Resource"]["Fn::Join"]
     assert parts[-1] == f":secret:oms/dev/{kind}/*"
+
+
+def test_only_the_admin_api_issues_secrets_and_only_partners_and_storefronts_webhook_secrets(default_synth):
+    issued = {}
+    for statement in default_synth.statements_of("api"):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if any(a.startswith("secretsmanager:") for a in actions):
+            for resource in resources:  # CDK merges statements that grant the same actions
+                _, parts = resource["Fn::Join"]
+                issued.setdefault(parts[-1], set()).update(actions)
+    issue = {"secretsmanager:CreateSecret", "secretsmanager:PutSecretValue"}
+    assert {resource for resource, actions in issued.items() if issue <= actions} == {
+        ":secret:oms/dev/partners/*",
+        ":secret:oms/dev/storefronts/*",
+    }
+    assert not any("secretsmanager:DeleteSecret" in actions for actions in issued.values())
+    for name in ("webhooks", "workflow", "partner_events", "notifier", "sweeper", "authorizer"):
+        assert not {a for a in default_synth.actions_of(name) if a in issue}, name
 
 
 def test_functions_that_call_no_partner_read_no_secret(default_synth):

@@ -6,6 +6,8 @@ import itertools
 from typing import Any
 
 from oms.domain.messages import PartnerEvent
+from oms.domain.partners import Partner
+from tests.network import NETWORK
 
 _ids = itertools.count(1)
 
@@ -26,3 +28,11 @@ def rejected(order_id: str, shipment_id: str, reason: str = "out of stock") -> P
 
 def delivered(order_id: str, shipment_id: str) -> PartnerEvent:
     return event("shipment.delivered", order_id=order_id, shipment_id=shipment_id)
+
+
+# The partners who send them, scoped as the local seed scopes its own (API.md "Partner scope").
+WAREHOUSE = Partner("wh", "Warehouses", roles=frozenset({"location"}), location_ids=frozenset(NETWORK))
+CARRIER = Partner("carrier", "Carrier", roles=frozenset({"carrier"}))
+ERP = Partner("erp", "ERP", roles=frozenset({"erp"}))
+PAYMENTS = Partner("payments", "Payments", roles=frozenset({"payments"}))
+BY_ID = {p.partner_id: p for p in (WAREHOUSE, CARRIER, ERP, PAYMENTS)}

@@ -12,6 +12,7 @@ from oms.ports.unit_of_work import CountShipment, Reservation
 from oms.services import holds
 from oms.services.checkout import place_order
 from oms.services.deps import Deps
+from oms.services.routing_inputs import UnknownSku
 from oms.store.memory import MemoryStore
 from tests.network import AFTERNOON, body
 from tests.services.conftest import before_next_commit
@@ -142,3 +143,13 @@ def test_an_expired_hold_is_refused_and_its_units_go_back_with_the_sweeper(deps:
     assert refused.value.code == "hold_expired"
     assert holds.expire_due_holds(deps) == [hold["hold_id"]]
     assert reserved(store, "B", "ceb") == 0
+
+
+def test_an_unknown_sku_is_a_typo_not_a_stock_out_and_writes_nothing(deps: Deps, store: MemoryStore) -> None:
+    with pytest.raises(UnknownSku) as refused:
+        place_order(deps, body({"A": 1, "TYPO-1": 1}), "sf-1", "typo")
+    assert (refused.value.status, refused.value.code) == (422, "unknown_sku")
+    assert refused.value.extra["lines"] == [{"sku": "TYPO-1"}] and store.commits == 0
+    store.put_stock("SOLD-OUT", "mnl", 0)  # stocked once, none left: that is a stock-out
+    with pytest.raises(InsufficientStock):
+        place_order(deps, body({"SOLD-OUT": 1}), "sf-1", "gone")

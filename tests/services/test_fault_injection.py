@@ -27,6 +27,7 @@ from oms.domain.errors import OmsError
 from oms.domain.messages import PartnerEvent
 from oms.domain.models import CheckoutRequest
 from oms.domain.orders import Order
+from oms.domain.partners import Partner
 from oms.ports.partners import Gateways
 from oms.ports.payment import TransientPartnerError
 from oms.ports.phases import Phase
@@ -38,7 +39,7 @@ from oms.services.review import review
 from oms.services.sweep import sweep_due_orders
 from oms.store.memory import MemoryStore, Moment
 from tests.network import MORNING, body, network_locations, network_stock
-from tests.services.events import event
+from tests.services.events import CARRIER, WAREHOUSE, event
 from tests.services.flow import run_fulfil, run_ship
 
 DELIVERIES = 3  # an SQS message is tried this often, then dead-lettered
@@ -149,7 +150,7 @@ class OrderLives(RuleBasedStateMachine):
         self.deps = bootstrap.in_memory(self.store, self.clock)
         self.books = Provider()
         self.orders: list[str] = []
-        self.delivered: list[tuple[str, PartnerEvent]] = []
+        self.delivered: list[tuple[Partner, PartnerEvent]] = []
         self.dead_letters: list[tuple[str, PartnerEvent]] = []
         self.unanswered: list[tuple[str, CheckoutRequest]] = []
         self.unanswered_reviews: list[tuple[str, str]] = []
@@ -237,7 +238,7 @@ class OrderLives(RuleBasedStateMachine):
             (fitting or shipments)[pick % len(fitting or shipments)] if pick % 5 else shipments[pick % len(shipments)]
         )
         data = {"order_id": order.order_id, "shipment_id": shipment.shipment_id, "reason": "damaged"}
-        partner = "carrier" if kind == "delivered" else "warehouse"
+        partner = CARRIER if kind == "delivered" else WAREHOUSE
         self._deliver(partner, event(f"shipment.{kind}", **data))
 
     @precondition(lambda self: self.delivered)
@@ -316,7 +317,7 @@ class OrderLives(RuleBasedStateMachine):
             outcome = "failed"  # the compensation itself failed: the execution fails, and alarms
         (self.flows.failed if outcome == "failed" else self.flows.ran).append(phase)
 
-    def _deliver(self, partner: str, message: PartnerEvent) -> None:
+    def _deliver(self, partner: Partner, message: PartnerEvent) -> None:
         if (partner, message) not in self.delivered:
             self.delivered.append((partner, message))
         for _ in range(DELIVERIES):

@@ -11,7 +11,7 @@ from oms.services.review import review
 from oms.services.steps import load
 from oms.store.memory import MemoryStore
 from tests.network import body
-from tests.services.events import delivered, packed
+from tests.services.events import CARRIER, WAREHOUSE, delivered, packed
 from tests.services.flow import run_fulfil, run_ship
 
 
@@ -21,9 +21,9 @@ def test_an_order_is_authorized_released_paid_per_shipment_shipped_and_delivered
     order = place_order(deps, body({"A": 1, "B": 1, "C": 1, "D": 1}), "sf-1", "k").order
     assert run_fulfil(deps, order.order_id) == "released"
     for shipment in order.shipments:
-        partner_events.apply(deps, "wh", packed(order.order_id, shipment.shipment_id))
+        partner_events.apply(deps, WAREHOUSE, packed(order.order_id, shipment.shipment_id))
         assert run_ship(deps, order.order_id, shipment.shipment_id) == "shipped"
-        partner_events.apply(deps, "carrier", delivered(order.order_id, shipment.shipment_id))
+        partner_events.apply(deps, CARRIER, delivered(order.order_id, shipment.shipment_id))
 
     done = load(deps, order.order_id)
     assert (done.status, done.payment.status) == ("delivered", "captured")
@@ -65,6 +65,14 @@ def test_a_rejected_review_closes_the_order_and_frees_everything(deps: Deps, sto
     run_fulfil(deps, order.order_id)
     closed = review(deps, order.order_id, "reject", by="admin:ops")
     assert (closed.status, store.stock[("A", "mnl")].reserved) == ("rejected", 0)
+    assert closed.payment.status == "voided"  # never authorized: nothing pending any more
+
+
+def test_an_order_the_fraud_screen_rejects_has_a_void_payment_not_a_pending_one(deps: Deps) -> None:
+    customer = {"id": "c-9", "email": "ana@fraud.test", "type": "b2c"}
+    order = place_order(deps, body({"A": 1}, customer=customer), "sf-1", "k").order
+    assert run_fulfil(deps, order.order_id) == "rejected"
+    assert load(deps, order.order_id).payment.status == "voided"
 
 
 def test_a_cancel_before_packing_gives_back_stock_booking_release_and_authorization(
@@ -82,7 +90,7 @@ def test_a_failed_capture_holds_the_shipment_with_its_stock(deps: Deps, store: M
     order = place_order(deps, body({"A": 1}, payment={"method": "card", "token": "tok_capture_fail"}), "sf-1", "k")
     order_id = order.order.order_id
     run_fulfil(deps, order_id)
-    partner_events.apply(deps, "wh", packed(order_id, "1"))
+    partner_events.apply(deps, WAREHOUSE, packed(order_id, "1"))
     assert run_ship(deps, order_id, "1") == "held"
     held = load(deps, order_id)
     assert held.shipments[0].status == "packed" and held.payment.failure

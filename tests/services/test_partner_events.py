@@ -11,19 +11,19 @@ from oms.services.checkout import place_order
 from oms.services.deps import Deps
 from oms.store.memory import MemoryStore
 from tests.network import body
-from tests.services.events import event, packed
+from tests.services.events import ERP, WAREHOUSE, event, packed
 
 
 def test_a_snapshot_sets_on_hand_keeps_reservations_and_is_applied_once(deps: Deps, store: MemoryStore) -> None:
     place_order(deps, body({"A": 2}), "sf-1", "k")
     snapshot = event("inventory.snapshot", items=[{"location_id": "mnl", "sku": "A", "on_hand": 9}])
 
-    assert partner_events.apply(deps, "erp", snapshot) == "1 stock figure(s) applied"
+    assert partner_events.apply(deps, ERP, snapshot) == "1 stock figure(s) applied"
     store.stock[("A", "mnl")].on_hand = 7  # a later change the redelivery must not undo
-    assert partner_events.apply(deps, "erp", snapshot) == "duplicate"
+    assert partner_events.apply(deps, ERP, snapshot) == "duplicate"
 
     assert (store.stock[("A", "mnl")].on_hand, store.stock[("A", "mnl")].reserved) == (7, 2)
-    assert [(a["reason"], a["delta"], a["actor"]) for a in store.audit] == [("set", 4, "partner:erp")]
+    assert [(a["reason"], a["delta"], a["actor"]) for a in store.audit] == [("counted", 4, "partner:erp")]
 
 
 def test_a_snapshot_failing_part_way_applies_every_figure_when_redelivered(deps: Deps, store: MemoryStore) -> None:
@@ -36,10 +36,10 @@ def test_a_snapshot_failing_part_way_applies_every_figure_when_redelivered(deps:
 
     store.intercept = fail_second_figure
     with pytest.raises(TimeoutError):
-        partner_events.apply(deps, "erp", snapshot)
+        partner_events.apply(deps, ERP, snapshot)
     store.intercept = None
 
-    assert partner_events.apply(deps, "erp", snapshot) == "2 stock figure(s) applied"
+    assert partner_events.apply(deps, ERP, snapshot) == "2 stock figure(s) applied"
     assert (store.stock[("A", "mnl")].on_hand, store.stock[("B", "ceb")].on_hand) == (8, 1)
 
 
@@ -52,7 +52,7 @@ def test_an_adjustment_racing_a_reservation_is_recomputed_not_lost(deps: Deps, s
             store.stock[("A", "mnl")].reserved += 1  # a checkout's reservation lands without reading
 
     store.intercept = reserve_meanwhile
-    partner_events.apply(deps, "erp", event("inventory.adjusted", location_id="mnl", sku="A", delta=-2))
+    partner_events.apply(deps, ERP, event("inventory.adjusted", location_id="mnl", sku="A", delta=-2))
 
     assert (store.stock[("A", "mnl")].on_hand, store.stock[("A", "mnl")].reserved) == (3, 1)
 
@@ -64,10 +64,24 @@ def test_stock_that_changes_on_every_attempt_is_refused_as_busy(deps: Deps, stor
 
     store.intercept = always_reserve
     with pytest.raises(Conflict) as busy:
-        partner_events.apply(deps, "erp", event("inventory.adjusted", location_id="mnl", sku="A", delta=1))
+        partner_events.apply(deps, ERP, event("inventory.adjusted", location_id="mnl", sku="A", delta=1))
     assert busy.value.code == "stock_busy" and store.stock[("A", "mnl")].on_hand == 5
 
 
 def test_an_event_about_an_unknown_order_is_ignored_and_changes_nothing(deps: Deps, store: MemoryStore) -> None:
-    assert partner_events.apply(deps, "wh", packed("ord_nope", "1")).startswith("ignored: no order ord_nope")
+    assert partner_events.apply(deps, WAREHOUSE, packed("ord_nope", "1")).startswith("ignored: no order ord_nope")
     assert store.commits == 0
+
+
+def test_a_count_below_what_is_reserved_is_applied_with_its_shortage_and_never_loops(
+    deps: Deps, store: MemoryStore
+) -> None:
+    place_order(deps, body({"A": 3}), "sf-1", "k")  # 3 of mnl's 5 A are promised
+    snapshot = event("inventory.snapshot", location_id="mnl", sku="A", on_hand=1)
+
+    outcome = partner_events.apply(deps, ERP, snapshot)
+
+    assert outcome == "1 stock figure(s) applied; counted below reserved: A at mnl short by 2"
+    assert (store.stock[("A", "mnl")].on_hand, store.stock[("A", "mnl")].reserved) == (3, 3)  # nothing available
+    assert (store.audit[-1]["counted"], store.audit[-1]["shortage"]) == (1, 2)  # the variance, for a person
+    assert partner_events.apply(deps, ERP, snapshot) == "duplicate"

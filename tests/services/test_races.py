@@ -20,7 +20,7 @@ from oms.services.steps import load
 from oms.store.memory import MemoryStore
 from tests.network import body
 from tests.services.conftest import before_next_commit, spy
-from tests.services.events import packed
+from tests.services.events import WAREHOUSE, packed
 
 
 def place(deps: Deps, key: str = "k1") -> str:
@@ -89,7 +89,7 @@ def test_a_close_undoes_a_booking_saved_after_it_first_read_the_order(deps: Deps
 def test_an_order_cannot_be_cancelled_once_a_shipment_is_packed_and_its_ship_phase_runs(deps: Deps) -> None:
     order_id = place(deps)
     shipment_id = to_released(deps, order_id)
-    partner_events.apply(deps, "wh", packed(order_id, shipment_id))
+    partner_events.apply(deps, WAREHOUSE, packed(order_id, shipment_id))
 
     with pytest.raises(lifecycle.NotCancellable):
         close(deps, order_id, "cancelled", "by the storefront")
@@ -103,7 +103,7 @@ def test_an_order_whose_capture_failed_may_still_be_cancelled_and_gets_everythin
     order_id = place_order(deps, body({"A": 2}, payment={"method": "card", "token": "tok_capture_fail"}), "sf-1", "k")
     order_id = order_id.order.order_id
     shipment_id = to_released(deps, order_id)
-    partner_events.apply(deps, "wh", packed(order_id, shipment_id))
+    partner_events.apply(deps, WAREHOUSE, packed(order_id, shipment_id))
     ship.hold_shipment(deps, order_id, shipment_id, {"Error": "CaptureFailed", "Cause": "card expired"})
 
     order = close(deps, order_id, "cancelled", "by the storefront")
@@ -115,7 +115,7 @@ def test_an_order_whose_capture_failed_may_still_be_cancelled_and_gets_everythin
 def test_a_capture_the_closed_order_can_no_longer_take_is_refunded_and_recorded(deps: Deps) -> None:
     order_id = place(deps)
     shipment_id = to_released(deps, order_id)
-    partner_events.apply(deps, "wh", packed(order_id, shipment_id))
+    partner_events.apply(deps, WAREHOUSE, packed(order_id, shipment_id))
     # Rejected (not cancelled: that is refused now) while the payment was being captured.
     spies = spy(deps, payment={"capture": lambda: close(deps, order_id, "rejected", "chargeback risk")})
 
@@ -133,7 +133,7 @@ def test_a_cancel_landing_while_capture_and_ship_commits_is_refused_and_the_good
 ) -> None:
     order_id = place(deps)
     shipment_id = to_released(deps, order_id)
-    partner_events.apply(deps, "wh", packed(order_id, shipment_id))
+    partner_events.apply(deps, WAREHOUSE, packed(order_id, shipment_id))
     cancels = before_next_commit(store, lambda: _try_cancel(deps, order_id))
 
     assert ship.capture_and_ship(deps, order_id, shipment_id)["shipped"] == shipment_id
@@ -155,7 +155,7 @@ def _try_cancel(deps: Deps, order_id: str) -> str:
 def test_a_rejection_for_a_packed_shipment_is_stale_and_undoes_nothing(deps: Deps) -> None:
     order_id = place(deps)
     shipment_id = to_released(deps, order_id)
-    partner_events.apply(deps, "wh", packed(order_id, shipment_id))
+    partner_events.apply(deps, WAREHOUSE, packed(order_id, shipment_id))
     location = load(deps, order_id).shipments[0].location_id
     spies = spy(deps, carrier={}, location={})
 
@@ -168,7 +168,7 @@ def test_a_redelivered_packed_event_starts_no_second_ship_phase(deps: Deps) -> N
     shipment_id = to_released(deps, order_id)
     event = packed(order_id, shipment_id)
 
-    outcomes = [partner_events.apply(deps, "wh", event) for _ in range(3)]
+    outcomes = [partner_events.apply(deps, WAREHOUSE, event) for _ in range(3)]
 
     assert outcomes == ["packed", "duplicate", "duplicate"]
     assert list(deps.phases.started) == [f"{order_id}-ship-{shipment_id}"]  # type: ignore[attr-defined]
@@ -179,7 +179,7 @@ def test_a_hand_over_failing_after_payment_is_not_a_capture_failure_and_is_tried
 ) -> None:
     order_id = place(deps)
     shipment_id = to_released(deps, order_id)
-    partner_events.apply(deps, "wh", packed(order_id, shipment_id))
+    partner_events.apply(deps, WAREHOUSE, packed(order_id, shipment_id))
 
     def fail_the_stock_write(writes: Any, moment: str) -> None:
         if moment == "before" and any(isinstance(w, ShipUnits) for w in writes):
@@ -207,7 +207,7 @@ def test_a_capture_whose_answer_was_lost_is_found_again_and_the_shipment_held_as
 ) -> None:
     order_id = place(deps)
     shipment_id = to_released(deps, order_id)
-    partner_events.apply(deps, "wh", packed(order_id, shipment_id))
+    partner_events.apply(deps, WAREHOUSE, packed(order_id, shipment_id))
 
     def lose_the_commit(writes: Any, moment: str) -> None:
         if moment == "before":
@@ -240,11 +240,11 @@ def test_a_packed_event_whose_worker_died_before_the_ship_phase_started_starts_i
 
     store.intercept = die_after_the_commit
     with pytest.raises(TimeoutError):
-        partner_events.apply(deps, "wh", event)
+        partner_events.apply(deps, WAREHOUSE, event)
     assert deps.phases.started == {}  # type: ignore[attr-defined]
 
-    assert partner_events.apply(deps, "wh", event) == "duplicate"  # a partner's prompt re-send: too early
+    assert partner_events.apply(deps, WAREHOUSE, event) == "duplicate"  # a partner's prompt re-send: too early
     assert deps.phases.started == {}  # type: ignore[attr-defined]
     deps.clock = FrozenClock(deps.clock.now() + timedelta(minutes=3))  # SQS: after the visibility timeout
-    assert partner_events.apply(deps, "wh", event) == "duplicate"
+    assert partner_events.apply(deps, WAREHOUSE, event) == "duplicate"
     assert list(deps.phases.started) == [f"{order_id}-ship-{shipment_id}"]  # type: ignore[attr-defined]

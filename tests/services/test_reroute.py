@@ -9,7 +9,7 @@ from oms.services.deps import Deps
 from oms.services.steps import load
 from oms.store.memory import MemoryStore
 from tests.network import body
-from tests.services.events import rejected
+from tests.services.events import WAREHOUSE, rejected
 from tests.services.flow import run_fulfil
 
 
@@ -28,7 +28,7 @@ def test_a_refused_shipment_moves_only_where_the_storefront_allows_and_gets_that
     assert [s.location_id for s in order.shipments] == ["mnl"]
     run_fulfil(deps, order.order_id)
 
-    outcome = partner_events.apply(deps, "wh", rejected(order.order_id, "1"))
+    outcome = partner_events.apply(deps, WAREHOUSE, rejected(order.order_id, "1"))
 
     moved = load(deps, order.order_id).shipments[0]
     assert outcome == "rerouted to ceb"  # the nearer store is not a location this storefront ships from
@@ -45,7 +45,7 @@ def test_a_refused_shipment_no_allowed_location_can_take_is_cancelled_with_its_s
     order = place_order(deps, body({"A": 2}), "sf-1", "k").order
     run_fulfil(deps, order.order_id)
 
-    assert partner_events.apply(deps, "wh", rejected(order.order_id, "1")) == "cancelled"
+    assert partner_events.apply(deps, WAREHOUSE, rejected(order.order_id, "1")) == "cancelled"
 
     cancelled = load(deps, order.order_id)
     assert (cancelled.status, cancelled.payment.status) == ("cancelled", "voided")
@@ -57,5 +57,5 @@ def test_a_redelivered_rejection_moves_the_shipment_once(deps: Deps, store: Memo
     run_fulfil(deps, order.order_id)
     event = rejected(order.order_id, "1")
 
-    assert [partner_events.apply(deps, "wh", event) for _ in range(2)] == ["rerouted to ceb", "duplicate"]
+    assert [partner_events.apply(deps, WAREHOUSE, event) for _ in range(2)] == ["rerouted to ceb", "duplicate"]
     assert store.stock[("A", "ceb")].reserved == 2

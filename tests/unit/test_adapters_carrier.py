@@ -7,7 +7,7 @@ import pytest
 
 from oms.adapters.sandbox_carrier import SAME_DAY_MAX_KM, SandboxCarrier, transit_days
 from oms.domain.errors import Unprocessable
-from oms.domain.models import Address, Location, ServiceLevel
+from oms.domain.models import Address, Location, ServiceLevel, SiteAddress
 from oms.ports.carrier import (
     BookingRequest,
     CancelBookingRequest,
@@ -115,7 +115,7 @@ def test_an_origin_is_made_from_a_location_record() -> None:
         location_id="mnl-wh-1",
         name="Manila DC",
         type="warehouse",
-        address=Address(name="DC", line1="1 Port Rd", city="Manila", postal_code="1018", country="PH"),
+        address=SiteAddress(line1="1 Port Rd", city="Manila", postal_code="1018", country="PH"),
         lat=14.5995,
         lon=120.9842,
     )

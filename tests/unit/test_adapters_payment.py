@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from oms.adapters.sandbox_payment import DEFAULT_CREDIT_LIMIT, SandboxPayment
+from oms.adapters.sandbox_payment import SandboxPayment
+from oms.domain.credit import DEFAULT_CREDIT_LIMIT
 from oms.domain.errors import OmsError, error_problem
 from oms.ports.payment import (
     AuthorizationRequest,

@@ -6,10 +6,12 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
+import oms.clock
+from functions.api import admin_schemas as views
 from functions.api.caller import admin
 from functions.api.routes import new_router, route
 from oms import bootstrap
-from oms.domain.errors import NotFound
+from oms.domain.errors import NotFound, Unprocessable
 from oms.domain.models import (
     ADMIN_ONLY,
     Adjustment,
@@ -28,7 +30,7 @@ from oms.domain.routing import RoutingPolicy
 from oms.services import stock
 from oms.store import config as config_store
 from oms.store import inventory as inventory_store
-from oms.store import usage_keys
+from oms.store import signing_secrets, usage_keys
 
 router = new_router()
 
@@ -52,7 +54,7 @@ def _stock_view(level: Any) -> dict[str, Any]:
     }
 
 
-@route(router, "put_location", summary="Create or replace a location", tags=["admin"])
+@route(router, "put_location", summary="Create or replace a location", tags=["admin"], ok={200: views.Location})
 def put_location(location_id: IdType, body: LocationIn) -> dict[str, Any]:
     admin(router)
     location = Location(location_id=location_id, **body.model_dump())
@@ -60,23 +62,37 @@ def put_location(location_id: IdType, body: LocationIn) -> dict[str, Any]:
     return location.model_dump(mode="json")
 
 
-@route(router, "list_locations", summary="Every location", tags=["admin"])
-def list_locations() -> dict[str, Any]:
-    admin(router)
-    return {"locations": [loc.model_dump(mode="json") for loc in config_store.list_locations()]}
-
-
-@route(router, "put_product", summary="Product attributes that change routing", tags=["admin"])
+@route(
+    router,
+    "put_product",
+    summary="Product attributes that change routing",
+    tags=["admin"],
+    ok={200: views.Product},
+    problems={404: ["location_not_found"], 422: ["not_a_workshop"]},
+)
 def put_product(sku: Sku, body: ProductIn) -> dict[str, Any]:
     admin(router)
     if body.made_to_order and body.workshop_location_id:
         _location_exists(body.workshop_location_id)
+        workshop = config_store.get_location(body.workshop_location_id)
+        if workshop is not None and workshop.type != "workshop" and not workshop.capabilities.made_to_order:
+            raise Unprocessable(
+                f"{body.workshop_location_id} is a {workshop.type} that does not build to order; name a workshop",
+                code="not_a_workshop",
+            )
     product = Product(sku=sku, **body.model_dump())
     config_store.put_product(product)
     return product.model_dump(mode="json")
 
 
-@route(router, "put_inventory", summary="Set on-hand and safety stock", tags=["admin"])
+@route(
+    router,
+    "put_inventory",
+    summary="Set on-hand and safety stock",
+    tags=["admin"],
+    ok={200: views.StockLevel},
+    problems={404: ["location_not_found"], 409: ["on_hand_below_reserved", "stock_busy"]},
+)
 def put_inventory(location_id: IdType, sku: Sku, body: InventorySet) -> dict[str, Any]:
     who = admin(router)
     _location_exists(location_id)
@@ -84,7 +100,14 @@ def put_inventory(location_id: IdType, sku: Sku, body: InventorySet) -> dict[str
     return _stock_view(level)
 
 
-@route(router, "adjust_inventory", summary="Adjust on-hand by a delta", tags=["admin"])
+@route(
+    router,
+    "adjust_inventory",
+    summary="Adjust on-hand by a delta",
+    tags=["admin"],
+    ok={200: views.Adjusted},
+    problems={404: ["location_not_found"], 409: ["adjustment_below_reserved", "stock_busy"]},
+)
 def adjust_inventory(location_id: IdType, sku: Sku, body: Adjustment) -> dict[str, Any]:
     who = admin(router)
     _location_exists(location_id)
@@ -92,7 +115,7 @@ def adjust_inventory(location_id: IdType, sku: Sku, body: Adjustment) -> dict[st
     return {**_stock_view(level), "adjustments": inventory_store.audit_trail(sku, location_id, limit=10)}
 
 
-@route(router, "get_inventory", summary="Stock of one sku at every location", tags=["admin"])
+@route(router, "get_inventory", summary="Stock of one sku at every location", tags=["admin"], ok={200: views.SkuStock})
 def get_inventory(sku: Sku) -> dict[str, Any]:
     admin(router)
     levels = inventory_store.levels_of(sku)
@@ -124,7 +147,14 @@ class StorefrontIn(Strict):
     routing: dict[str, Any] | None = None
 
 
-@route(router, "put_storefront", summary="Create or replace a storefront's configuration", tags=["admin"])
+@route(
+    router,
+    "put_storefront",
+    summary="Create or replace a storefront's configuration (a first webhook_url answers its signing secret)",
+    tags=["admin"],
+    ok={200: views.Storefront},
+    problems={422: ["unknown_adapter", "invalid_routing_policy", "unknown_routing_rule", "unknown_location_in_rules"]},
+)
 def put_storefront(storefront_id: IdType, body: StorefrontIn) -> dict[str, Any]:
     admin(router)
     from oms.adapters.registry import validate_config  # the adapters load only when a storefront changes
@@ -135,10 +165,21 @@ def put_storefront(storefront_id: IdType, body: StorefrontIn) -> dict[str, Any]:
     RoutingPolicy.from_config(body.routing).check_locations(loc.location_id for loc in config_store.list_locations())
     # Its own API key in the storefronts' usage plan is what API Gateway throttles it by.
     config_store.put_storefront(storefront_id, body.name, config, usage_keys.for_storefront(storefront_id))
-    return {"storefront_id": storefront_id, "name": body.name, **config}
+    answer = {"storefront_id": storefront_id, "name": body.name, **config}
+    if body.webhook_url and not signing_secrets.exists("storefronts", storefront_id):
+        # The secret its webhooks are signed with, shown this once (rotate it with POST .../secret).
+        answer["webhook_secret"] = signing_secrets.issue("storefronts", storefront_id, oms.clock.clock.now())
+    return answer
 
 
-@route(router, "get_storefront", summary="A storefront's configuration", tags=["admin"])
+@route(
+    router,
+    "get_storefront",
+    summary="A storefront's configuration",
+    tags=["admin"],
+    ok={200: views.Storefront},
+    problems={404: ["storefront_not_found"]},
+)
 def get_storefront(storefront_id: IdType) -> dict[str, Any]:
     admin(router)
     storefront = config_store.get_storefront(storefront_id)

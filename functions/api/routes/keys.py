@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from functions.api.caller import admin
 from functions.api.routes import new_router, route
+from functions.api.schemas import IssuedKey, RevokedKey
 from oms.domain.errors import NotFound, Unprocessable
 from oms.domain.models import ADMIN_ONLY, Id, Strict
 from oms.store import config as config_store
@@ -28,7 +29,12 @@ class KeyRequest(Strict):
     "create_key",
     summary="Issue an API key (the key is in this answer only)",
     tags=["admin"],
-    responses={201: {"description": "The new key, shown once"}},
+    ok={201: ("The new key, shown once", IssuedKey)},
+    problems={
+        403: ["admin_key_required"],
+        404: ["storefront_not_found"],
+        422: ["storefront_required", "storefront_not_allowed"],
+    },
 )
 def issue_key(body: KeyRequest) -> Response[str]:
     admin(router)
@@ -58,7 +64,14 @@ def issue_key(body: KeyRequest) -> Response[str]:
     )
 
 
-@route(router, "revoke_key", summary="Revoke an API key (within the authorizer's cache TTL)", tags=["admin"])
+@route(
+    router,
+    "revoke_key",
+    summary="Revoke an API key (within the authorizer's cache TTL)",
+    tags=["admin"],
+    ok={200: ("The key, revoked", RevokedKey)},
+    problems={403: ["admin_key_required"], 404: ["api_key_not_found"], 422: ["self_revocation"]},
+)
 def revoke_key(key_id: Id) -> dict[str, Any]:
     who = admin(router)
     if key_id == who.key_id:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from aws_lambda_powertools.event_handler import Response
 
+from functions.api import schemas
 from functions.api.caller import admin, storefront
 from functions.api.routes import new_router, route
 from oms import bootstrap
@@ -35,7 +36,8 @@ def _order(status: int, order: Order) -> Response[str]:
     "cancel_order",
     summary="Cancel an order before any of it ships: stock, payment and bookings are released",
     tags=["orders"],
-    responses={200: {"description": "The cancelled order"}, 409: {"description": "not_cancellable"}},
+    ok={200: ("The cancelled order", schemas.Order)},
+    problems={403: ["storefront_key_required"], 404: ["order_not_found"], 409: ["not_cancellable"]},
 )
 def cancel_order(order_id: str) -> Response[str]:
     storefront_id = storefront(router)
@@ -54,7 +56,8 @@ def cancel_order(order_id: str) -> Response[str]:
     "review_order",
     summary="Fraud review decision: approve resumes fulfilment, reject releases everything",
     tags=["admin"],
-    responses={200: {"description": "The reviewed order"}, 409: {"description": "not_on_hold"}},
+    ok={200: ("The reviewed order", schemas.Order)},
+    problems={403: ["admin_key_required"], 404: ["order_not_found"], 409: ["not_on_hold"]},
 )
 def review_order(order_id: str, body: Review) -> Response[str]:
     who = admin(router)

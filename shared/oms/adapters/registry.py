@@ -4,25 +4,23 @@ Storefront config (oms.store.config.StorefrontRecord.config):
     {"adapters": {"payment": "sandbox" | "https:<partner_id>", "fraud": ..., "carrier": ...,
                   "location": ..., "erp": ..., "tax": "sandbox"},
      "credit_limits": {"<customer_id>": <minor units>}, "default_credit_limit": <minor units>}
-An "https:<partner_id>" adapter posts to the partner record's endpoint_url, signed with the partner's
-current secret from Secrets Manager (`<secrets_prefix>partners/<partner_id>`, JSON
-{"current": "...", "previous": "..."}). Tax is sandbox only: checkout needs its answer at once and the
+An "https:<partner_id>" adapter posts to the partner record's url, signed with the partner's current
+secret (oms.store.signing_secrets). Tax is sandbox only: checkout needs its answer at once and the
 signed-HTTPS adapter's answers come later by webhook.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from oms import aws
+import oms.clock
 from oms.adapters.sandbox_carrier import SandboxCarrier
 from oms.adapters.sandbox_erp import SandboxErp
 from oms.adapters.sandbox_fraud import SandboxFraud
 from oms.adapters.sandbox_location import SandboxLocation
-from oms.adapters.sandbox_payment import DEFAULT_CREDIT_LIMIT, SandboxPayment
+from oms.adapters.sandbox_payment import SandboxPayment
 from oms.adapters.sandbox_tax import SandboxTax
 from oms.adapters.signed_https import (
     HttpsCarrier,
@@ -32,6 +30,7 @@ from oms.adapters.signed_https import (
     HttpsPayment,
     SignedJsonClient,
 )
+from oms.domain.credit import DEFAULT_CREDIT_LIMIT
 from oms.domain.errors import OmsError
 from oms.ports.carrier import CarrierGateway
 from oms.ports.erp import ErpSink
@@ -39,9 +38,9 @@ from oms.ports.fraud import FraudScreen
 from oms.ports.location import LocationGateway
 from oms.ports.partners import Gateways
 from oms.ports.payment import PaymentGateway
-from oms.settings import settings
 from oms.store import TtlCache
 from oms.store import config as config_store
+from oms.store import signing_secrets as signing_secrets_store
 
 Port = Literal["payment", "fraud", "carrier", "location", "erp", "tax"]
 PORTS: tuple[Port, ...] = ("payment", "fraud", "carrier", "location", "erp", "tax")
@@ -105,10 +104,10 @@ def partner_client(partner_id: str) -> SignedJsonClient:
     record = config_store.get_partner(partner_id)
     if record is None:
         raise PartnerNotConfigured(f"partner {partner_id!r} has no partner record", partner_id=partner_id)
-    if not record.endpoint_url:
-        raise PartnerNotConfigured(f"partner {partner_id!r} has no endpoint_url", partner_id=partner_id)
+    if not record.url:
+        raise PartnerNotConfigured(f"partner {partner_id!r} has no url", partner_id=partner_id)
     try:
-        return SignedJsonClient(partner_id, record.endpoint_url, partner_secrets(partner_id)[0])
+        return SignedJsonClient(partner_id, record.url, partner_secrets(partner_id)[0])
     except ValueError as error:
         raise PartnerNotConfigured(str(error), partner_id=partner_id) from None
 
@@ -118,18 +117,18 @@ def partner_secrets(partner_id: str) -> tuple[str, ...]:
     return signing_secrets("partners", partner_id)
 
 
-def signing_secrets(kind: str, owner_id: str, *, fresh: bool = False) -> tuple[str, ...]:
+def signing_secrets(kind: signing_secrets_store.Kind, owner_id: str, *, fresh: bool = False) -> tuple[str, ...]:
     """Signing secrets of a partner ("partners") or a storefront's outbound webhooks ("storefronts").
 
     `fresh` reads Secrets Manager again (a signature that does not match may mean the owner just
     rotated), at most once every SECRET_REFRESH_SECONDS per secret, so forged requests cannot turn
     into a stream of secret reads.
     """
-    secret_id = f"{settings().secrets_prefix}{kind}/{owner_id}"
+    secret_id = signing_secrets_store.secret_id(kind, owner_id)
     if fresh and time.monotonic() - _refreshed.get(secret_id, 0.0) >= SECRET_REFRESH_SECONDS:
         _refreshed[secret_id] = time.monotonic()
         _secrets.forget(secret_id)
-    secrets = _secrets.get_or_load(secret_id, lambda: _load_secrets(secret_id, owner_id))
+    secrets = _secrets.get_or_load(secret_id, lambda: _load_secrets(kind, owner_id))
     assert secrets  # _load_secrets raises rather than return (or cache) an unusable secret
     return secrets
 
@@ -140,29 +139,11 @@ def clear_cache() -> None:
     _refreshed.clear()
 
 
-def _load_secrets(secret_id: str, partner_id: str) -> tuple[str, ...]:
-    client = aws.secrets()
+def _load_secrets(kind: signing_secrets_store.Kind, owner_id: str) -> tuple[str, ...]:
     try:
-        text = client.get_secret_value(SecretId=secret_id).get("SecretString") or ""
-    except client.exceptions.ResourceNotFoundException:
-        raise PartnerNotConfigured(
-            f"partner {partner_id!r} has no secret {secret_id} in Secrets Manager", partner_id=partner_id
-        ) from None
-    try:
-        document = json.loads(text)
-    except ValueError:
-        document = None
-    values = (
-        tuple(v for v in (document.get("current"), document.get("previous")) if isinstance(v, str) and v)
-        if isinstance(document, dict)
-        else ()
-    )
-    if not values:
-        raise PartnerNotConfigured(
-            f'partner {partner_id!r}: secret {secret_id} is not JSON with a non-empty "current"',
-            partner_id=partner_id,
-        )
-    return values
+        return signing_secrets_store.read(kind, owner_id, oms.clock.clock.now())
+    except signing_secrets_store.SecretMissing as error:
+        raise PartnerNotConfigured(str(error), partner_id=owner_id) from None
 
 
 def _adapter_names(adapters: Any) -> dict[Port, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from oms.domain.credit import DEFAULT_CREDIT_LIMIT
 from oms.ports.payment import (
     Authorization,
     AuthorizationRequest,
@@ -31,8 +32,6 @@ from oms.ports.payment import (
 # Test card tokens documented in API.md, not credentials.
 DECLINE_TOKEN = "tok_decline"  # noqa: S105
 CAPTURE_FAIL_TOKEN = "tok_capture_fail"  # noqa: S105
-# Net-terms credit limit when the storefront names none for the customer: PHP 50,000.00 in minor units.
-DEFAULT_CREDIT_LIMIT = 5_000_000
 
 
 class SandboxPayment:

@@ -128,6 +128,14 @@ def set_on_hand(level: StockLevel, on_hand: int, safety_stock: int | None = None
     return level.model_copy(update={"on_hand": on_hand, "safety_stock": safety})
 
 
+def counted(level: StockLevel, on_hand: int, safety_stock: int | None = None) -> tuple[StockLevel, int]:
+    """A count from the floor (an ERP snapshot): a fact, not a request, so it is never refused. A count
+    below what is promised keeps the promised units on hand (orders keep their stock; nothing is
+    oversold further, as nothing is available) and answers the shortage for a person to resolve."""
+    shortage = max(0, level.reserved - on_hand)
+    return set_on_hand(level, on_hand + shortage, safety_stock), shortage
+
+
 def availability(levels: Iterable[StockLevel]) -> Availability:
     """What one sku can still be promised: the total and per location (first-seen order).
 

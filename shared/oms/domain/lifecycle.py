@@ -180,6 +180,8 @@ def packed(order: Order, shipment_id: str, at: str) -> Change:
     _open(order, "pack a shipment")
     if shipment.status != "released":
         raise NotYet(f"shipment {shipment_id} is {shipment.status}; it is packed only after its release")
+    if shipment.made_to_order and not shipment.built_at:
+        raise NotYet(f"shipment {shipment_id} is made to order; it is packed only after build.completed")
     shipment.status, shipment.packed_at, shipment.issue = "packed", at, None
     change.note(at, "shipment.packed", shipment_id=shipment_id)
     return change
@@ -331,8 +333,7 @@ def check_cancellable(order: Order) -> None:
 
 
 def close(order: Order, status: str, reason: str, at: str) -> Change:
-    """Cancel or reject: every shipment not gone is cancelled. Compensation (stock, payment, bookings)
-    is the caller's, driven by `to_compensate`."""
+    """Cancel or reject: every shipment not gone is cancelled; compensation is the caller's."""
     change = Change()
     if order.status in CLOSED:
         return change
@@ -342,6 +343,8 @@ def close(order: Order, status: str, reason: str, at: str) -> Change:
         if shipment.status not in GONE and shipment.status not in DEAD_SHIPMENT:
             shipment.status = "cancelled"
     order.status, order.reason = status, reason  # type: ignore[assignment]
+    if order.payment.status == "pending":  # never authorized: there is nothing left to pay
+        order.payment.status = "voided"
     change.note(at, f"order.{status}", publish=True, order_id=order.order_id, reason=reason)
     return change
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from oms.clock import parse_rfc3339
 
@@ -20,6 +20,7 @@ PartnerEventType = Literal[
     "inventory.adjusted",
     "payment.authorization_expired",
     "payment.chargeback",
+    "payment.invoice_paid",
 ]
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -50,6 +51,17 @@ class StockFigure(BaseModel):
     safety_stock: int = Field(default=0, ge=0)
 
 
+class StockSnapshot(BaseModel):
+    """Absolute counts: `{"items": [figure, ...]}`, or one figure on its own."""
+
+    items: Annotated[list[StockFigure], Field(min_length=1, max_length=500)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_figure(cls, data: Any) -> Any:
+        return data if not isinstance(data, dict) or "items" in data else {"items": [data]}
+
+
 class StockDelta(BaseModel):
     location_id: str
     sku: str
@@ -67,6 +79,35 @@ class ShipmentRef(BaseModel):
     detail: str | None = Field(default=None, max_length=500)
 
 
+class InvoicePayment(BaseModel):
+    """A net-terms customer paid (part of) an order's invoice: its credit is free again."""
+
+    order_id: str
+    amount: int = Field(gt=0, le=10_000_000_000)
+    reference: str | None = Field(default=None, max_length=200)
+
+
 class OrderRef(BaseModel):
     order_id: str
     detail: str | None = Field(default=None, max_length=500)
+
+
+def payload_model(event_type: str) -> type[BaseModel]:
+    """The model of an event type's `data`: the webhook checks it before queueing, so a payload no
+    retry could apply is a 400 to the partner, never a message looping into the dead-letter queue."""
+    if event_type.startswith(("shipment.", "build.")):
+        return ShipmentRef
+    models: dict[str, type[BaseModel]] = {
+        "inventory.snapshot": StockSnapshot,
+        "inventory.adjusted": StockDelta,
+        "payment.invoice_paid": InvoicePayment,
+    }
+    return models.get(event_type, OrderRef)
+
+
+def locations_named(event: PartnerEvent) -> list[str]:
+    """The locations an event names in its own data (its stock figures', or a shipment's when the
+    sender says where it is): what the webhook can check against the partner's scope at once."""
+    items = event.data.get("items") if event.type == "inventory.snapshot" else None
+    records = items if isinstance(items, list) else [event.data]
+    return [str(r["location_id"]) for r in records if isinstance(r, dict) and isinstance(r.get("location_id"), str)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 # Active ISO 4217 codes (2026): a currency outside this list is refused at the edge.
 ISO_4217 = frozenset(
@@ -196,6 +196,16 @@ class Strict(BaseModel):
 ADMIN_ONLY = ConfigDict(defer_build=True)
 
 
+def _to_centimetres(degrees: float) -> float:
+    # Seven decimals are about a centimetre. Rounding also turns a subnormal like 2.2e-311 (which no
+    # store or distance formula should meet) into the 0.0 it means.
+    return round(degrees, 7) + 0.0  # + 0.0: -0.0 becomes 0.0
+
+
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False), AfterValidator(_to_centimetres)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False), AfterValidator(_to_centimetres)]
+
+
 class Address(Strict):
     name: ShortText
     line1: ShortText
@@ -204,8 +214,14 @@ class Address(Strict):
     region: ShortText | None = None
     postal_code: Annotated[str, StringConstraints(min_length=1, max_length=16)]
     country: Country
-    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
-    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+
+
+class SiteAddress(Address):
+    """A location's address: where it is, with no recipient (API.md's location body has none)."""
+
+    name: ShortText | None = None  # type: ignore[assignment]  # optional here, required to ship to
 
 
 class Customer(Strict):
@@ -284,9 +300,9 @@ class LocationIn(Strict):
 
     name: ShortText
     type: LocationType
-    address: Address | None = None
-    lat: Annotated[float, Field(ge=-90, le=90)]
-    lon: Annotated[float, Field(ge=-180, le=180)]
+    address: SiteAddress | None = None
+    lat: Latitude
+    lon: Longitude
     capabilities: Capabilities = Capabilities()
     cut_off: Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "15:00"
     timezone: Annotated[str, StringConstraints(max_length=64)] = "Asia/Manila"

@@ -57,6 +57,7 @@ def build_order(
                     for ln in s.lines
                 ],
                 build_instructions=s.build_instructions,
+                made_to_order=s.made_to_order,
                 promised_by=s.promised_by,
             )
             for i, s in enumerate(plan.shipments)

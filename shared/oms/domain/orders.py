@@ -42,6 +42,7 @@ class Shipment(BaseModel):
     tracking_number: str | None = None
     promised_by: str | None = None
     build_instructions: str | None = None
+    made_to_order: bool = False  # its workshop builds it: packed only after build.completed
     label_ref: str | None = None
     booking_id: str | None = None
     value: int = 0  # what capturing this shipment charges: its goods, their tax, and its share of shipping
@@ -72,6 +73,7 @@ class PaymentState(BaseModel):
     authorized: int = 0
     captured: int = 0
     refunded: int = 0
+    settled: int = 0  # net terms: what the customer has paid of what was invoiced
     authorization_id: str | None = None
     failure: str | None = None
     # The provider's token is kept for authorization and never shown back.

@@ -118,6 +118,19 @@ class EndHold(Write):
 
 
 @dataclass(frozen=True)
+class OpenBalance(Write):
+    """A net-terms customer's open balance moves by `delta` (oms.domain.credit).
+
+    Guard when it grows: the balance stays within `limit`. (It shrinks unguarded: only an order change
+    that gives credit back, committed with it once, shrinks it.)"""
+
+    storefront_id: str
+    customer_id: str
+    delta: int
+    limit: int = 0
+
+
+@dataclass(frozen=True)
 class MarkEventApplied(Write):
     """A partner event's receipt beside a change that touches no order. Guard: not applied before."""
 
@@ -199,6 +212,11 @@ class AppliedEvents(Protocol):
     def seen(self, partner_id: str, event_id: str) -> bool: ...
 
 
+class CreditAccounts(Protocol):
+    def balance(self, storefront_id: str, customer_id: str) -> int:
+        """A net-terms customer's open balance in minor units (0 when it has none)."""
+
+
 class UnitOfWork(Protocol):
     """The reads of one step and its writes, committed together."""
 
@@ -214,6 +232,8 @@ class UnitOfWork(Protocol):
     def config(self) -> ConfigRepository: ...
     @property
     def applied_events(self) -> AppliedEvents: ...
+    @property
+    def credit(self) -> CreditAccounts: ...
 
     def add(self, *writes: Write) -> None:
         """Gather writes for the next commit."""

@@ -35,7 +35,7 @@ from oms.ports.unit_of_work import (
     Write,
 )
 from oms.services.deps import Deps
-from oms.services.routing_inputs import Held, gather, read_levels
+from oms.services.routing_inputs import Held, UnknownSku, gather, read_levels
 from oms.services.steps import begin
 
 MAX_ATTEMPTS = 8  # re-plans after a lost race for the same units; each loss means another order won
@@ -74,6 +74,12 @@ def place_order(
     hold = active_hold(deps, request.hold_id, storefront_id) if request.hold_id else None
     held = held_units(hold)
     inputs = gather(deps, storefront_id, {line.sku for line in request.lines})
+    try:
+        inputs.require_known(line.sku for line in request.lines)
+    except UnknownSku:
+        if replay := _replay(deps, storefront_id, idempotency_key, fingerprint):
+            return replay
+        raise
     lines = [SourcingLine(line.sku, line.quantity) for line in request.lines]
     full: set[str] = set()
     for attempt in range(MAX_ATTEMPTS):

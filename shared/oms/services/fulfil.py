@@ -19,7 +19,8 @@ from oms.domain.orders import Order, Shipment
 from oms.ports.carrier import Booking, BookingRequest, Origin
 from oms.ports.fraud import FraudCheck
 from oms.ports.location import ReleaseLine, ReleaseRequest
-from oms.ports.payment import VoidRequest
+from oms.ports.payment import CreditLimitExceeded, PaymentGateway, VoidRequest
+from oms.ports.unit_of_work import CommitRefused, OpenBalance
 from oms.services.deps import Deps
 from oms.services.steps import Step, change, idempotency_key, load, require_open, update
 from oms.services.undo import authorization_request, undo_partners
@@ -41,25 +42,44 @@ def screen_and_authorize(deps: Deps, order_id: str) -> dict[str, Any]:
         order, _ = update(deps, order_id, change(lambda o: _approved(o, verdict["score"], deps.now())), order)
     if order.payment.authorization_id is None:
         payment = deps.partners(order.storefront_id).payment
-        authorization = payment.authorize(authorization_request(order))
+        balance = (
+            deps.uow.credit.balance(order.storefront_id, order.customer.id) if order.payment.method == "invoice" else 0
+        )
+        authorization = payment.authorize(authorization_request(order, balance))
         record = change(
             lambda o: lifecycle.authorized(o, authorization.authorization_id, authorization.amount, deps.now())
         )
         try:
             order, _ = update(deps, order_id, record, order)
+        except CommitRefused as refused:
+            if not refused.of(OpenBalance):
+                raise
+            # Another order of the customer took the credit first: this authorization must not stand.
+            _void(payment, order, authorization.authorization_id, "over-limit")
+            balance = deps.uow.credit.balance(order.storefront_id, order.customer.id)
+            raise CreditLimitExceeded(
+                f"the order of {order.totals.total} {order.currency} minor units and an open balance of "
+                f"{balance} exceed the customer's credit limit",
+                balance=balance,
+                requested=order.totals.total,
+            ) from None
         except OrderClosed:
             # Cancelled while we authorized: the hold on the customer's money must not outlive the order.
-            payment.void(
-                VoidRequest(
-                    order_id=order.order_id,
-                    authorization_id=authorization.authorization_id,
-                    method=order.payment.method,
-                    idempotency_key=idempotency_key(order, "void", "late-authorization"),
-                )
-            )
+            _void(payment, order, authorization.authorization_id, "late-authorization")
             raise
     pending = [s.shipment_id for s in lifecycle.live(order) if s.status in ("allocated", "booked")]
     return {"decision": "approve", "reasons": [], "summary": "", "shipment_ids": pending}
+
+
+def _void(payment: PaymentGateway, order: Order, authorization_id: str, why: str) -> None:
+    payment.void(
+        VoidRequest(
+            order_id=order.order_id,
+            authorization_id=authorization_id,
+            method=order.payment.method,
+            idempotency_key=idempotency_key(order, "void", why),
+        )
+    )
 
 
 def _screen(deps: Deps, order: Order) -> dict[str, Any]:

@@ -3,35 +3,53 @@
 Each event's receipt is written with its effect: on the order it changes ("<partner>:<event id>" in the
 order's own write), or as an item of its own beside stock changes (which touch no order). A redelivery,
 or a retry after a crash, finds the receipt and changes nothing.
+
+Only events within the partner's scope apply (oms.domain.partners): the webhook refuses what the
+partner's record decides at once; what needs the order (which location a shipment ships from) is
+checked here, and an event outside the scope is recorded on that order's timeline as refused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from oms.domain import lifecycle
+from oms.domain import credit, lifecycle
 from oms.domain.change import Change
 from oms.domain.errors import NotFound
-from oms.domain.messages import OrderRef, PartnerEvent, ShipmentRef, StockDelta, StockFigure
+from oms.domain.messages import (
+    InvoicePayment,
+    OrderRef,
+    PartnerEvent,
+    ShipmentRef,
+    StockDelta,
+    StockSnapshot,
+    locations_named,
+)
 from oms.domain.orders import Order
+from oms.domain.partners import Partner
 from oms.observability import metrics
 from oms.ports import phases
 from oms.ports.unit_of_work import CommitRefused, MarkEventApplied
 from oms.services.deps import Deps
 from oms.services.reroute import reroute
 from oms.services.steps import Step, begin, kept, load, update, waited_too_long
-from oms.services.stock import adjust_stock, set_stock
+from oms.services.stock import adjust_stock, count_stock
 
-Apply = Callable[[Deps, str, PartnerEvent, str], str]  # (deps, partner id, event, receipt) -> outcome
+Apply = Callable[[Deps, Partner, PartnerEvent], str]  # (deps, sender, event) -> outcome
+Guard = Callable[[Order], "str | None"]  # why the sender may not act on this order, or None
+REFUSED = "partner_event.refused"
 
 
-def apply(deps: Deps, partner_id: str, event: PartnerEvent) -> str:
-    """Apply the event once; answers what happened ("duplicate", "ignored: ...", or the effect)."""
-    receipt = f"{partner_id}:{event.id}"
-    if event.type.startswith("inventory.") and deps.uow.applied_events.seen(partner_id, event.id):
+def apply(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
+    """Apply the event once; answers what happened ("duplicate", "ignored: ...", "refused: ...", or the
+    effect)."""
+    if event.type.startswith("inventory.") and deps.uow.applied_events.seen(partner.partner_id, event.id):
         return "duplicate"
     try:
-        return _APPLY[event.type](deps, partner_id, event, receipt)
+        reason = partner.refusal(event.type, locations_named(event))
+        if reason:
+            return _refuse(deps, partner, event, reason)
+        return _APPLY[event.type](deps, partner, event)
     except CommitRefused as refused:
         if refused.of(MarkEventApplied):
             return "duplicate"
@@ -41,13 +59,44 @@ def apply(deps: Deps, partner_id: str, event: PartnerEvent) -> str:
         return f"ignored: {missing.detail}"
 
 
-def _once(receipt: str, transition: Callable[[Order], Change]) -> Callable[[Order], Step]:
+def _receipt(partner: Partner, event: PartnerEvent) -> str:
+    return f"{partner.partner_id}:{event.id}"
+
+
+def _refuse(deps: Deps, partner: Partner, event: PartnerEvent, reason: str) -> str:
+    """Change nothing, but say so on the order the event names (where an operator looks), else only in
+    the outcome and a metric."""
+    metrics.add_metric(name="PartnerEventOutOfScope", unit="Count", value=1)
+    order_id = event.data.get("order_id")
+    if isinstance(order_id, str) and order_id:
+        _on_order(deps, partner, event, lambda _: Change(), guard=lambda _: reason)
+    return f"refused: {reason}"
+
+
+def _shipment_guard(partner: Partner, event: PartnerEvent, shipment_id: str) -> Guard:
+    """The partner must speak for the location the shipment ships from (only the order knows it)."""
+    return lambda order: partner.refusal(event.type, [lifecycle.shipment_of(order, shipment_id).location_id])
+
+
+def _once(
+    deps: Deps, partner: Partner, event: PartnerEvent, transition: Callable[[Order], Change], guard: Guard | None
+) -> Callable[[Order], Step]:
     """A step applying `transition` unless the order already took this event; the receipt is kept when
-    the transition changes anything (a no-op stays retryable: it may apply once the order moves on)."""
+    the transition changes anything (a no-op stays retryable: it may apply once the order moves on).
+    A `guard` that objects turns the event down instead: recorded on the timeline, receipt and all."""
+    receipt = _receipt(partner, event)
 
     def decide(order: Order) -> Step:
         if receipt in order.partner_events:
             return Step(result={"outcome": "duplicate"})
+        reason = guard(order) if guard else None
+        if reason:
+            order.partner_events.append(receipt)
+            refused = Change()
+            refused.note(
+                deps.now(), REFUSED, partner_id=partner.partner_id, event_id=event.id, type=event.type, reason=reason
+            )
+            return Step(change=refused, result={"outcome": f"refused: {reason}"})
         changed = transition(order)
         if changed:
             order.partner_events.append(receipt)
@@ -56,62 +105,99 @@ def _once(receipt: str, transition: Callable[[Order], Change]) -> Callable[[Orde
     return decide
 
 
-def _on_order(deps: Deps, order_id: str, transition: Callable[[Order], Change], receipt: str) -> str:
-    _, step = update(deps, order_id, _once(receipt, transition))
-    return str(step.result.get("outcome", "applied" if step.change else "no change"))
+def _on_order(
+    deps: Deps,
+    partner: Partner,
+    event: PartnerEvent,
+    transition: Callable[[Order], Change],
+    guard: Guard | None = None,
+) -> tuple[Order, Step]:
+    return update(deps, str(event.data.get("order_id", "")), _once(deps, partner, event, transition, guard))
 
 
-def _snapshot(deps: Deps, partner_id: str, event: PartnerEvent, receipt: str) -> str:
+def _outcome(step: Step, done: str = "applied") -> str:
+    return str(step.result.get("outcome", done if step.change else "no change"))
+
+
+def _snapshot(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
     """ERP stock counts replace on_hand (absolute figures). The receipt rides with the last write: a
     redelivery after a failure part-way sets the figures already applied again (to the same values)."""
-    figures = [StockFigure.model_validate(f) for f in event.data.get("items", [event.data])]
-    marker = MarkEventApplied(partner_id, event.id, event.type, deps.now())
+    figures = StockSnapshot.model_validate(event.data).items
+    marker = MarkEventApplied(partner.partner_id, event.id, event.type, deps.now())
+    short = []
     for n, figure in enumerate(figures):
-        set_stock(
+        _, shortage = count_stock(
             deps,
             figure.sku,
             figure.location_id,
             figure.on_hand,
             figure.safety_stock,
-            actor=f"partner:{partner_id}",
+            actor=f"partner:{partner.partner_id}",
             with_=[marker] if n == len(figures) - 1 else [],
         )
+        if shortage:
+            short.append(f"{figure.sku} at {figure.location_id} short by {shortage}")
+    if short:
+        metrics.add_metric(name="StockShortage", unit="Count", value=len(short))
+        return f"{len(figures)} stock figure(s) applied; counted below reserved: {'; '.join(short)}"
     return f"{len(figures)} stock figure(s) applied"
 
 
-def _adjusted(deps: Deps, partner_id: str, event: PartnerEvent, receipt: str) -> str:
+def _adjusted(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
     delta = StockDelta.model_validate(event.data)
-    marker = MarkEventApplied(partner_id, event.id, event.type, deps.now())
+    marker = MarkEventApplied(partner.partner_id, event.id, event.type, deps.now())
     adjust_stock(
-        deps, delta.sku, delta.location_id, delta.delta, delta.reason, actor=f"partner:{partner_id}", with_=[marker]
+        deps,
+        delta.sku,
+        delta.location_id,
+        delta.delta,
+        delta.reason,
+        actor=f"partner:{partner.partner_id}",
+        with_=[marker],
     )
     return "stock adjusted"
 
 
-def _packed(deps: Deps, partner_id: str, event: PartnerEvent, receipt: str) -> str:
+def _packed(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
     ref = ShipmentRef.model_validate(event.data)
-    order, step = update(deps, ref.order_id, _once(receipt, lambda o: lifecycle.packed(o, ref.shipment_id, deps.now())))
+    order, step = _on_order(
+        deps,
+        partner,
+        event,
+        lambda o: lifecycle.packed(o, ref.shipment_id, deps.now()),
+        _shipment_guard(partner, event, ref.shipment_id),
+    )
     waiting = lifecycle.shipment_of(order, ref.shipment_id)
     # A redelivery starts the phase again when the shipment still waits for it long after it was packed:
     # the first delivery died between its commit and the start. (A held shipment has an issue: it waits
     # for a person; a phase kept on the order is the sweeper's.)
     phase = phases.ship(ref.order_id, order.storefront_id, ref.shipment_id)
     stalled = waiting.status == "packed" and not (waiting.issue or waiting.capture_id or kept(order, phase))
-    if step.change or (stalled and waited_too_long(deps, waiting.packed_at)):
+    refused = str(step.result.get("outcome", "")).startswith("refused")
+    if (step.change and not refused) or (stalled and waited_too_long(deps, waiting.packed_at)):
         begin(deps, ref.order_id, phase)
-    return str(step.result.get("outcome", "packed"))
+    return _outcome(step, "packed")
 
 
-def _rejected(deps: Deps, partner_id: str, event: PartnerEvent, receipt: str) -> str:
+def _rejected(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
     ref = ShipmentRef.model_validate(event.data)
-    at_location = ref.location_id or lifecycle.shipment_of(load(deps, ref.order_id), ref.shipment_id).location_id
-    return reroute(deps, ref.order_id, ref.shipment_id, at_location, ref.reason or "refused by the location", receipt)
+    order = load(deps, ref.order_id)
+    at_location = lifecycle.shipment_of(order, ref.shipment_id).location_id
+    guard = _shipment_guard(partner, event, ref.shipment_id)
+    if guard(order):
+        return _outcome(_on_order(deps, partner, event, lambda _: Change(), guard)[1])
+    reason = ref.reason or "refused by the location"
+    return reroute(
+        deps, ref.order_id, ref.shipment_id, ref.location_id or at_location, reason, _receipt(partner, event)
+    )
 
 
 def _on_shipment(transition: Callable[[Order, ShipmentRef, str], Change]) -> Apply:
-    def apply_to(deps: Deps, partner_id: str, event: PartnerEvent, receipt: str) -> str:
+    def apply_to(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
         ref = ShipmentRef.model_validate(event.data)
-        return _on_order(deps, ref.order_id, lambda order: transition(order, ref, deps.now()), receipt)
+        guard = _shipment_guard(partner, event, ref.shipment_id)
+        _, step = _on_order(deps, partner, event, lambda order: transition(order, ref, deps.now()), guard)
+        return _outcome(step)
 
     return apply_to
 
@@ -130,21 +216,29 @@ def _in_transit(order: Order, ref: ShipmentRef, at: str) -> Change:
 
 
 def _payment_notice(kind: str, metric: str | None = None) -> Apply:
-    def apply_to(deps: Deps, partner_id: str, event: PartnerEvent, receipt: str) -> str:
+    def apply_to(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
         ref = OrderRef.model_validate(event.data)
 
         def transition(order: Order) -> Change:
             notice = Change()
-            notice.note(deps.now(), kind, publish=True, order_id=order.order_id, partner=partner_id, detail=ref.detail)
+            notice.note(
+                deps.now(), kind, publish=True, order_id=order.order_id, partner=partner.partner_id, detail=ref.detail
+            )
             if kind == "payment.authorization_expired":
                 order.payment.failure = "the authorization expired before every shipment was captured"
             return notice
 
         if metric:
             metrics.add_metric(name=metric, unit="Count", value=1)
-        return _on_order(deps, ref.order_id, transition, receipt)
+        return _outcome(_on_order(deps, partner, event, transition)[1])
 
     return apply_to
+
+
+def _invoice_paid(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
+    payment = InvoicePayment.model_validate(event.data)
+    transition = lambda order: credit.invoice_paid(order, payment.amount, payment.reference, deps.now())  # noqa: E731
+    return _outcome(_on_order(deps, partner, event, transition)[1])
 
 
 _APPLY: dict[str, Apply] = {
@@ -160,4 +254,5 @@ _APPLY: dict[str, Apply] = {
     ),
     "payment.authorization_expired": _payment_notice("payment.authorization_expired"),
     "payment.chargeback": _payment_notice("payment.chargeback", metric="Chargebacks"),
+    "payment.invoice_paid": _invoice_paid,
 }

@@ -7,10 +7,16 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from oms.domain.errors import Unprocessable
 from oms.domain.geo import Point
 from oms.domain.models import Location, Product, StockLevel
 from oms.domain.routing import Candidate, RoutingPolicy, SourcingLine, SourcingRequest
 from oms.services.deps import Deps
+
+
+class UnknownSku(Unprocessable):
+    code, title = "unknown_sku", "Unknown sku"
+
 
 Held = Mapping[tuple[str, str], int]  # units per (sku, location) already reserved for this very order
 
@@ -61,6 +67,16 @@ class RoutingInputs:
             now=now,
             capacity_left=dict.fromkeys(full, 0),
         )
+
+    def require_known(self, skus: Iterable[str]) -> None:
+        """Refuse skus no location has ever stocked and no product record names: a typo, not a stock-out."""
+        known = {sku for sku, _ in self.levels} | set(self.products)
+        unknown = sorted(set(skus) - known)
+        if unknown:
+            raise UnknownSku(
+                f"no location stocks {', '.join(unknown)} and no product has that sku",
+                lines=[{"sku": sku} for sku in unknown],
+            )
 
     @property
     def stocked(self) -> set[tuple[str, str]]:

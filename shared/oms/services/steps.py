@@ -9,14 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 from oms.clock import parse_rfc3339
-from oms.domain import lifecycle
+from oms.domain import credit, lifecycle
 from oms.domain.change import Change
 from oms.domain.errors import NotFound
 from oms.domain.lifecycle import OrderClosed
 from oms.domain.orders import Order
 from oms.observability import logger
 from oms.ports.phases import Phase
-from oms.ports.unit_of_work import CommitRefused, OrderChange, Write
+from oms.ports.unit_of_work import CommitRefused, OpenBalance, OrderChange, Write
 from oms.services.deps import Deps
 
 SAVE_ATTEMPTS = 8
@@ -50,15 +50,17 @@ def update(deps: Deps, order_id: str, decide: Decide, loaded: Order | None = Non
     """Apply `decide` to the current order and commit; on a concurrent change, read again and retry.
 
     `loaded` is the order as the caller just read it, to decide on without reading it again: the commit
-    is conditional on its version, so a change made meanwhile is caught there and decided on afresh."""
+    is conditional on its version, so a change made meanwhile is caught there and decided on afresh.
+    A change of what a net-terms order owes moves its customer's open balance in the same commit."""
     for attempt in range(SAVE_ATTEMPTS):
         order = loaded if attempt == 0 and loaded is not None else load(deps, order_id)
+        owed_before = credit.owed(order)
         step = decide(order)
         if not step.change and not step.writes:
             return order, step
         order.timeline += step.change.entries
         order.updated_at = deps.now()
-        deps.uow.add(OrderChange(order, order.version), *step.writes)
+        deps.uow.add(OrderChange(order, order.version), *step.writes, *_balance_moves(deps, order, owed_before))
         try:
             deps.uow.commit()
         except CommitRefused as refused:
@@ -68,6 +70,15 @@ def update(deps: Deps, order_id: str, decide: Decide, loaded: Order | None = Non
         deps.publisher.publish(order, step.change.events)
         return order, step
     raise CommitRefused(conflict=True)
+
+
+def _balance_moves(deps: Deps, order: Order, owed_before: int) -> list[Write]:
+    delta = credit.owed(order) - owed_before
+    if delta == 0:
+        return []
+    config = deps.uow.config.storefront(order.storefront_id)
+    limit = credit.credit_limit(config.config if config else {}, order.customer.id)
+    return [OpenBalance(order.storefront_id, order.customer.id, delta, limit)]
 
 
 def change(transition: Callable[[Order], Change]) -> Decide:

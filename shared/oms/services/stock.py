@@ -26,6 +26,23 @@ def set_stock(
     return _rewrite(deps, sku, location_id, recompute, actor, with_)
 
 
+def count_stock(
+    deps: Deps, sku: str, location_id: str, on_hand: int, safety_stock: int, actor: str, with_: Sequence[Write] = ()
+) -> tuple[StockLevel, int]:
+    """A partner's absolute count: applied even below what is reserved (see inventory.counted), the
+    shortage kept in the audit entry; answers the level and the shortage."""
+    shortages: list[int] = []
+
+    def recompute(current: StockLevel) -> tuple[StockLevel, dict[str, Any]]:
+        new, shortage = inventory.counted(current, on_hand, safety_stock)
+        shortages[:] = [shortage]
+        audit = {"reason": "counted", "delta": new.on_hand - current.on_hand, "counted": on_hand}
+        return new, audit | ({"shortage": shortage} if shortage else {}) | {"safety_stock": safety_stock}
+
+    level = _rewrite(deps, sku, location_id, recompute, actor, with_)
+    return level, shortages[0]
+
+
 def adjust_stock(
     deps: Deps, sku: str, location_id: str, delta: int, reason: str, actor: str, with_: Sequence[Write] = ()
 ) -> StockLevel:

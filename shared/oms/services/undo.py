@@ -32,8 +32,9 @@ def release_stock(shipment: Shipment) -> list[Reservation]:
     return [Reservation(sku, shipment.location_id, -qty) for sku, qty in reserved_units(shipment).items()]
 
 
-def authorization_request(order: Order) -> AuthorizationRequest:
-    """The order's one authorization: the same key each time, so a provider answers a repeat with it."""
+def authorization_request(order: Order, customer_balance: int = 0) -> AuthorizationRequest:
+    """The order's one authorization: the same key each time, so a provider answers a repeat with it.
+    `customer_balance`: a net-terms customer's open balance, for a provider that checks credit itself."""
     return AuthorizationRequest(
         order_id=order.order_id,
         storefront_id=order.storefront_id,
@@ -43,6 +44,7 @@ def authorization_request(order: Order) -> AuthorizationRequest:
         currency=order.currency,
         idempotency_key=idempotency_key(order, "authorize"),
         token=order.payment.token,
+        customer_balance=customer_balance,
     )
 
 
@@ -65,8 +67,9 @@ def void_unused(deps: Deps, order: Order) -> Change:
 
 
 def _may_be_authorized(order: Order) -> bool:
-    """Whether an authorization was asked for: it is, only once the screen (or a review) approved."""
-    return order.payment.authorization_id is None and lifecycle.screened(order)
+    """Whether an authorization was asked for and its answer may be lost: it is asked for only once the
+    screen (or a review) approved, and a provider's refusal (payment failed) holds nothing."""
+    return order.payment.authorization_id is None and order.payment.status != "failed" and lifecycle.screened(order)
 
 
 def _recover_authorization(deps: Deps, order: Order) -> Change:

@@ -17,6 +17,7 @@ else:
     Item = dict[str, Any]  # the same shape at run time, without needing the type stubs installed
 
 V = TypeVar("V")
+_SMALLEST = 1e-130
 
 
 # The attribute-value codec is ours, not boto3's TypeSerializer: importing boto3.dynamodb pulls all of
@@ -48,7 +49,8 @@ def _attribute(value: Any) -> Any:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise TypeError(f"DynamoDB numbers are finite, not {value}")
-        return {"N": repr(value)}
+        # DynamoDB refuses magnitudes under 1e-130 ("Number underflow"); they are zero to anything we store.
+        return {"N": repr(value) if abs(value) >= _SMALLEST else "0"}
     if isinstance(value, str):
         return {"S": value}
     if isinstance(value, bytes | bytearray):

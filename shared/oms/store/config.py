@@ -13,6 +13,7 @@ from oms import aws
 from oms.clock import rfc3339
 from oms.domain.errors import NotFound
 from oms.domain.models import Location, Product
+from oms.domain.partners import ROLES, Partner
 from oms.settings import settings
 from oms.store import Item, TtlCache, from_item, to_item
 from oms.store.dynamo import batch_get
@@ -43,16 +44,6 @@ class ApiKeyRecord:
     @property
     def active(self) -> bool:
         return self.status == "active"
-
-
-@dataclass(frozen=True, slots=True)
-class PartnerRecord:
-    """A system that sends us webhooks; its signing secrets live in Secrets Manager, not here."""
-
-    partner_id: str
-    name: str
-    kind: str
-    endpoint_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,27 +91,24 @@ def list_locations() -> list[Location]:
 
 
 def _query_locations() -> list[Location]:
+    return [_location(data) for data in _query_all(LOCATION)]
+
+
+def _query_all(pk: str) -> list[dict[str, Any]]:
+    """Every item of one kind (one partition of the config table), ordered by id."""
     client, table = aws.dynamodb(), _table()
-    locations: list[Location] = []
-    start: Item | None = None
+    items: list[dict[str, Any]] = []
+    query: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": to_item({":pk": pk}),
+    }
     while True:
-        if start:
-            page = client.query(
-                TableName=table,
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues=to_item({":pk": LOCATION}),
-                ExclusiveStartKey=start,
-            )
-        else:
-            page = client.query(
-                TableName=table,
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues=to_item({":pk": LOCATION}),
-            )
-        locations.extend(_location(from_item(item)) for item in page["Items"])
-        start = page.get("LastEvaluatedKey")
-        if not start:
-            return locations
+        page = client.query(**query)
+        items.extend(from_item(item) for item in page["Items"])
+        if not page.get("LastEvaluatedKey"):
+            return items
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def _location(data: dict[str, Any]) -> Location:
@@ -221,6 +209,16 @@ def _storefront(storefront_id: str, data: dict[str, Any]) -> StorefrontRecord:
     )
 
 
+def list_storefronts() -> list[StorefrontRecord]:
+    """Every storefront, ordered by id."""
+    return [_storefront(data["storefront_id"], data) for data in _query_all(STOREFRONT)]
+
+
+def list_products() -> list[Product]:
+    """Every product record, ordered by sku."""
+    return [_model(Product, data) for data in _query_all(PRODUCT)]
+
+
 # -- API keys --------------------------------------------------------------------------------------
 
 
@@ -293,34 +291,67 @@ def revoke_api_key(key_id: str) -> None:
 # -- partners --------------------------------------------------------------------------------------
 
 
-def put_partner(partner_id: str, name: str, kind: str, endpoint_url: str | None = None) -> None:
-    _put(
-        PARTNER,
-        partner_id,
-        {"partner_id": partner_id, "name": name, "kind": kind, "endpoint_url": endpoint_url},
-    )
-    _cache.forget(_cache_key(PARTNER, partner_id))
+def put_partner(partner: Partner) -> Partner:
+    """Create or replace the partner's record (its secrets live in Secrets Manager, never here); keeps
+    the first `created_at` and answers the record as stored."""
+    now = _now()
+    data = {
+        "partner_id": partner.partner_id,
+        "name": partner.name,
+        "roles": sorted(partner.roles),
+        "location_ids": sorted(partner.location_ids),
+        "url": partner.url,
+        "updated_at": now,
+    }
+    names = {f"#{k}": k for k in data}
+    values = {f":{k}": v for k, v in data.items() if v is not None}
+    assignments = [f"#{k} = :{k}" for k, v in data.items() if v is not None]
+    removals = [f"#{k}" for k, v in data.items() if v is None]
+    update = "SET " + ", ".join([*assignments, "created_at = if_not_exists(created_at, :now)"])
+    if removals:
+        update += " REMOVE " + ", ".join(removals)
+    try:
+        answer = aws.dynamodb().update_item(
+            TableName=_table(),
+            Key=_key(PARTNER, partner.partner_id),
+            UpdateExpression=update,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_item({**values, ":now": now}),
+            ReturnValues="ALL_NEW",
+        )
+    finally:
+        _cache.forget(_cache_key(PARTNER, partner.partner_id))
+        _cache.forget(_cache_key(PARTNER, "*"))
+    return _partner(from_item(answer["Attributes"]))
 
 
-def get_partner(partner_id: str) -> PartnerRecord | None:
+def get_partner(partner_id: str) -> Partner | None:
     """The partner's record (cached for CACHE_TTL_SECONDS: every webhook asks)."""
     if not partner_id:
         return None
-    record: PartnerRecord | None = _cache.get_or_load(
-        _cache_key(PARTNER, partner_id), lambda: _load_partner(partner_id)
-    )
+    record: Partner | None = _cache.get_or_load(_cache_key(PARTNER, partner_id), lambda: _load_partner(partner_id))
     return record
 
 
-def _load_partner(partner_id: str) -> PartnerRecord | None:
+def list_partners() -> list[Partner]:
+    """Every partner, ordered by id."""
+    return [_partner(data) for data in _query_all(PARTNER)]
+
+
+def _load_partner(partner_id: str) -> Partner | None:
     data = _get(PARTNER, partner_id)
-    if not data:
-        return None
-    return PartnerRecord(
-        partner_id=partner_id,
-        name=data.get("name", partner_id),
-        kind=data.get("kind", ""),
-        endpoint_url=data.get("endpoint_url"),
+    return _partner(data) if data else None
+
+
+def _partner(data: dict[str, Any]) -> Partner:
+    return Partner(
+        partner_id=data["partner_id"],
+        name=data.get("name", data["partner_id"]),
+        roles=frozenset(role for role in data.get("roles") or () if role in ROLES),
+        location_ids=frozenset(data.get("location_ids") or ()),
+        url=data.get("url"),
+        created_at=data.get("created_at"),
+        updated_at=data.get("updated_at"),
     )
 
 

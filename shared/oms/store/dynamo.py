@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -9,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from oms import aws
-from oms.store import Item
+from oms.domain.errors import OmsError
+from oms.store import Item, from_item, to_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import KeysAndAttributesTypeDef, TransactWriteItemTypeDef
@@ -85,3 +89,23 @@ def _write_one(item: TransactWriteItemTypeDef) -> None:
         client.delete_item(**item["Delete"])
     else:
         raise ValueError(f"no single-item write for {sorted(item)}")
+
+
+class BadCursor(OmsError):
+    code, title = "invalid_cursor", "Invalid cursor"
+
+
+def encode_key(key: Item, scope: str) -> str:
+    """A page's LastEvaluatedKey as an opaque cursor, bound to the listing it came from (`scope`)."""
+    return base64.urlsafe_b64encode(json.dumps({"scope": scope, "key": from_item(key)}).encode()).decode()
+
+
+def decode_key(cursor: str, scope: str) -> Item:
+    """The key a cursor of `encode_key` carries; BadCursor for anything else (or another listing's)."""
+    try:
+        document = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if document["scope"] != scope or not isinstance(document["key"], dict):
+            raise ValueError("a cursor of another listing")
+        return to_item({str(k): str(v) for k, v in document["key"].items()})
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise BadCursor("the cursor is not one this API returned for this listing") from None

@@ -119,7 +119,7 @@ def set_level(level: StockLevel, reserved_seen: int, at: str) -> TransactWriteIt
             "TableName": _table(),
             "Key": _key(level.sku, level.location_id),
             "UpdateExpression": "SET on_hand = :on_hand, safety_stock = :safety, available = :available, "
-            "reserved = :reserved, location_id = :loc, updated_at = :now",
+            "reserved = :reserved, location_id = :loc, stocked_at = :loc, updated_at = :now",
             "ConditionExpression": "attribute_not_exists(sku) OR reserved = :reserved",
             "ExpressionAttributeValues": to_item(values),
         }
@@ -154,6 +154,24 @@ def audit_trail(sku: str, location_id: str, limit: int = 50) -> list[dict[str, A
         Limit=limit,
     )
     return [{k: v for k, v in from_item(item).items() if k not in ("sku", "sk")} for item in page["Items"]]
+
+
+def levels_at(location_id: str, limit: int, start: Item | None = None) -> tuple[list[StockLevel], Item | None]:
+    """One location's stock records by sku (the keys-only by_location index, then the records in a batch)
+    and the key to start the next page from."""
+    args: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": "by_location",
+        "KeyConditionExpression": "stocked_at = :loc",
+        "ExpressionAttributeValues": to_item({":loc": location_id}),
+        "Limit": limit,
+    }
+    if start:
+        args["ExclusiveStartKey"] = start
+    page = aws.dynamodb().query(**args)
+    keys = [{"sku": item["sku"], "sk": item["sk"]} for item in page["Items"]]
+    levels = sorted((_level(from_item(i)) for i in batch_get(_table(), keys)), key=lambda lv: lv.sku)
+    return levels, page.get("LastEvaluatedKey")
 
 
 CAPACITY = "CAPACITY#"

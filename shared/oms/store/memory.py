@@ -47,6 +47,7 @@ class MemoryStore:
     audit: list[dict[str, Any]] = field(default_factory=list)
     capacity: dict[tuple[str, str], int] = field(default_factory=dict)
     applied: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    credit: dict[tuple[str, str], int] = field(default_factory=dict)  # (storefront, customer) -> open balance
     locations: dict[str, Location] = field(default_factory=dict)
     products: dict[str, Product] = field(default_factory=dict)
     storefronts: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -167,6 +168,15 @@ class _Applied:
         return (partner_id, event_id) in self._store.applied
 
 
+class _Credit:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def balance(self, storefront_id: str, customer_id: str) -> int:
+        with self._store.lock:
+            return self._store.credit.get((storefront_id, customer_id), 0)
+
+
 class MemoryUnitOfWork(uow.GatheringUnitOfWork):
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()
@@ -177,6 +187,7 @@ class MemoryUnitOfWork(uow.GatheringUnitOfWork):
         self.stock = _Stock(store)
         self.config = _Config(store)
         self.applied_events = _Applied(store)
+        self.credit = _Credit(store)
 
     def _commit(self, writes: list[uow.Write]) -> None:
         store = self.store
@@ -214,6 +225,8 @@ def _item_of(write: uow.Write) -> tuple[str, ...]:
             return ("idempotency", sf, key)
         case uow.MarkEventApplied(partner_id=partner, event_id=event_id):
             return ("applied", partner, event_id)
+        case uow.OpenBalance(storefront_id=sf, customer_id=customer):
+            return ("credit", sf, customer)
     raise TypeError(f"unknown write {type(write).__name__}")
 
 
@@ -259,6 +272,8 @@ def _allowed(store: MemoryStore, write: uow.Write) -> bool:
             )
         case uow.MarkEventApplied(partner_id=partner, event_id=event_id):
             return (partner, event_id) not in store.applied
+        case uow.OpenBalance(storefront_id=sf, customer_id=customer, delta=delta, limit=limit):
+            return delta <= 0 or store.credit.get((sf, customer), 0) + delta <= limit
     return True  # RoutingExplanation: unconditional
 
 
@@ -295,3 +310,5 @@ def _apply(store: MemoryStore, write: uow.Write) -> None:
             store.holds[hold_id].update(status=status, ended_at=rfc3339(now))
         case uow.MarkEventApplied(partner_id=partner, event_id=event_id, event_type=kind, at=at):
             store.applied[(partner, event_id)] = {"type": kind, "applied_at": at}
+        case uow.OpenBalance(storefront_id=sf, customer_id=customer, delta=delta):
+            store.credit[(sf, customer)] = store.credit.get((sf, customer), 0) + delta

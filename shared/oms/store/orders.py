@@ -12,20 +12,20 @@ from typing import TYPE_CHECKING, Any
 
 from oms import aws
 from oms.clock import rfc3339
-from oms.domain.errors import OmsError
 from oms.domain.orders import Order
 from oms.settings import settings
 from oms.store import Item, from_item, to_item
 from oms.store.compression import compress, expand
-from oms.store.dynamo import batch_get
+from oms.store.dynamo import BadCursor, batch_get
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef, UpdateTypeDef
 
 ORDER = "ORDER#"
 HOLD = "HOLD#"
 IDEMPOTENCY = "IDEMPOTENCY#"
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+CREDIT = "CREDIT#"
 _BY_STOREFRONT = "by_storefront"
 
 
@@ -54,7 +54,7 @@ def _order_item(order: Order) -> dict[str, Any]:
     }
 
 
-def _order_of(item: dict[str, Any], routing: dict[str, Any] | None = None) -> Order:
+def order_of(item: dict[str, Any], routing: dict[str, Any] | None = None) -> Order:
     return Order.model_validate(
         {**expand(item["body"]), "status": item["status"], "version": item["version"], "routing": routing or {}}
     )
@@ -115,6 +115,42 @@ def idempotency_record(
             "ExpressionAttributeValues": to_item({":now": epoch}),
         }
     }
+
+
+def _credit_key(storefront_id: str, customer_id: str) -> Item:
+    # Beside the orders that move it: one table, so the order change and the balance share a transaction.
+    return to_item({"pk": f"{CREDIT}{storefront_id}#{customer_id}", "sk": "CREDIT"})
+
+
+def move_open_balance(storefront_id: str, customer_id: str, delta: int, limit: int) -> TransactWriteItemTypeDef:
+    """A net-terms customer's open balance moves by `delta`; growing, only while it stays within `limit`.
+
+    The condition is the whole check (no read first), so two orders racing for the last of the credit
+    cannot both get it: DynamoDB applies one update, the other's condition sees the new balance."""
+    values: dict[str, Any] = {":delta": delta, ":sf": storefront_id, ":customer": customer_id}
+    condition = None
+    if delta > 0:
+        values[":room"] = limit - delta  # negative when the order alone is over the limit: always refused
+        condition = "(attribute_not_exists(balance) AND :room >= :zero) OR balance <= :room"
+        values[":zero"] = 0
+    update: UpdateTypeDef = {
+        "TableName": _table(),
+        "Key": _credit_key(storefront_id, customer_id),
+        "UpdateExpression": "ADD balance :delta SET storefront = :sf, customer_id = :customer",
+        "ExpressionAttributeValues": to_item(values),
+    }
+    if condition:
+        update["ConditionExpression"] = condition
+    return {"Update": update}
+
+
+def open_balance(storefront_id: str, customer_id: str) -> int:
+    found = (
+        aws.dynamodb()
+        .get_item(TableName=_table(), Key=_credit_key(storefront_id, customer_id), ConsistentRead=True)
+        .get("Item")
+    )
+    return int(from_item(found).get("balance", 0)) if found else 0
 
 
 def new_hold(hold: dict[str, Any]) -> TransactWriteItemTypeDef:
@@ -185,7 +221,7 @@ def get_order(order_id: str, explained: bool = False) -> Order | None:
     client = aws.dynamodb()
     if not explained:
         found = client.get_item(TableName=_table(), Key=to_item(_order_key(order_id)), ConsistentRead=True)
-        return _order_of(from_item(found["Item"])) if "Item" in found else None
+        return order_of(from_item(found["Item"])) if "Item" in found else None
     page = client.query(
         TableName=_table(),
         KeyConditionExpression="pk = :pk AND sk BETWEEN :order AND :routing",
@@ -196,7 +232,7 @@ def get_order(order_id: str, explained: bool = False) -> Order | None:
     if "ORDER" not in items:
         return None
     routing = expand(items["ROUTING"]["body"]) if "ROUTING" in items else {}
-    return _order_of(items["ORDER"], routing)
+    return order_of(items["ORDER"], routing)
 
 
 def get_hold(hold_id: str) -> dict[str, Any] | None:
@@ -223,10 +259,6 @@ def _due(bucket: str, now: datetime, limit: int) -> list[dict[str, Any]]:
 def due_holds(now: datetime, limit: int = 100) -> list[dict[str, Any]]:
     """Active holds whose expiry has passed."""
     return _due("hold", now, limit)
-
-
-class BadCursor(OmsError):
-    code, title = "invalid_cursor", "Invalid cursor"
 
 
 def _encode_cursor(key: Item) -> str:
@@ -283,7 +315,7 @@ def list_orders(
         args["Limit"] = limit - len(keys)
     # The index holds keys and status only (cheap to keep up to date): read the orders in one batch.
     found = {from_item(raw)["pk"]: from_item(raw) for raw in batch_get(_table(), keys)}
-    orders = [_order_of(item) for item in (found.get(from_item(key)["pk"]) for key in keys) if item is not None]
+    orders = [order_of(item) for item in (found.get(from_item(key)["pk"]) for key in keys) if item is not None]
     return orders, _encode_cursor(last) if last else None
 
 

@@ -72,6 +72,11 @@ class DynamoAppliedEvents:
         return applied_store.seen(partner_id, event_id)
 
 
+class DynamoCredit:
+    def balance(self, storefront_id: str, customer_id: str) -> int:
+        return orders_store.open_balance(storefront_id, customer_id)
+
+
 def items_of(write: uow.Write) -> list[TransactWriteItemTypeDef]:
     """The DynamoDB items of one write (a recomputed stock level carries its audit entry)."""
     match write:
@@ -100,6 +105,8 @@ def items_of(write: uow.Write) -> list[TransactWriteItemTypeDef]:
             return [orders_store.end_hold(hold_id, sf, status, now, unexpired)]
         case uow.MarkEventApplied(partner_id=partner, event_id=event_id, event_type=kind, at=at):
             return [applied_store.marker(partner, event_id, kind, at)]
+        case uow.OpenBalance(storefront_id=sf, customer_id=customer, delta=delta, limit=limit):
+            return [orders_store.move_open_balance(sf, customer, delta, limit)]
     raise TypeError(f"no DynamoDB items for {type(write).__name__}")
 
 
@@ -118,6 +125,7 @@ class DynamoUnitOfWork(uow.GatheringUnitOfWork):
         self.stock = DynamoStock()
         self.config = DynamoConfig()
         self.applied_events = DynamoAppliedEvents()
+        self.credit = DynamoCredit()
 
     def _commit(self, writes: list[uow.Write]) -> None:
         items: list[TransactWriteItemTypeDef] = []

@@ -157,7 +157,13 @@ def _ship_complete(
         )
     site = min(able, key=lambda s: s.rank)
     instructions = _instructions(request.products, list(order.built)) if order.built else None
-    shipment = PlannedShipment(site.location_id, order.lines(order.wanted), request.service_level, instructions)
+    shipment = PlannedShipment(
+        site.location_id,
+        order.lines(order.wanted),
+        request.service_level,
+        instructions,
+        made_to_order=bool(order.built),
+    )
     info = {
         "method": "exact",
         "proven_optimal": True,
@@ -201,6 +207,7 @@ def _made_to_order(
                 order.lines({sku: order.wanted[sku] for sku in skus}),
                 request.service_level,
                 _instructions(request.products, skus),
+                made_to_order=True,
             )
         )
     return shipments
@@ -303,4 +310,5 @@ def _promised(
         shipment.service_level,
         shipment.build_instructions,
         rfc3339(at) if at is not None else None,
+        shipment.made_to_order,
     )

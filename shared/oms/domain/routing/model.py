@@ -66,6 +66,7 @@ class PlannedShipment:
     service_level: str
     build_instructions: str | None = None
     promised_by: str | None = None  # RFC 3339 UTC; set when the request carries `now`
+    made_to_order: bool = False  # built at its workshop: packed only once the build is completed
 
 
 @dataclass(frozen=True)
