@@ -16,11 +16,13 @@ from oms.coldstart import loading
 with loading():
     from oms import bootstrap
     from oms.domain.messages import PartnerEvent
-    from oms.observability import logger, metrics, tracer
+    from oms.observability import logger, metrics, problem_code, tracer
     from oms.services import partner_events
     from oms.store import config as config_store
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is answered like any other (each record back to the queue) rather
+# than raised: on Lambda a raise is an ERROR with a stack for what is usually an event come early.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 class PoisonMessage(Exception):
@@ -47,7 +49,18 @@ def record_handler(record: SQSRecord) -> None:
     if partner is None:  # removed since the webhook took the event: no one's word to act on
         logger.info("partner event ignored", extra={"event_id": envelope.event.id, "code": "unknown_partner"})
         return
-    outcome = partner_events.apply(bootstrap.aws(), partner, envelope.event)
+    try:
+        outcome = partner_events.apply(bootstrap.aws(), partner, envelope.event)
+    except Exception as error:
+        code = problem_code(error)
+        if code is None:
+            raise  # our bug: Powertools logs it with its stack, and SQS retries it
+        # Expected (an event before its turn, a lost race): one line; SQS delivers it again later.
+        order_id = envelope.event.data.get("order_id")
+        logger.info(
+            "partner event not applied yet", extra={"event_id": envelope.event.id, "code": code, "order_id": order_id}
+        )
+        raise
     logger.info(
         "partner event",
         extra={"event_id": envelope.event.id, "type": envelope.event.type, "outcome": outcome},

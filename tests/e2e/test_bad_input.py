@@ -12,6 +12,9 @@ from tests.e2e.conftest import Api, checkout_body, unique
 
 SKU = unique("BAD")
 LOCATION = SKU.lower() + "-wh"
+DEEP: Any = 1
+for _ in range(40):  # deeper than any document of ours nests
+    DEEP = [DEEP]
 
 
 def _mutated(**changes: Any) -> dict[str, Any]:
@@ -90,6 +93,18 @@ RAW_REQUESTS: dict[str, tuple[bytes, dict[str, str], int, str]] = {
         415,
         "unsupported_media_type",
     ),
+    "nested 1,000 deep": (
+        b'{"customer": ' + b"[" * 1000 + b"]" * 1000 + b"}",
+        {"Content-Type": "application/json"},
+        400,
+        "json_out_of_bounds",
+    ),
+    "a number JSON cannot hold": (
+        b'{"lines": [{"quantity": 1e400}]}',
+        {"Content-Type": "application/json"},
+        400,
+        "json_out_of_bounds",
+    ),
     "oversize body": (
         b'{"x": "' + b"a" * 300_000 + b'"}',
         {"Content-Type": "application/json"},
@@ -131,6 +146,18 @@ def test_an_idempotency_key_that_is_not_printable_ascii_is_400(stocked: Api) -> 
         ("POST", f"/v1/admin/inventory/{LOCATION}/{SKU}/adjustments", {"delta": 0, "reason": "r"}, "validation_error"),
         ("POST", f"/v1/admin/inventory/{LOCATION}/{SKU}/adjustments", {"delta": 1}, "validation_error"),
         ("PUT", "/v1/admin/products/SOFA-X", {"made_to_order": True}, "validation_error"),
+        (
+            "PUT",
+            "/v1/admin/products/SOFA-X",
+            {"made_to_order": True, "workshop_location_id": LOCATION},
+            "not_a_workshop",
+        ),
+        (
+            "PUT",
+            "/v1/admin/locations/x1",
+            {"name": "X", "type": "store", "lat": 1, "lon": 1, "deep": DEEP},
+            "json_out_of_bounds",
+        ),
     ],
 )
 def test_bad_admin_input_is_a_4xx_problem_and_changes_no_stock(
@@ -140,6 +167,19 @@ def test_bad_admin_input_is_a_4xx_problem_and_changes_no_stock(
     reply = stocked.admin(method, path, body)
     assert 400 <= reply.status_code < 500 and reply.json()["code"] == code, reply.text
     assert stocked.stock(SKU) == before
+
+
+def test_a_location_as_api_md_writes_it_is_accepted_and_a_vanishing_coordinate_is_zero(stocked: Api) -> None:
+    body = {
+        "name": "Manila DC",
+        "type": "warehouse",
+        "address": {"line1": "1 Port Rd", "city": "Manila", "postal_code": "1018", "country": "PH"},
+        "lat": 14.5995,
+        "lon": 2.2e-311,  # was a 502: DynamoDB refuses numbers below 1e-130
+    }
+    reply = stocked.admin("PUT", f"/v1/admin/locations/{unique('api-md')}", body)
+    assert reply.status_code == 200, reply.text
+    assert (reply.json()["lon"], reply.json()["address"]["name"]) == (0.0, None)
 
 
 def test_stock_cannot_be_set_below_what_is_reserved(stocked: Api) -> None:
