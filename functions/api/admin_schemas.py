@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.api.schemas import Order
-from oms.domain import models
+from oms.domain import models, supply
 from oms.domain.partners import Role
 
 _VIEW = ConfigDict(defer_build=True)
@@ -154,6 +154,18 @@ class DeadLetterQueues(BaseModel):
     model_config = _VIEW
 
     queues: list[DeadLetters]
+
+
+class Inbound(supply.Inbound):
+    """A purchase order / ASN: lines ordered and received, receipts taken, what came over or never came."""
+
+    model_config = _VIEW
+
+
+class Transfer(supply.Transfer):
+    """Stock moving between two locations: reserved at the source, in transit once shipped, received."""
+
+    model_config = _VIEW
 
 
 class Redriven(BaseModel):

@@ -41,12 +41,13 @@ with loading():
         meta,
         orders,
         partners,
+        supply,
     )
     from oms.observability import logger, metrics, tracer
 
     app = Resolver(enable_validation=True)
     problems.install(app)
-    for module in (meta, orders, holds, availability, admin, admin_reads, partners, lifecycle, keys):
+    for module in (meta, orders, holds, availability, admin, admin_reads, partners, supply, lifecycle, keys):
         app.include_router(module.router)
 
 DOCS_PATH = BY_NAME["docs"].path

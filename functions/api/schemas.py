@@ -95,6 +95,15 @@ class SkuAvailability(BaseModel):
     sku: str
     available: int = Field(description="units that can still be promised, over every location this storefront sells")
     locations: list[LocationAvailable]
+    incoming: list[Incoming] = Field(description="what open purchase orders still expect, soonest first")
+
+
+class Incoming(BaseModel):
+    model_config = _VIEW
+
+    location_id: str
+    quantity: int
+    expected_at: str
 
 
 class Destination(BaseModel):

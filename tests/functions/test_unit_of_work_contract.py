@@ -12,6 +12,7 @@ import pytest
 
 from oms import bootstrap
 from oms.domain.models import StockLevel
+from oms.domain.supply import Inbound, InboundLine, Transfer, TransferLine
 from oms.ports.unit_of_work import (
     ClaimIdempotencyKey,
     CommitRefused,
@@ -21,7 +22,10 @@ from oms.ports.unit_of_work import (
     NewHold,
     OpenBalance,
     OrderChange,
+    ReceiveUnits,
     Reservation,
+    SaveInbound,
+    SaveTransfer,
     SetStockLevel,
     ShipUnits,
     Write,
@@ -145,3 +149,59 @@ def test_an_open_balance_grows_only_within_its_limit_and_shrinks_unguarded(deps:
     assert deps.uow.credit.balance("sf-1", "c-1") == 300
     assert deps.uow.credit.balance("sf-1", "c-2") == 0
     assert deps.uow.credit.balance("sf-2", "c-1") == 0  # per storefront
+
+
+def test_units_received_create_the_record_and_add_to_what_is_there(deps: Deps) -> None:
+    deps.uow.add(ReceiveUnits("A", "mnl", 3, {"reason": "received", "delta": 3}, "test", "2026-03-02T01:00:00Z"))
+    deps.uow.add(ReceiveUnits("NEW", "mnl", 2, {"reason": "received", "delta": 2}, "test", "2026-03-02T01:00:00Z"))
+    deps.uow.commit()
+    assert level(deps, "A", "mnl") == (8, 0) and level(deps, "NEW", "mnl") == (2, 0)
+    deps.uow.add(Reservation("NEW", "mnl", 2))  # what arrived is available to promise
+    deps.uow.commit()
+
+
+def test_a_short_shipment_ships_what_was_sent_and_frees_the_rest(deps: Deps) -> None:
+    deps.uow.add(Reservation("A", "mnl", 3))
+    deps.uow.commit()
+    too_much = ShipUnits("A", "mnl", 2, released=2)
+    assert refused(deps, too_much).of(ShipUnits) == [too_much]
+    deps.uow.add(ShipUnits("A", "mnl", 2, released=1))
+    deps.uow.commit()
+    assert level(deps, "A", "mnl") == (3, 0)
+    deps.uow.add(Reservation("A", "mnl", 3))  # the unsent unit is available again
+    deps.uow.commit()
+
+
+def test_supply_documents_are_saved_by_version_and_incoming_follows_the_inbound(deps: Deps) -> None:
+    at = "2026-03-02T01:00:00Z"
+    inbound = Inbound(
+        inbound_id="po-1",
+        location_id="mnl",
+        expected_at="2026-03-05T00:00:00Z",
+        lines=[InboundLine(sku="A", quantity=4)],
+        created_at=at,
+        updated_at=at,
+    )
+    deps.uow.add(SaveInbound(inbound, 0))
+    deps.uow.commit()
+    assert refused(deps, SaveInbound(inbound, 0)).of(SaveInbound)  # exists already
+    stored = deps.uow.supply.inbound("po-1")
+    assert stored is not None and stored.version == 1
+    assert [(i.sku, i.location_id, i.quantity) for i in deps.uow.supply.incoming(["A", "B"])] == [("A", "mnl", 4)]
+    stored.lines[0].received, stored.status = 4, "received"
+    deps.uow.add(SaveInbound(stored, 1))
+    deps.uow.commit()
+    assert deps.uow.supply.incoming(["A"]) == []
+
+    transfer = Transfer(
+        transfer_id="trf-1",
+        from_location_id="mnl",
+        to_location_id="ceb",
+        lines=[TransferLine(sku="A", quantity=1)],
+        created_at=at,
+        updated_at=at,
+    )
+    deps.uow.add(SaveTransfer(transfer, 0))
+    deps.uow.commit()
+    assert refused(deps, SaveTransfer(transfer, 0)).of(SaveTransfer)
+    assert deps.uow.supply.transfer("trf-1") == transfer.model_copy(update={"version": 1})

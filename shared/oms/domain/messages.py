@@ -21,6 +21,10 @@ PartnerEventType = Literal[
     "payment.authorization_expired",
     "payment.chargeback",
     "payment.invoice_paid",
+    "inbound.received",
+    "transfer.shipped",
+    "transfer.received",
+    "inventory.counted",
 ]
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -87,6 +91,28 @@ class InvoicePayment(BaseModel):
     reference: str | None = Field(default=None, max_length=200)
 
 
+class Units(BaseModel):
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=0, le=100_000_000)
+
+
+class InboundReceipt(BaseModel):
+    """Goods of an inbound arrived at its location; `complete` closes it (what never came is recorded)."""
+
+    inbound_id: str = Field(min_length=1, max_length=64)
+    location_id: str = Field(min_length=1, max_length=64)
+    lines: Annotated[list[Units], Field(min_length=1, max_length=500)]
+    complete: bool = False
+
+
+class TransferNotice(BaseModel):
+    """A transfer left its source (`transfer.shipped`) or reached its destination (`transfer.received`);
+    without `lines`, everything on it."""
+
+    transfer_id: str = Field(min_length=1, max_length=64)
+    lines: Annotated[list[Units], Field(max_length=500)] | None = None
+
+
 class OrderRef(BaseModel):
     order_id: str
     detail: str | None = Field(default=None, max_length=500)
@@ -99,8 +125,12 @@ def payload_model(event_type: str) -> type[BaseModel]:
         return ShipmentRef
     models: dict[str, type[BaseModel]] = {
         "inventory.snapshot": StockSnapshot,
+        "inventory.counted": StockSnapshot,
         "inventory.adjusted": StockDelta,
         "payment.invoice_paid": InvoicePayment,
+        "inbound.received": InboundReceipt,
+        "transfer.shipped": TransferNotice,
+        "transfer.received": TransferNotice,
     }
     return models.get(event_type, OrderRef)
 
@@ -108,6 +138,6 @@ def payload_model(event_type: str) -> type[BaseModel]:
 def locations_named(event: PartnerEvent) -> list[str]:
     """The locations an event names in its own data (its stock figures', or a shipment's when the
     sender says where it is): what the webhook can check against the partner's scope at once."""
-    items = event.data.get("items") if event.type == "inventory.snapshot" else None
+    items = event.data.get("items") if event.type in ("inventory.snapshot", "inventory.counted") else None
     records = items if isinstance(items, list) else [event.data]
     return [str(r["location_id"]) for r in records if isinstance(r, dict) and isinstance(r.get("location_id"), str)]

@@ -30,6 +30,10 @@ SENDERS: dict[str, frozenset[Role]] = {
     "payment.authorization_expired": frozenset({"payments"}),
     "payment.chargeback": frozenset({"payments"}),
     "payment.invoice_paid": frozenset({"payments", "erp"}),
+    "inventory.counted": frozenset({"location", "erp"}),
+    "inbound.received": frozenset({"supplier", "location"}),
+    "transfer.shipped": frozenset({"location"}),
+    "transfer.received": frozenset({"location"}),
 }
 # Roles whose word is not bound to particular locations.
 _EVERYWHERE: frozenset[Role] = frozenset({"carrier", "erp"})

@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 from oms.domain.models import Location, Product, StockLevel
 from oms.domain.orders import Order
+from oms.domain.supply import Inbound, Transfer
 
 W = TypeVar("W", bound="Write")
 
@@ -68,11 +69,13 @@ class Reservation(Write):
 
 @dataclass(frozen=True)
 class ShipUnits(Write):
-    """Reserved units leave the building: on hand and reserved fall together. Guard: that many reserved."""
+    """Reserved units leave the building: on hand and reserved fall together; `released` more reserved
+    units (reserved but not sent) go back to available. Guard: quantity + released are reserved."""
 
     sku: str
     location_id: str
     quantity: int
+    released: int = 0
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,36 @@ class EndHold(Write):
     status: str
     now: datetime
     unexpired: bool = False
+
+
+@dataclass(frozen=True)
+class ReceiveUnits(Write):
+    """Units arrive at a location (a receipt, a transfer): on hand and available grow; the record is
+    created if the location never held the sku. Unguarded: goods that arrived are there."""
+
+    sku: str
+    location_id: str
+    quantity: int
+    audit: dict[str, Any]
+    actor: str
+    at: str
+
+
+@dataclass(frozen=True)
+class SaveInbound(Write):
+    """An inbound as changed (with its per-sku incoming figures). Guard: its version is still
+    `expected_version` (0: it does not exist yet)."""
+
+    inbound: Inbound
+    expected_version: int
+
+
+@dataclass(frozen=True)
+class SaveTransfer(Write):
+    """A transfer as changed. Guard: its version is still `expected_version` (0: it does not exist yet)."""
+
+    transfer: Transfer
+    expected_version: int
 
 
 @dataclass(frozen=True)
@@ -212,6 +245,26 @@ class AppliedEvents(Protocol):
     def seen(self, partner_id: str, event_id: str) -> bool: ...
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """Units of one sku an open inbound still expects at a location."""
+
+    sku: str
+    location_id: str
+    quantity: int
+    expected_at: str
+    inbound_id: str
+
+
+class SupplyRepository(Protocol):
+    def inbound(self, inbound_id: str) -> Inbound | None: ...
+
+    def transfer(self, transfer_id: str) -> Transfer | None: ...
+
+    def incoming(self, skus: Iterable[str]) -> list[Incoming]:
+        """What open inbounds still expect of these skus, at every location."""
+
+
 class CreditAccounts(Protocol):
     def balance(self, storefront_id: str, customer_id: str) -> int:
         """A net-terms customer's open balance in minor units (0 when it has none)."""
@@ -234,6 +287,8 @@ class UnitOfWork(Protocol):
     def applied_events(self) -> AppliedEvents: ...
     @property
     def credit(self) -> CreditAccounts: ...
+    @property
+    def supply(self) -> SupplyRepository: ...
 
     def add(self, *writes: Write) -> None:
         """Gather writes for the next commit."""

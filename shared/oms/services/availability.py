@@ -25,6 +25,7 @@ def availability(
     inputs = gather(deps, storefront_id, wanted)
     # What this storefront can sell: the locations its routing rules let ship, and nothing paused.
     selling = {loc.location_id for loc in routing.eligible(inputs.locations, inputs.policy)}
+    coming = [lot for lot in deps.uow.supply.incoming(wanted) if lot.location_id in selling]
     result: dict[str, Any] = {
         "skus": [
             {
@@ -32,6 +33,12 @@ def availability(
                 **inventory.availability(
                     lv for (each, loc), lv in inputs.levels.items() if each == sku and loc in selling
                 ),
+                # What open purchase orders still expect, soonest first: not promised, but on its way.
+                "incoming": [
+                    {"location_id": lot.location_id, "quantity": lot.quantity, "expected_at": lot.expected_at}
+                    for lot in sorted(coming, key=lambda lot: lot.expected_at)
+                    if lot.sku == sku
+                ],
             }
             for sku in wanted
         ]

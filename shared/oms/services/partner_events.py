@@ -17,12 +17,14 @@ from oms.domain import credit, lifecycle
 from oms.domain.change import Change
 from oms.domain.errors import NotFound
 from oms.domain.messages import (
+    InboundReceipt,
     InvoicePayment,
     OrderRef,
     PartnerEvent,
     ShipmentRef,
     StockDelta,
     StockSnapshot,
+    TransferNotice,
     locations_named,
 )
 from oms.domain.orders import Order
@@ -30,6 +32,7 @@ from oms.domain.partners import Partner
 from oms.observability import metrics
 from oms.ports import phases
 from oms.ports.unit_of_work import CommitRefused, MarkEventApplied
+from oms.services import supply
 from oms.services.deps import Deps
 from oms.services.reroute import reroute
 from oms.services.steps import Step, begin, kept, load, update, waited_too_long
@@ -241,8 +244,24 @@ def _invoice_paid(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
     return _outcome(_on_order(deps, partner, event, transition)[1])
 
 
+def _inbound_received(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
+    return supply.receive_inbound(deps, partner, InboundReceipt.model_validate(event.data), event.id)
+
+
+def _transfer_shipped(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
+    return supply.transfer_shipped(deps, partner, TransferNotice.model_validate(event.data), event.id)
+
+
+def _transfer_received(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
+    return supply.transfer_received(deps, partner, TransferNotice.model_validate(event.data), event.id)
+
+
 _APPLY: dict[str, Apply] = {
     "inventory.snapshot": _snapshot,
+    "inventory.counted": _snapshot,  # a cycle count: the same absolute figures, the variance audited
+    "inbound.received": _inbound_received,
+    "transfer.shipped": _transfer_shipped,
+    "transfer.received": _transfer_received,
     "inventory.adjusted": _adjusted,
     "shipment.packed": _packed,
     "shipment.rejected": _rejected,

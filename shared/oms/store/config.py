@@ -181,7 +181,10 @@ def put_storefront(
 
 
 def get_storefront(storefront_id: str) -> StorefrontRecord | None:
-    """The storefront's record (cached for CACHE_TTL_SECONDS: every checkout reads its routing rules)."""
+    """The storefront's record (cached for CACHE_TTL_SECONDS: every checkout reads its routing rules);
+    None for no storefront ("": the OMS's own work, such as supply, which belongs to none)."""
+    if not storefront_id:
+        return None
     record: StorefrontRecord | None = _cache.get_or_load(
         _cache_key(STOREFRONT, storefront_id), lambda: _load_storefront(storefront_id)
     )

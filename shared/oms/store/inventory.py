@@ -90,15 +90,43 @@ def change_reservation(sku: str, location_id: str, delta: int, at: str) -> Trans
     }
 
 
-def ship_units(sku: str, location_id: str, qty: int, at: str) -> TransactWriteItemTypeDef:
-    """Reserved units leave the building: on_hand and reserved fall together, available is unchanged."""
+def ship_units(sku: str, location_id: str, qty: int, at: str, released: int = 0) -> TransactWriteItemTypeDef:
+    """Reserved units leave the building: on_hand and reserved fall together, available is unchanged;
+    `released` reserved units that were not sent go back to available in the same update."""
+    if not released:
+        return {
+            "Update": {
+                "TableName": _table(),
+                "Key": _key(sku, location_id),
+                "UpdateExpression": "SET on_hand = on_hand - :q, reserved = reserved - :q, updated_at = :now",
+                "ConditionExpression": "reserved >= :q",
+                "ExpressionAttributeValues": to_item({":q": qty, ":now": at}),
+            }
+        }
     return {
         "Update": {
             "TableName": _table(),
             "Key": _key(sku, location_id),
-            "UpdateExpression": "SET on_hand = on_hand - :q, reserved = reserved - :q, updated_at = :now",
-            "ConditionExpression": "reserved >= :q",
-            "ExpressionAttributeValues": to_item({":q": qty, ":now": at}),
+            "UpdateExpression": "SET on_hand = on_hand - :q, reserved = reserved - :all, "
+            "available = available + :released, updated_at = :now",
+            "ConditionExpression": "reserved >= :all",
+            "ExpressionAttributeValues": to_item(
+                {":q": qty, ":all": qty + released, ":released": released, ":now": at}
+            ),
+        }
+    }
+
+
+def receive_units(sku: str, location_id: str, qty: int, at: str) -> TransactWriteItemTypeDef:
+    """Units arrive: on_hand and available grow together; a location's first units create the record."""
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": _key(sku, location_id),
+            "UpdateExpression": "ADD on_hand :q, available :q SET location_id = :loc, stocked_at = :loc, "
+            "reserved = if_not_exists(reserved, :zero), safety_stock = if_not_exists(safety_stock, :zero), "
+            "updated_at = :now",
+            "ExpressionAttributeValues": to_item({":q": qty, ":loc": location_id, ":zero": 0, ":now": at}),
         }
     }
 

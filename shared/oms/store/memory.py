@@ -17,6 +17,7 @@ from typing import Any, Literal
 from oms.clock import rfc3339
 from oms.domain.models import Location, Product, StockLevel
 from oms.domain.orders import Order
+from oms.domain.supply import Inbound, Transfer
 from oms.ports import unit_of_work as uow
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -48,6 +49,8 @@ class MemoryStore:
     capacity: dict[tuple[str, str], int] = field(default_factory=dict)
     applied: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     credit: dict[tuple[str, str], int] = field(default_factory=dict)  # (storefront, customer) -> open balance
+    inbounds: dict[str, Inbound] = field(default_factory=dict)
+    transfers: dict[str, Transfer] = field(default_factory=dict)
     locations: dict[str, Location] = field(default_factory=dict)
     products: dict[str, Product] = field(default_factory=dict)
     storefronts: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -177,6 +180,31 @@ class _Credit:
             return self._store.credit.get((storefront_id, customer_id), 0)
 
 
+class _Supply:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def inbound(self, inbound_id: str) -> Inbound | None:
+        with self._store.lock:
+            found = self._store.inbounds.get(inbound_id)
+            return found.model_copy(deep=True) if found else None
+
+    def transfer(self, transfer_id: str) -> Transfer | None:
+        with self._store.lock:
+            found = self._store.transfers.get(transfer_id)
+            return found.model_copy(deep=True) if found else None
+
+    def incoming(self, skus: Iterable[str]) -> list[uow.Incoming]:
+        wanted = set(skus)
+        with self._store.lock:
+            return [
+                uow.Incoming(sku, inbound.location_id, units, inbound.expected_at, inbound.inbound_id)
+                for inbound in self._store.inbounds.values()
+                for sku, units in inbound.incoming().items()
+                if sku in wanted
+            ]
+
+
 class MemoryUnitOfWork(uow.GatheringUnitOfWork):
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()
@@ -188,6 +216,7 @@ class MemoryUnitOfWork(uow.GatheringUnitOfWork):
         self.config = _Config(store)
         self.applied_events = _Applied(store)
         self.credit = _Credit(store)
+        self.supply = _Supply(store)
 
     def _commit(self, writes: list[uow.Write]) -> None:
         store = self.store
@@ -227,6 +256,12 @@ def _item_of(write: uow.Write) -> tuple[str, ...]:
             return ("applied", partner, event_id)
         case uow.OpenBalance(storefront_id=sf, customer_id=customer):
             return ("credit", sf, customer)
+        case uow.ReceiveUnits(sku=sku, location_id=loc):
+            return ("stock", sku, loc)
+        case uow.SaveInbound(inbound=inbound):
+            return ("inbound", inbound.inbound_id)
+        case uow.SaveTransfer(transfer=transfer):
+            return ("transfer", transfer.transfer_id)
     raise TypeError(f"unknown write {type(write).__name__}")
 
 
@@ -252,9 +287,9 @@ def _allowed(store: MemoryStore, write: uow.Write) -> bool:
             if record is None:
                 return False
             return record.available >= delta if delta > 0 else record.reserved >= -delta
-        case uow.ShipUnits(sku=sku, location_id=loc, quantity=qty):
+        case uow.ShipUnits(sku=sku, location_id=loc, quantity=qty, released=released):
             record = store.stock.get((sku, loc))
-            return record is not None and record.reserved >= qty
+            return record is not None and record.reserved >= qty + released
         case uow.CountShipment(location_id=loc, day=day, limit=limit):
             return store.capacity.get((loc, day), 0) < limit
         case uow.SetStockLevel(level=level, reserved_seen=seen):
@@ -274,6 +309,12 @@ def _allowed(store: MemoryStore, write: uow.Write) -> bool:
             return (partner, event_id) not in store.applied
         case uow.OpenBalance(storefront_id=sf, customer_id=customer, delta=delta, limit=limit):
             return delta <= 0 or store.credit.get((sf, customer), 0) + delta <= limit
+        case uow.SaveInbound(inbound=inbound, expected_version=expected):
+            current = store.inbounds.get(inbound.inbound_id)
+            return (current.version if current else 0) == expected
+        case uow.SaveTransfer(transfer=transfer, expected_version=expected):
+            current_transfer = store.transfers.get(transfer.transfer_id)
+            return (current_transfer.version if current_transfer else 0) == expected
     return True  # RoutingExplanation: unconditional
 
 
@@ -294,10 +335,10 @@ def _apply(store: MemoryStore, write: uow.Write) -> None:
             }
         case uow.Reservation(sku=sku, location_id=loc, delta=delta):
             store.stock[(sku, loc)].reserved += delta
-        case uow.ShipUnits(sku=sku, location_id=loc, quantity=qty):
+        case uow.ShipUnits(sku=sku, location_id=loc, quantity=qty, released=released):
             record = store.stock[(sku, loc)]
             record.on_hand -= qty
-            record.reserved -= qty
+            record.reserved -= qty + released
         case uow.CountShipment(location_id=loc, day=day):
             store.capacity[(loc, day)] = store.capacity.get((loc, day), 0) + 1
         case uow.SetStockLevel(level=level, audit=audit, actor=actor, at=at):
@@ -312,3 +353,12 @@ def _apply(store: MemoryStore, write: uow.Write) -> None:
             store.applied[(partner, event_id)] = {"type": kind, "applied_at": at}
         case uow.OpenBalance(storefront_id=sf, customer_id=customer, delta=delta):
             store.credit[(sf, customer)] = store.credit.get((sf, customer), 0) + delta
+        case uow.ReceiveUnits(sku=sku, location_id=loc, quantity=qty, audit=audit, actor=actor, at=at):
+            store.stock.setdefault((sku, loc), StockRecord()).on_hand += qty
+            store.audit.append({"sku": sku, "location_id": loc, "actor": actor, "at": at, **audit})
+        case uow.SaveInbound(inbound=inbound, expected_version=expected):
+            store.inbounds[inbound.inbound_id] = inbound.model_copy(deep=True, update={"version": expected + 1})
+            inbound.version = expected + 1
+        case uow.SaveTransfer(transfer=transfer, expected_version=expected):
+            store.transfers[transfer.transfer_id] = transfer.model_copy(deep=True, update={"version": expected + 1})
+            transfer.version = expected + 1

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 from oms.clock import rfc3339
 from oms.domain.models import Location, Product, StockLevel
 from oms.domain.orders import Order
+from oms.domain.supply import Inbound, Transfer
 from oms.ports import unit_of_work as uow
 from oms.store import config as config_store
 from oms.store import inventory as stock_store
 from oms.store import orders as orders_store
 from oms.store import partner_events as applied_store
+from oms.store import supply as supply_store
 from oms.store.dynamo import ItemsRefused, write_items
 
 if TYPE_CHECKING:
@@ -72,6 +74,17 @@ class DynamoAppliedEvents:
         return applied_store.seen(partner_id, event_id)
 
 
+class DynamoSupply:
+    def inbound(self, inbound_id: str) -> Inbound | None:
+        return supply_store.get_inbound(inbound_id)
+
+    def transfer(self, transfer_id: str) -> Transfer | None:
+        return supply_store.get_transfer(transfer_id)
+
+    def incoming(self, skus: Iterable[str]) -> list[uow.Incoming]:
+        return supply_store.incoming(list(skus))
+
+
 class DynamoCredit:
     def balance(self, storefront_id: str, customer_id: str) -> int:
         return orders_store.open_balance(storefront_id, customer_id)
@@ -90,8 +103,8 @@ def items_of(write: uow.Write) -> list[TransactWriteItemTypeDef]:
             return [orders_store.idempotency_record(sf, key, body, order_id, now)]
         case uow.Reservation(sku=sku, location_id=loc, delta=delta):
             return [stock_store.change_reservation(sku, loc, delta, _now())]
-        case uow.ShipUnits(sku=sku, location_id=loc, quantity=qty):
-            return [stock_store.ship_units(sku, loc, qty, _now())]
+        case uow.ShipUnits(sku=sku, location_id=loc, quantity=qty, released=released):
+            return [stock_store.ship_units(sku, loc, qty, _now(), released)]
         case uow.CountShipment(location_id=loc, day=day, limit=limit):
             return [stock_store.count_shipment(loc, day, limit)]
         case uow.SetStockLevel(level=level, reserved_seen=seen, audit=audit, actor=actor, at=at):
@@ -107,6 +120,12 @@ def items_of(write: uow.Write) -> list[TransactWriteItemTypeDef]:
             return [applied_store.marker(partner, event_id, kind, at)]
         case uow.OpenBalance(storefront_id=sf, customer_id=customer, delta=delta, limit=limit):
             return [orders_store.move_open_balance(sf, customer, delta, limit)]
+        case uow.ReceiveUnits(sku=sku, location_id=loc, quantity=qty, audit=audit, actor=actor, at=at):
+            return [stock_store.receive_units(sku, loc, qty, at), stock_store.audit_entry(sku, loc, audit, actor, at)]
+        case uow.SaveInbound(inbound=inbound, expected_version=expected):
+            return supply_store.save_inbound(inbound, expected)
+        case uow.SaveTransfer(transfer=transfer, expected_version=expected):
+            return supply_store.save_transfer(transfer, expected)
     raise TypeError(f"no DynamoDB items for {type(write).__name__}")
 
 
@@ -126,6 +145,7 @@ class DynamoUnitOfWork(uow.GatheringUnitOfWork):
         self.config = DynamoConfig()
         self.applied_events = DynamoAppliedEvents()
         self.credit = DynamoCredit()
+        self.supply = DynamoSupply()
 
     def _commit(self, writes: list[uow.Write]) -> None:
         items: list[TransactWriteItemTypeDef] = []
