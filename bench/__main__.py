@@ -51,11 +51,20 @@ def _imports(args: argparse.Namespace) -> None:
     merge_results("import_ms", result["import_ms"])
 
 
+def _health(args: argparse.Namespace) -> None:
+    from bench import stock_health
+
+    figures = stock_health.run()
+    print(stock_health.report(figures))
+    merge_results(stock_health.SECTION, figures)
+
+
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], None]] = {
     "checkout": _checkout,
     "cost": _cost,
     "imports": _imports,
     "routing": _routing,
+    "health": _health,
 }
 
 

@@ -14,6 +14,7 @@ from infra.constructs.functions import Functions
 from infra.constructs.kms_keys import logs_key
 from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.stock_health import StockHealth
 from infra.constructs.tracing import Tracing
 from infra.constructs.usage_plans import Throttle, UsagePlans
 from infra.constructs.workflow import Workflow
@@ -67,6 +68,7 @@ class OmsStack(Stack):
             handler=fns["workflow"],
             logs_key=self.logs_key,
         )
+        self.stock_health = StockHealth(self, "StockHealth", inventory=self.data.inventory, handler=fns["stock_health"])
         grant_needs(fns, self.data, self.messaging, self.workflow, stage=stage)
         self.api = Api(
             self,
@@ -95,7 +97,7 @@ class OmsStack(Stack):
             stage=stage,
             dashboard_name=f"oms-{stage}",
             rest_api=self.api.rest_api,
-            dlqs=self.messaging.dlqs,
+            dlqs={**self.messaging.dlqs, "StockHealth": self.stock_health.dlq},
             state_machines=self.workflow.by_name,
             functions=fns.by_name,
             alarm_email=settings.alarm_email,

@@ -19,10 +19,14 @@ from local.synth import ROOT, ensure_synth
 def _options() -> Options:
     retry = os.environ.get("OMS_LOCAL_SQS_RETRY_SECONDS")
     every = os.environ.get("OMS_LOCAL_SCHEDULE_SECONDS")
+    window = os.environ.get("OMS_LOCAL_STREAM_WINDOW_SECONDS")
+    stream_retry = os.environ.get("OMS_LOCAL_STREAM_RETRY_SECONDS")
     return Options(
         sqs_retry_after=int(retry) if retry else None,
         schedule_every=float(every) if every else None,
         trace=os.environ.get("OMS_LOCAL_TRACE", "") == "1",
+        stream_window=float(window) if window else None,
+        stream_retry_after=float(stream_retry) if stream_retry else None,
     )
 
 

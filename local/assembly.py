@@ -91,6 +91,8 @@ class Assembly:
         if kind == "AWS::DynamoDB::Table":
             name = prop("TableName", self._generated_name(logical_id, 255))
             arn = f"arn:aws:dynamodb:{r}:{a}:table/{name}"
+            # A placeholder until the table exists: `cloud.create_resources` binds the ARN moto gives its
+            # stream (named after the stream's creation time), which event source mappings then resolve to.
             return Physical(name, {"Arn": arn, "StreamArn": f"{arn}/stream/local"})
         if kind == "AWS::SQS::Queue":
             name = prop("QueueName", self._generated_name(logical_id, 75))

@@ -7,6 +7,7 @@ handlers in process, and schedule rules become timers (see `local.schedules`).
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from moto.core.common_types import TYPE_RESPONSE
     from moto.core.config import DefaultConfig
     from moto.events.utils import EventMessageType
+    from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_events.type_defs import TargetTypeDef
     from mypy_boto3_sqs.literals import QueueAttributeNameType
 
@@ -96,6 +98,7 @@ def patch_moto(registry_lookup: Callable[[], LambdaRegistry | None]) -> None:
 
     # moto offers no hooks for these, so its classes are patched (mypy refuses assigning to a method).
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    _share_stream_records()
 
     # With use_docker False moto answers invokes from its "simple" backend (echoing the payload):
     # both backends hand our functions' invocations to the registry instead.
@@ -132,6 +135,23 @@ def patch_moto(registry_lookup: Callable[[], LambdaRegistry | None]) -> None:
         return answers
 
     EventsBackend.put_events = put_events  # type: ignore[method-assign]
+
+
+def _share_stream_records() -> None:
+    """moto's TransactWriteItems deep-copies each table it writes, for its rollback, the table's stream
+    included: every record the stream ever held, so each transaction costs more than the last (about
+    25 us a record). A record never changes once written, so the copy takes the list of records as it is
+    (a rollback still drops the records of the failed transaction's writes) and shares the records."""
+    from moto.dynamodb.models.table import StreamShard
+
+    def deepcopy_shard(self: StreamShard, memo: dict[int, Any]) -> StreamShard:
+        copied: StreamShard = object.__new__(StreamShard)  # untracked: moto's dashboard list would grow
+        memo[id(self)] = copied
+        for name, value in vars(self).items():
+            setattr(copied, name, list(value) if name == "items" else copy.deepcopy(value, memo))
+        return copied
+
+    StreamShard.__deepcopy__ = deepcopy_shard  # type: ignore[attr-defined]
 
 
 class _QuietStateFailures(logging.Filter):
@@ -200,6 +220,39 @@ def _in_process_invoke(original: Any, registry_lookup: Callable[[], LambdaRegist
     return invoke
 
 
+def _create_table(ddb: DynamoDBClient, assembly: Assembly, logical_id: str, props: dict[str, Any]) -> str:
+    """One table, with its GSIs, TTL attribute and stream; returns its line of the start-up report."""
+    name = assembly.physical(logical_id).ref
+    args: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": props["KeySchema"],
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        args["GlobalSecondaryIndexes"] = [
+            {k: v for k, v in gsi.items() if k in ("IndexName", "KeySchema", "Projection")}
+            for gsi in props["GlobalSecondaryIndexes"]
+        ]
+    stream = props.get("StreamSpecification") or {}
+    if stream.get("StreamViewType"):
+        args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+    created = ddb.create_table(**args)["TableDescription"]
+    if "LatestStreamArn" in created:
+        # moto names the stream after its creation time: GetAtt StreamArn must give that ARN, so that
+        # an event source mapping on it (and anything else naming it) finds the stream.
+        physical = assembly.physical(logical_id)
+        assembly.bind(logical_id, Physical(name, {**physical.attrs, "StreamArn": created["LatestStreamArn"]}))
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        ddb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+        )
+    streamed = f" (stream {stream['StreamViewType']})" if "LatestStreamArn" in created else ""
+    return f"table       {name}{streamed}"
+
+
 def create_resources(assembly: Assembly) -> list[str]:
     """Create every emulated resource in moto; returns the lines of the start-up report."""
     ddb = boto3.client("dynamodb", region_name=assembly.region)
@@ -210,26 +263,7 @@ def create_resources(assembly: Assembly) -> list[str]:
     report: list[str] = []
 
     for logical_id, props in assembly.of_type("AWS::DynamoDB::Table"):
-        name = assembly.physical(logical_id).ref
-        args: dict[str, Any] = {
-            "TableName": name,
-            "KeySchema": props["KeySchema"],
-            "AttributeDefinitions": props["AttributeDefinitions"],
-            "BillingMode": "PAY_PER_REQUEST",
-        }
-        if props.get("GlobalSecondaryIndexes"):
-            args["GlobalSecondaryIndexes"] = [
-                {k: v for k, v in gsi.items() if k in ("IndexName", "KeySchema", "Projection")}
-                for gsi in props["GlobalSecondaryIndexes"]
-            ]
-        ddb.create_table(**args)
-        ttl = props.get("TimeToLiveSpecification")
-        if ttl and ttl.get("Enabled"):
-            ddb.update_time_to_live(
-                TableName=name,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
-            )
-        report.append(f"table       {name}")
+        report.append(_create_table(ddb, assembly, logical_id, props))
 
     for logical_id, props in assembly.of_type("AWS::SecretsManager::Secret"):
         name = assembly.physical(logical_id).attrs["Id"].split(":secret:")[-1]

@@ -112,18 +112,16 @@ def _order_ids(messages: Sequence[MessageTypeDef]) -> list[str]:
     return list(found)
 
 
-class Poller:
-    """One event source mapping. `retry_after` shortens the wait before a failed message is seen again
-    (local only, so tests need not wait a full visibility timeout); None keeps the queue's timeout."""
+class PollingThread:
+    """A daemon thread calling `poll_once` until stopped, idling briefly when there was nothing to do.
+    Shared by the SQS pollers here and the DynamoDB stream pollers (`local.streams`)."""
 
-    def __init__(self, mapping: Mapping, registry: LambdaRegistry, region: str, retry_after: int | None = None) -> None:
-        self.mapping = mapping
-        self.registry = registry
-        self.region = region
-        self.retry_after = retry_after
+    idle_seconds = 0.05
+
+    def __init__(self, name: str, source: str) -> None:
+        self._source = source  # what is polled, for the log
         self._stop = threading.Event()
-        self._sqs = boto3.client("sqs", region_name=region)
-        self._thread = threading.Thread(target=self._run, name=f"poller-{mapping.function}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -135,10 +133,40 @@ class Poller:
         while not self._stop.is_set():
             try:
                 if not self.poll_once():
-                    self._stop.wait(0.05)
+                    self._stop.wait(self.idle_seconds)
             except Exception:  # the poller must outlive any one bad batch
-                log.exception("polling %s failed", self.mapping.queue_url)
+                log.exception("polling %s failed", self._source)
                 self._stop.wait(1)
+
+    def poll_once(self) -> int:
+        raise NotImplementedError
+
+
+def reported_failures(result: Any, ids: Sequence[str]) -> set[str]:
+    """The ids a ReportBatchItemFailures response names as failed (`ids`: those of the batch). As Lambda
+    does, an unknown, empty or missing identifier fails the whole batch; no failures is a success."""
+    if not isinstance(result, dict):
+        return set()
+    failures = result.get("batchItemFailures") or []
+    if not isinstance(failures, list):
+        return set(ids)
+    failed = {f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures}
+    if not failed <= set(ids):
+        return set(ids)
+    return {str(i) for i in failed}
+
+
+class Poller(PollingThread):
+    """One event source mapping. `retry_after` shortens the wait before a failed message is seen again
+    (local only, so tests need not wait a full visibility timeout); None keeps the queue's timeout."""
+
+    def __init__(self, mapping: Mapping, registry: LambdaRegistry, region: str, retry_after: int | None = None) -> None:
+        super().__init__(f"poller-{mapping.function}", mapping.queue_url)
+        self.mapping = mapping
+        self.registry = registry
+        self.region = region
+        self.retry_after = retry_after
+        self._sqs = boto3.client("sqs", region_name=region)
 
     def poll_once(self) -> int:
         """Receive one batch and deliver it; returns how many messages were received."""
@@ -175,11 +203,6 @@ class Poller:
         return len(received)
 
     def _failed_ids(self, result: Any, received: Sequence[MessageTypeDef]) -> set[str]:
-        if not self.mapping.report_item_failures or not isinstance(result, dict):
+        if not self.mapping.report_item_failures:
             return set()
-        failures = result.get("batchItemFailures") or []
-        ids = {m["MessageId"] for m in received}
-        failed = {f.get("itemIdentifier") for f in failures if isinstance(f, dict)}
-        if failed - ids:  # Lambda treats an unknown or empty identifier as a failure of the whole batch
-            return ids
-        return {i for i in failed if i}
+        return reported_failures(result, [m["MessageId"] for m in received])

@@ -16,6 +16,7 @@ from local.lambdas import LambdaRegistry
 from local.pollers import Poller, mappings
 from local.routes import rest_api
 from local.schedules import Timer, timers
+from local.streams import StreamPoller, stream_mappings
 
 log = logging.getLogger("oms.local")
 
@@ -51,6 +52,10 @@ class Options:
     start_background: bool = True
     # One line per order event put on the bus (OMS_LOCAL_TRACE=1).
     trace: bool = False
+    # Seconds a DynamoDB stream poller waits at most to fill a batch (None: the mapping's own
+    # MaximumBatchingWindowInSeconds), and before it delivers a failed batch again (None: 1 s).
+    stream_window: float | None = None
+    stream_retry_after: float | None = None
 
 
 @dataclass
@@ -62,6 +67,7 @@ class LocalStack:
     report: list[str] = field(init=False, default_factory=list)
     unsupported: list[str] = field(init=False, default_factory=list)
     pollers: list[Poller] = field(init=False, default_factory=list)
+    stream_pollers: list[StreamPoller] = field(init=False, default_factory=list)
     timers: list[Timer] = field(init=False, default_factory=list)
     _mock: Any = field(init=False, default=None)
     _server: Any = field(init=False, default=None)
@@ -86,11 +92,12 @@ class LocalStack:
         self._mock.start()
         _forget_process_caches()
         _current = self
-        self.registry = LambdaRegistry.from_assembly(self.assembly)
         cloud.patch_moto(lambda: _current.registry if _current else None)
         cloud.quiet_state_failures()
         trace.enable(self.options.trace)
         self.report = cloud.create_resources(self.assembly)
+        # After the resources: a function's environment may name a table's StreamArn, moto's only now.
+        self.registry = LambdaRegistry.from_assembly(self.assembly)
         self.report += [f"function    {fn.name} ({fn.handler})" for fn in self.registry.functions]
         self.unsupported = cloud.not_emulated(self.assembly, HANDLED_TYPES)
         api = rest_api(self.assembly)
@@ -114,10 +121,18 @@ class LocalStack:
             Poller(m, self.registry, self.assembly.region, self.options.sqs_retry_after)
             for m in mappings(self.assembly)
         ]
+        options = self.options
+        streams, skipped = stream_mappings(self.assembly)  # after create_resources: moto's stream ARNs
+        self.stream_pollers = [
+            StreamPoller(m, self.registry, self.assembly.region, options.stream_window, options.stream_retry_after)
+            for m in streams
+        ]
         self.timers = timers(self.assembly, self.registry, self.options.schedule_every)
         self.report += [
             f"poller      {p.mapping.queue_url.rsplit('/', 1)[-1]} -> {p.mapping.function}" for p in self.pollers
         ]
+        self.report += [f"stream      {p.mapping.table} -> {p.mapping.function}" for p in self.stream_pollers]
+        self.report += [f"stream      {line}" for line in skipped]
         self.report += [f"schedule    {t.rule} every {t.every:g}s" for t in self.timers]
         if self.options.start_background:
             for worker in self._workers():
@@ -142,9 +157,9 @@ class LocalStack:
         """The environment one function runs with (for seeding and the invoke command)."""
         return self.registry.environment(self.registry.find(function))
 
-    def _workers(self) -> list[Poller | Timer]:
-        """The background threads: SQS pollers, then schedule timers."""
-        return [*self.pollers, *self.timers]
+    def _workers(self) -> list[Poller | StreamPoller | Timer]:
+        """The background threads: SQS pollers, DynamoDB stream pollers, then schedule timers."""
+        return [*self.pollers, *self.stream_pollers, *self.timers]
 
     def stop(self) -> None:
         global _current  # noqa: PLW0603

@@ -16,8 +16,13 @@ log = logging.getLogger("oms.local.schedule")
 _UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
 
 
+# A cron() rule (the daily stock-health run) fires hourly locally: often enough to watch it work in a
+# session, rare enough not to load a machine running tests; `schedule_every` overrides it like any other.
+CRON_EVERY = 3600.0
+
+
 def interval_seconds(expression: str) -> float | None:
-    """Seconds between runs of a rate() expression; None for cron(), which runs every minute locally."""
+    """Seconds between runs of a rate() expression; None for cron() (see CRON_EVERY)."""
     match = re.fullmatch(r"rate\((\d+)\s+(\w+)\)", expression.strip())
     if match:
         return int(match.group(1)) * _UNITS[match.group(2)]
@@ -36,7 +41,7 @@ class Timer:
         every: float | None = None,
     ) -> None:
         self.rule = rule
-        self.every = every or interval_seconds(expression) or 60.0
+        self.every = every or interval_seconds(expression) or CRON_EVERY
         self.targets = targets
         self.registry = registry
         self.region = region

@@ -43,6 +43,7 @@ DEFAULT_URL = "http://127.0.0.1:3000"
 STOREFRONT_KEY = ("OMS_LOCAL_STOREFRONT_KEY", "sk_local_storefront")
 STOREFRONT_KEY_2 = ("OMS_LOCAL_STOREFRONT_KEY_2", "sk_local_storefront_2")
 PARTNER_SECRET = ("OMS_LOCAL_PARTNER_SECRET", "whsec_local")
+ADMIN_KEY = ("OMS_LOCAL_ADMIN_KEY", "sk_local_admin")
 
 LOCATION_PARTNER = "warehouse"  # warehouses, stores and workshops: build.completed, shipment.packed
 CARRIER_PARTNER = "carrier"  # shipment.shipped, shipment.delivered
@@ -242,6 +243,41 @@ class Demo:
                 "not enough demo stock for: " + "; ".join(short) + ".\n"
                 "  Each run ships some of the seeded stock: restart `make run` to seed it again."
             )
+
+    def stock_health(self, admin_key: str, skus: list[str]) -> list[dict[str, Any]]:
+        """Each sku's health at every location once the stream has folded in the demo's sales (what an
+        operator reads at GET /v1/admin/stock-health), as a table."""
+        rows: list[dict[str, Any]] = []
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            rows = [
+                level
+                for sku in skus
+                for level in self.client.call("GET", f"/v1/admin/stock-health?sku={sku}", key=admin_key)[1]["levels"]
+            ]
+            if all(any(r["daily_sales"] > 0 for r in rows if r["sku"] == sku) for sku in skus):
+                break
+            if time.monotonic() > deadline:
+                raise DemoError(f"stock health never saw the demo's sales of {', '.join(skus)}")
+            time.sleep(0.5)
+        self.say(
+            f"  {'sku':<14} {'location':<16} {'on hand':>7} {'avail':>5} {'/day':>6} {'cover':>6}  status  suggestion"
+        )
+        for r in sorted(rows, key=lambda r: (r["sku"], r["location_id"])):
+            cover = "-" if r["days_of_cover"] is None else f"{r['days_of_cover']:.0f}d"
+            hint = r["suggestion"] or {}
+            advice = (
+                f"reorder {hint['quantity']}"
+                if hint.get("type") == "reorder"
+                else f"move {hint['quantity']} {hint['from_location_id']} -> {hint['to_location_id']}"
+                if hint
+                else ""
+            )
+            self.say(
+                f"  {r['sku']:<14} {r['location_id']:<16} {r['on_hand']:>7} {r['available']:>5} "
+                f"{r['daily_sales']:>6.2f} {cover:>6}  {r['status']:<6}  {advice}"
+            )
+        return rows
 
     def place(self, demo: DemoOrder, run_id: str) -> dict[str, Any]:
         try:
@@ -481,6 +517,7 @@ def main(
     storefront_key: str | None = None,
     storefront_key_2: str | None = None,
     partner_secret: str | None = None,
+    admin_key: str | None = None,
     out: TextIO | None = None,
     wait_seconds: float = WAIT_SECONDS,
 ) -> list[dict[str, Any]]:
@@ -528,6 +565,10 @@ def main(
         verify(d.label, latest)
         final.append(latest)
     demo.say(f"\nall {len(final)} orders delivered and fully captured.")
+
+    demo.say("\n6. stock health after these sales (GET /v1/admin/stock-health)")
+    sold = sorted({ln["sku"] for o in final for ln in o["lines"] if ln["sku"] not in MADE_TO_ORDER})
+    demo.stock_health(admin_key or os.environ.get(*ADMIN_KEY), sold)
     return final
 
 

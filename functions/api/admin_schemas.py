@@ -168,6 +168,30 @@ class Transfer(supply.Transfer):
     model_config = _VIEW
 
 
+class LevelHealth(BaseModel):
+    model_config = _VIEW
+
+    sku: str
+    location_id: str
+    on_hand: int
+    available: int
+    incoming: int = Field(description="what open purchase orders still expect here")
+    daily_sales: float = Field(description="units a day over 28 days, recent days weighing more")
+    days_of_cover: float | None = Field(description="available / daily_sales; null when nothing sells")
+    status: Literal["out", "low", "ok", "over"]
+    suggestion: dict[str, Any] | None = Field(
+        description='{"type": "reorder", "quantity"} or '
+        '{"type": "transfer", "from_location_id", "to_location_id", "quantity"}'
+    )
+
+
+class StockHealthPage(BaseModel):
+    model_config = _VIEW
+
+    levels: list[LevelHealth]
+    next_cursor: str | None = Field(default=None, description=NEXT)
+
+
 class Redriven(BaseModel):
     model_config = _VIEW
 

@@ -53,6 +53,7 @@ ROUTES: tuple[Route, ...] = (
     Route("get_inbound", "GET", "/v1/admin/inbound/{inbound_id}", "api", KEY),
     Route("create_transfer", "POST", "/v1/admin/transfers", "api", KEY),
     Route("get_transfer", "GET", "/v1/admin/transfers/{transfer_id}", "api", KEY),
+    Route("stock_health", "GET", "/v1/admin/stock-health", "api", KEY),
     Route("list_dead_letters", "GET", "/v1/admin/dead-letters", "api", KEY),
     Route("redrive_dead_letters", "POST", "/v1/admin/dead-letters/{queue}/redrive", "api", KEY),
     Route("put_product", "PUT", "/v1/admin/products/{sku}", "api", KEY),

@@ -49,6 +49,8 @@ NEEDS: dict[str, Needs] = {
     ),
     "workflow": Needs(write=("orders", "inventory"), read=("config",), events=True, secrets=("partners",)),
     "sweeper": Needs(write=("orders", "inventory"), read=("config",), start=("fulfil", "ship"), events=True),
+    # Health records beside the stock; announcements on the bus and to the ERP (perhaps an https partner).
+    "stock_health": Needs(write=("inventory",), read=("config",), events=True, secrets=("partners",)),
     # Outbound webhooks are signed with each storefront's own secret.
     "notifier": Needs(read=("config",), secrets=("storefronts",)),
 }

@@ -15,13 +15,22 @@ class Data(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, production: bool) -> None:
         super().__init__(scope, construct_id)
         self._production = production
-        self.inventory = self._table("Inventory", "sku")
+        # Its stream feeds stock health (infra.constructs.stock_health), off the checkout's path.
+        self.inventory = self._table("Inventory", "sku", stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES)
         # One location's whole stock, for operators. Keys only, on an attribute only a stock record's
         # absolute set writes: reservations and shipments change no key or projected attribute, so they
         # cost no index write (checkout's price stays what it was).
         self.inventory.add_global_secondary_index(
             index_name="by_location",
             partition_key=dynamodb.Attribute(name="stocked_at", type=_S),
+            sort_key=dynamodb.Attribute(name="sku", type=_S),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+        )
+        # Health records by location, for the daily run and the operators' view (keys only, written only
+        # when a record is created: a sale or a status change rewrites no key).
+        self.inventory.add_global_secondary_index(
+            index_name="health_by_location",
+            partition_key=dynamodb.Attribute(name="health_at", type=_S),
             sort_key=dynamodb.Attribute(name="sku", type=_S),
             projection_type=dynamodb.ProjectionType.KEYS_ONLY,
         )
@@ -48,7 +57,14 @@ class Data(Construct):
     def by_name(self) -> dict[str, dynamodb.Table]:
         return {"orders": self.orders, "inventory": self.inventory, "config": self.config}
 
-    def _table(self, construct_id: str, partition_key: str, *, ttl: str | None = None) -> dynamodb.Table:
+    def _table(
+        self,
+        construct_id: str,
+        partition_key: str,
+        *,
+        ttl: str | None = None,
+        stream: dynamodb.StreamViewType | None = None,
+    ) -> dynamodb.Table:
         return dynamodb.Table(
             self,
             construct_id,
@@ -61,6 +77,7 @@ class Data(Construct):
             # AWS-managed key: encrypted at rest with no key policy to run and no per-key monthly fee.
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             time_to_live_attribute=ttl,
+            stream=stream,
             # A dev stack must be disposable; production data must survive a mistaken delete.
             deletion_protection=self._production,
             removal_policy=RemovalPolicy.RETAIN if self._production else RemovalPolicy.DESTROY,

@@ -61,6 +61,8 @@ SPECS: dict[str, Spec] = {
     # Under the one-minute schedule, so sweeps do not pile up behind a slow one.
     "sweeper": Spec(256, 55, "OMS sweeper: expires holds, escalates late shipments"),
     "notifier": Spec(256, 30, "OMS worker: signed outbound webhooks to storefronts"),
+    # The daily run walks every stock level (the stream's batches take a second or two).
+    "stock_health": Spec(512, 600, "OMS stock health: stock changes from the stream, and the daily run"),
 }
 
 

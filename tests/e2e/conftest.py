@@ -96,6 +96,8 @@ def api(cdk_out: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api
         # Seconds before a failed event is retried: AWS waits the visibility timeout (minutes); a few
         # seconds keep out-of-order events (a "delivered" before its "packed") from exhausting their receives.
         "OMS_LOCAL_SQS_RETRY_SECONDS": "3",
+        # Stock changes reach stock health within half a second rather than the mapping's 5 s window.
+        "OMS_LOCAL_STREAM_WINDOW_SECONDS": "0.5",
         "PYTHONUNBUFFERED": "1",
     }
     server = subprocess.Popen(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from scripts.demo import main
-from tests.e2e.conftest import PARTNER_SECRET, STOREFRONT_KEY, STOREFRONT_KEY_2, Api
+from tests.e2e.conftest import ADMIN_KEY, PARTNER_SECRET, STOREFRONT_KEY, STOREFRONT_KEY_2, Api
 
 
 def test_the_demo_delivers_every_order_and_captures_its_total(api: Api) -> None:
@@ -15,6 +15,7 @@ def test_the_demo_delivers_every_order_and_captures_its_total(api: Api) -> None:
         storefront_key=STOREFRONT_KEY,
         storefront_key_2=STOREFRONT_KEY_2,
         partner_secret=PARTNER_SECRET,
+        admin_key=ADMIN_KEY,
         out=out,
         wait_seconds=60,  # a generous bound for a loaded CI machine; the demo itself waits 20 s
     )
@@ -28,3 +29,4 @@ def test_the_demo_delivers_every_order_and_captures_its_total(api: Api) -> None:
     assert [s["location_id"] for s in sofa["shipments"]] == ["ceb-workshop"]
     assert "build.completed" in [e["type"] for e in sofa["timeline"]]
     assert "all 3 orders delivered and fully captured" in out.getvalue()
+    assert "6. stock health" in out.getvalue() and "TSHIRT-RED-M" in out.getvalue().split("6. stock health")[1]

@@ -3,12 +3,20 @@ its variance; what is coming shows in availability."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any
 
-from tests.e2e.conftest import Api, unique
+from tests.e2e.conftest import Api, checkout_body, unique
+from tests.e2e.test_partners import Receiver, receiver
 from tests.e2e.test_webhooks import post_event, wait_for
+
+__all__ = ["receiver"]  # the fixture, used by name
+
+
+def received_events() -> list[dict[str, Any]]:
+    return [json.loads(body) for _, body in Receiver.received]
 
 
 def partner_event(kind: str, **data: Any) -> dict[str, Any]:
@@ -136,3 +144,54 @@ def test_a_cycle_count_sets_on_hand_and_keeps_the_variance(api: Api) -> None:
     assert any(entry["reason"] == "counted" and entry["delta"] == -3 and entry["counted"] == 6 for entry in trail), (
         trail
     )
+
+
+def test_sales_make_a_level_low_once_and_the_report_suggests_a_transfer_from_the_surplus(
+    api: Api, receiver: str
+) -> None:
+    storefront = api.admin("GET", "/v1/admin/storefronts/sf-local").json()
+    config = {k: v for k, v in storefront.items() if k not in ("storefront_id", "webhook_secret")}
+    assert api.admin("PUT", "/v1/admin/storefronts/sf-local", {**config, "webhook_url": receiver}).status_code == 200
+    sku, near, far = unique("HEALTH"), unique("mkt"), unique("dvo")
+    try:
+        api.location(near, 14.55, 121.02)  # Makati, beside the checkout's address
+        api.location(far, 7.19, 125.45)  # Davao: far, and with far more than it sells
+        api.stock_at(near, sku, 12)
+        api.stock_at(far, sku, 500)
+        for _ in range(4):  # 8 units sold from Makati today: 4 left, under the week a warehouse needs to restock
+            order = api.checkout(checkout_body((sku, 2))).json()
+            assert order["shipments"][0]["location_id"] == near, order["shipments"]
+            ship(api, order)
+        # One unit sold in Davao: its 499 left are years of cover there, a surplus to move.
+        davao = {"name": "Ben", "line1": "1 Roxas Ave", "city": "Davao", "postal_code": "8000", "country": "PH"}
+        order = api.checkout(checkout_body((sku, 1), shipping_address=davao)).json()
+        assert order["shipments"][0]["location_id"] == far, order["shipments"]
+        ship(api, order)
+
+        def low() -> list[dict[str, Any]]:
+            return [e for e in received_events() if e["type"] == "stock.low" and e["data"]["sku"] == sku]
+
+        assert wait_for(low), received_events()
+        time.sleep(2)  # a further change must not announce it again
+        assert len(low()) == 1 and low()[0]["data"]["location_id"] == near
+
+        report = api.admin("GET", f"/v1/admin/stock-health?sku={sku}").json()["levels"]
+        here = next(lv for lv in report if lv["location_id"] == near)
+        assert here["status"] == "low" and here["daily_sales"] > 0
+        assert here["suggestion"]["type"] == "transfer" and here["suggestion"]["from_location_id"] == far
+        assert next(lv for lv in report if lv["location_id"] == far)["status"] == "over"
+        by_status = api.admin("GET", f"/v1/admin/stock-health?location_id={near}&status=low").json()["levels"]
+        assert sku in [lv["sku"] for lv in by_status]
+    finally:
+        api.admin("PUT", "/v1/admin/storefronts/sf-local", config)
+
+
+def ship(api: Api, order: dict[str, Any]) -> None:
+    """Pack it (the warehouse partner) and wait for the ship phase: the units leave as a sale."""
+    for shipment in order["shipments"]:
+        ref = {"order_id": order["order_id"], "shipment_id": shipment["shipment_id"]}
+        wait_for(
+            lambda: api.request("GET", f"/v1/orders/{order['order_id']}").json()["shipments"][0]["status"] == "released"
+        )
+        assert post_event(api, "warehouse", partner_event("shipment.packed", **ref)).status_code == 202
+    assert wait_for(lambda: api.request("GET", f"/v1/orders/{order['order_id']}").json()["status"] == "shipped")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from oms import bootstrap
+from oms.domain.health import Record
 from oms.domain.models import StockLevel
 from oms.domain.supply import Inbound, InboundLine, Transfer, TransferLine
 from oms.ports.unit_of_work import (
@@ -24,6 +25,7 @@ from oms.ports.unit_of_work import (
     OrderChange,
     ReceiveUnits,
     Reservation,
+    SaveHealth,
     SaveInbound,
     SaveTransfer,
     SetStockLevel,
@@ -205,3 +207,14 @@ def test_supply_documents_are_saved_by_version_and_incoming_follows_the_inbound(
     deps.uow.commit()
     assert refused(deps, SaveTransfer(transfer, 0)).of(SaveTransfer)
     assert deps.uow.supply.transfer("trf-1") == transfer.model_copy(update={"version": 1})
+
+
+def test_health_records_are_saved_by_version_and_read_one_by_one_or_in_a_batch(deps: Deps) -> None:
+    record = Record(sku="A", location_id="mnl", sold={"2026-03-02": 3}, status="ok")
+    deps.uow.add(SaveHealth(record, 0))
+    deps.uow.commit()
+    assert refused(deps, SaveHealth(record, 0)).of(SaveHealth)
+    stored = deps.uow.health.get("A", "mnl")
+    assert stored is not None and (stored.version, stored.sold, stored.status) == (1, {"2026-03-02": 3}, "ok")
+    assert set(deps.uow.health.many([("A", "mnl"), ("A", "ceb")])) == {("A", "mnl")}
+    assert [r.location_id for r in deps.uow.health.of_sku("A")] == ["mnl"]

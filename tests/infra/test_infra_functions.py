@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-FUNCTIONS = ("api", "authorizer", "webhooks", "partner_events", "workflow", "sweeper", "notifier")
+FUNCTIONS = ("api", "authorizer", "webhooks", "partner_events", "workflow", "sweeper", "notifier", "stock_health")
 
 COMMON_ENV = {"OMS_STAGE", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
 TABLES = {"OMS_ORDERS_TABLE", "OMS_INVENTORY_TABLE", "OMS_CONFIG_TABLE"}
@@ -24,6 +24,7 @@ ENVIRONMENT = {
     "workflow": WORKERS | {"OMS_SECRETS_PREFIX"},
     "sweeper": WORKERS | {"OMS_FULFIL_STATE_MACHINE_ARN", "OMS_SHIP_STATE_MACHINE_ARN"},
     "notifier": {"OMS_CONFIG_TABLE", "OMS_SECRETS_PREFIX"},
+    "stock_health": {"OMS_INVENTORY_TABLE", "OMS_CONFIG_TABLE", "OMS_EVENT_BUS_NAME", "OMS_SECRETS_PREFIX"},
 }
 POWERTOOLS_LAYER = "arn:aws:lambda:${AWS::Region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:40"
 
@@ -47,8 +48,8 @@ def test_each_function_runs_python312_on_arm64_with_its_handler_and_active_traci
     assert props["TracingConfig"] == {"Mode": "Active"}
 
 
-def test_there_are_exactly_seven_functions(default_synth):
-    default_synth.assertions.resource_count_is("AWS::Lambda::Function", 7)
+def test_there_are_exactly_eight_functions(default_synth):
+    default_synth.assertions.resource_count_is("AWS::Lambda::Function", 8)
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)

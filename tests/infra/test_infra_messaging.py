@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 # queue (construct path, joined) -> the function that consumes it
 CONSUMERS = {"MessagingPartnerEvents": "partner_events", "MessagingNotifications": "notifier"}
 
 
-def test_there_are_two_work_queues_and_two_dead_letter_queues(default_synth):
-    default_synth.assertions.resource_count_is("AWS::SQS::Queue", 4)
+def test_there_are_two_work_queues_their_dead_letter_queues_and_the_stock_streams_failure_queue(default_synth):
+    default_synth.assertions.resource_count_is("AWS::SQS::Queue", 5)
+    default_synth.one("AWS::SQS::Queue", "StockHealthDlq")
     for name in CONSUMERS:
         default_synth.one("AWS::SQS::Queue", name)
         default_synth.one("AWS::SQS::Queue", f"{name}Dlq")
@@ -63,7 +66,19 @@ def test_dead_letter_queues_have_no_consumer(default_synth):
         for m in default_synth.resources("AWS::Lambda::EventSourceMapping").values()
     }
     assert not any("Dlq" in source for source in sources)
-    assert len(sources) == 2
+    assert len(sources) == 3  # the two work queues and the inventory table's stream
+
+
+def test_the_inventory_stream_feeds_stock_health_in_batches_with_retries_a_filter_and_a_failure_queue(default_synth):
+    [mapping] = [
+        m["Properties"]
+        for m in default_synth.resources("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"]["Fn::GetAtt"][1] == "StreamArn"
+    ]
+    assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (100, 5)
+    assert mapping["BisectBatchOnFunctionError"] and mapping["MaximumRetryAttempts"] == 5
+    assert "LOC#" in json.dumps(mapping["FilterCriteria"])  # audit, supply and health items start no run
+    assert "StockHealthDlq" in json.dumps(mapping["DestinationConfig"])
 
 
 def test_oms_events_of_subscribed_storefronts_on_the_custom_bus_go_to_the_notifications_queue(default_synth):

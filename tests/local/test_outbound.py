@@ -85,7 +85,7 @@ def test_a_released_shipment_not_packed_within_its_sla_is_escalated(
     order_id = place(client, "sla-1")
     assert eventually(lambda: order_of(client, order_id)["status"] == "processing")
     monkeypatch.setenv("OMS_CLOCK_OFFSET_SECONDS", str(25 * 3600))  # past the 24 h default SLA
-    (timer,) = client.stack.timers
+    (timer,) = [t for t in client.stack.timers if any("Sweeper" in target for target in t.targets)]
     timer.fire()
     order = order_of(client, order_id)
     assert "shipment.sla_missed" in [e["type"] for e in order["timeline"]]

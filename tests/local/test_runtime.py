@@ -196,7 +196,7 @@ def test_schedule_rule_invokes_the_sweeper_which_releases_expired_holds(
     _, stock = client.call("GET", "/v1/admin/inventory/LAMP-ARC", key=client.admin)
     assert stock["reserved"] == 3
     monkeypatch.setenv("OMS_CLOCK_OFFSET_SECONDS", "120")  # the business clock moves; nobody waits
-    (timer,) = client.stack.timers
+    (timer,) = [t for t in client.stack.timers if any("Sweeper" in target for target in t.targets)]
     timer.fire()
     _, stock = client.call("GET", "/v1/admin/inventory/LAMP-ARC", key=client.admin)
     assert stock["reserved"] == 0
@@ -365,7 +365,7 @@ def test_a_fulfil_phase_that_did_not_start_at_checkout_is_started_by_the_sweeper
     assert order_of(client, order_id)["status"] == "accepted"
     assert "phase.not_started" in timeline_types(client, order_id)
 
-    (timer,) = client.stack.timers
+    (timer,) = [t for t in client.stack.timers if any("Sweeper" in target for target in t.targets)]
     timer.fire()
 
     assert eventually(lambda: order_of(client, order_id)["status"] == "processing")
@@ -394,7 +394,7 @@ def test_a_ship_phase_that_did_not_start_is_started_by_the_sweeper_not_by_a_rede
     time.sleep(2)
     assert order_of(client, order_id)["status"] == "processing"
 
-    (timer,) = client.stack.timers
+    (timer,) = [t for t in client.stack.timers if any("Sweeper" in target for target in t.targets)]
     timer.fire()
 
     assert eventually(lambda: order_of(client, order_id)["status"] == "shipped")

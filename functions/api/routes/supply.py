@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import Field, StringConstraints, field_validator
 
 from functions.api import admin_schemas as views
@@ -13,9 +14,13 @@ from functions.api.pages import reply
 from functions.api.routes import new_router, route
 from oms import bootstrap
 from oms.clock import parse_rfc3339
+from oms.domain import health
 from oms.domain.errors import NotFound
-from oms.domain.models import ADMIN_ONLY, HoldLine, Id, ShortText, Strict
+from oms.domain.models import ADMIN_ONLY, HoldLine, Id, ShortText, Sku, Strict
+from oms.services import stock_health as stock_health_service
 from oms.services import supply
+from oms.store import inventory as inventory_store
+from oms.store.dynamo import BadCursor, decode_key, encode_key
 
 router = new_router()
 KNOWN = {404: ["location_not_found"], 422: ["unknown_sku", "invalid_quantity"]}
@@ -114,3 +119,58 @@ def get_transfer(transfer_id: Id) -> dict[str, Any]:
     if transfer is None:
         raise NotFound(f"no transfer {transfer_id}", code="transfer_not_found")
     return transfer.model_dump(mode="json")
+
+
+@route(
+    router,
+    "stock_health",
+    summary="Per (sku, location): cover, status (out, low, ok, over) and a suggestion (reorder or transfer)",
+    tags=["supply"],
+    ok={200: views.StockHealthPage},
+    problems={400: ["invalid_cursor"], 404: ["location_not_found"]},
+)
+def stock_health(
+    status: Annotated[health.Status | None, Query()] = None,
+    location_id: Annotated[Id | None, Query()] = None,
+    sku: Annotated[Sku | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> dict[str, Any]:
+    """Statuses are computed live from the stock as it is now; a page filtered by `status` may hold fewer
+    than `limit` entries (its cursor goes on)."""
+    admin(router)
+    deps = bootstrap.aws()
+    if sku:
+        found = stock_health_service.report(deps, sku)
+        chosen = [h.view() for h in found if (not location_id or h.location_id == location_id)]
+        return {"levels": [h for h in chosen if not status or h["status"] == status], "next_cursor": None}
+    locations = [loc.location_id for loc in deps.uow.config.locations()]
+    if location_id and location_id not in locations:
+        raise NotFound(f"no location {location_id}", code="location_not_found")
+    where, start = _position(cursor, [location_id] if location_id else locations)
+    page, last = inventory_store.levels_at(where, limit, start)
+    rows: list[dict[str, Any]] = []
+    for level in page:
+        here = next(h for h in stock_health_service.report(deps, level.sku) if h.location_id == where)
+        if not status or here.status == status:
+            rows.append(here.view())
+    if last:  # more of this location
+        next_cursor: str | None = encode_key(last, scope=f"health:{where}")
+    elif not location_id and where != locations[-1]:  # the next location, from its first sku
+        next_cursor = encode_key({}, scope=f"health:{locations[locations.index(where) + 1]}")
+    else:
+        next_cursor = None
+    return {"levels": rows, "next_cursor": next_cursor}
+
+
+def _position(cursor: str | None, locations: list[str]) -> tuple[str, Any]:
+    """Which location a page reads, and from which key (a cursor names both)."""
+    if not cursor:
+        return locations[0], None
+    for location_id in locations:
+        try:
+            key = decode_key(cursor, scope=f"health:{location_id}")
+        except BadCursor:
+            continue
+        return location_id, key or None
+    raise BadCursor("the cursor is not one this API returned for this listing")

@@ -26,6 +26,19 @@ class EventBridgePublisher:
         """Best effort: a lost notification must not undo a step that already happened."""
         _publish(order, events)
 
+    def announce(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """One entry per storefront with a webhook (the notifier delivers each to its own), or one
+        unaddressed entry when none has: the bus's other consumers (ERP, analytics) see each event."""
+        from oms.store import config as config_store
+
+        subscribed = [s.storefront_id for s in config_store.list_storefronts() if s.config.get("webhook_url")]
+        entries = [
+            _entry(kind, {**detail, "storefront_id": storefront_id, SUBSCRIBED: bool(storefront_id)})
+            for kind, detail in events
+            for storefront_id in (subscribed or [""])
+        ]
+        _put(entries, "stock events")
+
 
 def _publish(order: Order, events: list[tuple[str, dict[str, Any]]]) -> None:
     bus = settings().event_bus_name
@@ -36,27 +49,38 @@ def _publish(order: Order, events: list[tuple[str, dict[str, Any]]]) -> None:
     storefront = config_store.get_storefront(order.storefront_id)
     subscribed = bool(storefront and storefront.config.get("webhook_url"))
     entries = [
-        {
-            "Source": SOURCE,
-            "DetailType": kind,
-            "EventBusName": bus,
-            "Detail": json.dumps(
-                {
-                    **detail,
-                    "order_id": order.order_id,
-                    "storefront_id": order.storefront_id,
-                    "status": order.status,
-                    SUBSCRIBED: subscribed,
-                }
-            ),
-        }
+        _entry(
+            kind,
+            {
+                **detail,
+                "order_id": order.order_id,
+                "storefront_id": order.storefront_id,
+                "status": order.status,
+                SUBSCRIBED: subscribed,
+            },
+        )
         for kind, detail in events
     ]
+    _put(entries, f"order {order.order_id} events")
+
+
+def _entry(kind: str, detail: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Source": SOURCE,
+        "DetailType": kind,
+        "EventBusName": settings().event_bus_name,
+        "Detail": json.dumps(detail),
+    }
+
+
+def _put(entries: list[dict[str, Any]], what: str) -> None:
+    if not entries or not settings().event_bus_name:
+        return
     for start in range(0, len(entries), _BATCH):
         try:
             answer = aws.events().put_events(Entries=entries[start : start + _BATCH])  # type: ignore[arg-type]
         except (BotoCoreError, ClientError):
-            logger.exception("could not publish order events", extra={"order_id": order.order_id})
+            logger.exception("could not publish " + what)
             metrics.add_metric(name="EventsNotPublished", unit="Count", value=len(entries[start : start + _BATCH]))
             continue
         if answer.get("FailedEntryCount"):

@@ -29,3 +29,6 @@ class RecordingPublisher:
 
     def publish(self, order: Order, events: list[OrderEvent]) -> None:
         self.published += [(order.order_id, event) for event in events]
+
+    def announce(self, events: list[OrderEvent]) -> None:
+        self.published += [("", event) for event in events]

@@ -319,6 +319,10 @@ class Location(LocationIn):
     location_id: Id
 
 
+Days = Annotated[float, Field(gt=0, le=3650)]
+Units = Annotated[int, Field(ge=0, le=100_000_000, strict=True)]
+
+
 class ProductIn(Strict):
     model_config = ADMIN_ONLY
 
@@ -326,6 +330,11 @@ class ProductIn(Strict):
     made_to_order: bool = False
     workshop_location_id: Id | None = None
     build_instructions: LongText | None = None
+    # Stock health, for this product at every location (else the location type's defaults).
+    reorder_point: Units | None = None
+    max_days_of_cover: Days | None = None
+    lead_time_days: Days | None = None
+    target_days_of_cover: Days | None = None
 
     @model_validator(mode="after")
     def _workshop_named(self) -> ProductIn:
@@ -345,6 +354,9 @@ class InventorySet(Strict):
 
     on_hand: Annotated[int, Field(ge=0, le=100_000_000, strict=True)]
     safety_stock: Annotated[int, Field(ge=0, le=100_000_000, strict=True)] = 0
+    # Stock health of this sku here (else the product's, else the location type's).
+    reorder_point: Units | None = None
+    max_days_of_cover: Days | None = None
 
 
 class Adjustment(Strict):

@@ -12,3 +12,6 @@ OrderEvent = tuple[str, dict[str, Any]]
 class EventPublisher(Protocol):
     def publish(self, order: Order, events: list[OrderEvent]) -> None:
         """Best effort, after the order is saved: the order's own timeline is the record."""
+
+    def announce(self, events: list[OrderEvent]) -> None:
+        """Events about no one order (stock health), for the bus and every storefront with a webhook."""

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
+from oms.domain.health import Record as HealthRecord
 from oms.domain.models import Location, Product, StockLevel
 from oms.domain.orders import Order
 from oms.domain.supply import Inbound, Transfer
@@ -76,6 +77,7 @@ class ShipUnits(Write):
     location_id: str
     quantity: int
     released: int = 0
+    purpose: Literal["sale", "transfer"] = "sale"  # stock health counts sales only
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,14 @@ class SaveTransfer(Write):
     """A transfer as changed. Guard: its version is still `expected_version` (0: it does not exist yet)."""
 
     transfer: Transfer
+    expected_version: int
+
+
+@dataclass(frozen=True)
+class SaveHealth(Write):
+    """A (sku, location)'s health record as changed. Guard: its version is still `expected_version`."""
+
+    record: HealthRecord
     expected_version: int
 
 
@@ -265,6 +275,16 @@ class SupplyRepository(Protocol):
         """What open inbounds still expect of these skus, at every location."""
 
 
+class HealthRepository(Protocol):
+    def get(self, sku: str, location_id: str) -> HealthRecord | None: ...
+
+    def many(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], HealthRecord]:
+        """The records of these (sku, location) pairs that exist, in one batch."""
+
+    def of_sku(self, sku: str) -> list[HealthRecord]:
+        """Every location's record of one sku."""
+
+
 class CreditAccounts(Protocol):
     def balance(self, storefront_id: str, customer_id: str) -> int:
         """A net-terms customer's open balance in minor units (0 when it has none)."""
@@ -289,6 +309,8 @@ class UnitOfWork(Protocol):
     def credit(self) -> CreditAccounts: ...
     @property
     def supply(self) -> SupplyRepository: ...
+    @property
+    def health(self) -> HealthRepository: ...
 
     def add(self, *writes: Write) -> None:
         """Gather writes for the next commit."""

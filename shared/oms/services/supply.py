@@ -191,7 +191,7 @@ def transfer_shipped(deps: Deps, partner: Partner, notice: TransferNotice, event
     def step(transfer: Transfer, actor: str) -> tuple[list[Write], str]:
         leaving, released = supply.shipped(transfer, _units(notice), f"{actor}:{event_id}", deps.now())
         writes: list[Write] = [
-            ShipUnits(sku, transfer.from_location_id, leaving.get(sku, 0), released.get(sku, 0))
+            ShipUnits(sku, transfer.from_location_id, leaving.get(sku, 0), released.get(sku, 0), purpose="transfer")
             for sku in {**leaving, **released}
         ]
         return writes, f"shipped {sum(leaving.values())} unit(s)"

@@ -90,29 +90,21 @@ def change_reservation(sku: str, location_id: str, delta: int, at: str) -> Trans
     }
 
 
-def ship_units(sku: str, location_id: str, qty: int, at: str, released: int = 0) -> TransactWriteItemTypeDef:
+def ship_units(
+    sku: str, location_id: str, qty: int, at: str, released: int = 0, purpose: str = "sale"
+) -> TransactWriteItemTypeDef:
     """Reserved units leave the building: on_hand and reserved fall together, available is unchanged;
-    `released` reserved units that were not sent go back to available in the same update."""
-    if not released:
-        return {
-            "Update": {
-                "TableName": _table(),
-                "Key": _key(sku, location_id),
-                "UpdateExpression": "SET on_hand = on_hand - :q, reserved = reserved - :q, updated_at = :now",
-                "ConditionExpression": "reserved >= :q",
-                "ExpressionAttributeValues": to_item({":q": qty, ":now": at}),
-            }
-        }
+    `released` reserved units that were not sent go back to available in the same update. `last_move`
+    tells the stream's reader (stock health) a sale from a transfer, at no extra write."""
+    values = {":q": qty, ":all": qty + released, ":released": released, ":now": at, ":purpose": purpose}
     return {
         "Update": {
             "TableName": _table(),
             "Key": _key(sku, location_id),
             "UpdateExpression": "SET on_hand = on_hand - :q, reserved = reserved - :all, "
-            "available = available + :released, updated_at = :now",
+            "available = available + :released, updated_at = :now, last_move = :purpose",
             "ConditionExpression": "reserved >= :all",
-            "ExpressionAttributeValues": to_item(
-                {":q": qty, ":all": qty + released, ":released": released, ":now": at}
-            ),
+            "ExpressionAttributeValues": to_item(values),
         }
     }
 

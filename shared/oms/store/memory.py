@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from oms.clock import rfc3339
+from oms.domain.health import Record as HealthRecord
 from oms.domain.models import Location, Product, StockLevel
 from oms.domain.orders import Order
 from oms.domain.supply import Inbound, Transfer
@@ -51,6 +52,7 @@ class MemoryStore:
     credit: dict[tuple[str, str], int] = field(default_factory=dict)  # (storefront, customer) -> open balance
     inbounds: dict[str, Inbound] = field(default_factory=dict)
     transfers: dict[str, Transfer] = field(default_factory=dict)
+    health: dict[tuple[str, str], HealthRecord] = field(default_factory=dict)
     locations: dict[str, Location] = field(default_factory=dict)
     products: dict[str, Product] = field(default_factory=dict)
     storefronts: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -205,6 +207,24 @@ class _Supply:
             ]
 
 
+class _Health:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def get(self, sku: str, location_id: str) -> HealthRecord | None:
+        with self._store.lock:
+            found = self._store.health.get((sku, location_id))
+            return found.model_copy(deep=True) if found else None
+
+    def many(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], HealthRecord]:
+        with self._store.lock:
+            return {key: self._store.health[key].model_copy(deep=True) for key in keys if key in self._store.health}
+
+    def of_sku(self, sku: str) -> list[HealthRecord]:
+        with self._store.lock:
+            return [r.model_copy(deep=True) for (s, _), r in sorted(self._store.health.items()) if s == sku]
+
+
 class MemoryUnitOfWork(uow.GatheringUnitOfWork):
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()
@@ -217,6 +237,7 @@ class MemoryUnitOfWork(uow.GatheringUnitOfWork):
         self.applied_events = _Applied(store)
         self.credit = _Credit(store)
         self.supply = _Supply(store)
+        self.health = _Health(store)
 
     def _commit(self, writes: list[uow.Write]) -> None:
         store = self.store
@@ -262,6 +283,8 @@ def _item_of(write: uow.Write) -> tuple[str, ...]:
             return ("inbound", inbound.inbound_id)
         case uow.SaveTransfer(transfer=transfer):
             return ("transfer", transfer.transfer_id)
+        case uow.SaveHealth(record=record):
+            return ("health", record.sku, record.location_id)
     raise TypeError(f"unknown write {type(write).__name__}")
 
 
@@ -315,6 +338,9 @@ def _allowed(store: MemoryStore, write: uow.Write) -> bool:
         case uow.SaveTransfer(transfer=transfer, expected_version=expected):
             current_transfer = store.transfers.get(transfer.transfer_id)
             return (current_transfer.version if current_transfer else 0) == expected
+        case uow.SaveHealth(record=record, expected_version=expected):
+            current_health = store.health.get((record.sku, record.location_id))
+            return (current_health.version if current_health else 0) == expected
     return True  # RoutingExplanation: unconditional
 
 
@@ -362,3 +388,8 @@ def _apply(store: MemoryStore, write: uow.Write) -> None:
         case uow.SaveTransfer(transfer=transfer, expected_version=expected):
             store.transfers[transfer.transfer_id] = transfer.model_copy(deep=True, update={"version": expected + 1})
             transfer.version = expected + 1
+        case uow.SaveHealth(record=record, expected_version=expected):
+            store.health[(record.sku, record.location_id)] = record.model_copy(
+                deep=True, update={"version": expected + 1}
+            )
+            record.version = expected + 1

@@ -3,16 +3,18 @@ one conditional write (a single item) or one TransactWriteItems call, refusals m
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from oms.clock import rfc3339
+from oms.domain.health import Record as HealthRecord
 from oms.domain.models import Location, Product, StockLevel
 from oms.domain.orders import Order
 from oms.domain.supply import Inbound, Transfer
 from oms.ports import unit_of_work as uow
 from oms.store import config as config_store
+from oms.store import health as health_store
 from oms.store import inventory as stock_store
 from oms.store import orders as orders_store
 from oms.store import partner_events as applied_store
@@ -85,6 +87,17 @@ class DynamoSupply:
         return supply_store.incoming(list(skus))
 
 
+class DynamoHealth:
+    def get(self, sku: str, location_id: str) -> HealthRecord | None:
+        return health_store.get(sku, location_id)
+
+    def many(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], HealthRecord]:
+        return health_store.many(keys)
+
+    def of_sku(self, sku: str) -> list[HealthRecord]:
+        return health_store.of_sku(sku)
+
+
 class DynamoCredit:
     def balance(self, storefront_id: str, customer_id: str) -> int:
         return orders_store.open_balance(storefront_id, customer_id)
@@ -103,8 +116,8 @@ def items_of(write: uow.Write) -> list[TransactWriteItemTypeDef]:
             return [orders_store.idempotency_record(sf, key, body, order_id, now)]
         case uow.Reservation(sku=sku, location_id=loc, delta=delta):
             return [stock_store.change_reservation(sku, loc, delta, _now())]
-        case uow.ShipUnits(sku=sku, location_id=loc, quantity=qty, released=released):
-            return [stock_store.ship_units(sku, loc, qty, _now(), released)]
+        case uow.ShipUnits(sku=sku, location_id=loc, quantity=qty, released=released, purpose=purpose):
+            return [stock_store.ship_units(sku, loc, qty, _now(), released, purpose)]
         case uow.CountShipment(location_id=loc, day=day, limit=limit):
             return [stock_store.count_shipment(loc, day, limit)]
         case uow.SetStockLevel(level=level, reserved_seen=seen, audit=audit, actor=actor, at=at):
@@ -126,6 +139,8 @@ def items_of(write: uow.Write) -> list[TransactWriteItemTypeDef]:
             return supply_store.save_inbound(inbound, expected)
         case uow.SaveTransfer(transfer=transfer, expected_version=expected):
             return supply_store.save_transfer(transfer, expected)
+        case uow.SaveHealth(record=record, expected_version=expected):
+            return [health_store.save(record, expected)]
     raise TypeError(f"no DynamoDB items for {type(write).__name__}")
 
 
@@ -146,6 +161,7 @@ class DynamoUnitOfWork(uow.GatheringUnitOfWork):
         self.applied_events = DynamoAppliedEvents()
         self.credit = DynamoCredit()
         self.supply = DynamoSupply()
+        self.health = DynamoHealth()
 
     def _commit(self, writes: list[uow.Write]) -> None:
         items: list[TransactWriteItemTypeDef] = []

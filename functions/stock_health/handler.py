@@ -1,0 +1,71 @@
+"""Stock health: a batch of the inventory table's stream (stock records only, by the mapping's filter)
+folded into each level's sales and status; or, from the daily schedule, every level assessed again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from oms.coldstart import loading
+
+with loading():
+    from oms import bootstrap
+    from oms.observability import logger, metrics, tracer
+    from oms.services.stock_health import StockChange, recompute, record_changes
+    from oms.store import config as config_store
+    from oms.store import from_item
+    from oms.store import inventory as inventory_store
+
+PAGE = 100
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    deps = bootstrap.aws()
+    if "Records" in event:
+        changes = [change for record in event["Records"] if (change := stock_change(record))]
+        news = record_changes(deps, changes)
+        outcome = {"changes": len(changes), "announced": len(news)}
+    else:  # the daily schedule's event
+        news, levels = [], 0
+        for location in config_store.list_locations():
+            start = None
+            while True:
+                page, start = inventory_store.levels_at(location.location_id, PAGE, start)
+                levels += len(page)
+                news += recompute(deps, page)
+                if not start:
+                    break
+        outcome = {"levels": levels, "announced": len(news)}
+    if news:
+        metrics.add_metric(name="StockStatusChanges", unit="Count", value=len(news))
+        logger.info("stock status changed", extra={"announced": news})
+    return outcome
+
+
+def stock_change(record: dict[str, Any]) -> StockChange | None:
+    """A stream record of a stock level as the change it made; `sold` counts units shipped to customers
+    (on hand and reserved fell together, marked a sale: a transfer's shipment is no sale)."""
+    stream = record.get("dynamodb") or {}
+    new = from_item(stream.get("NewImage") or {})
+    if record.get("eventName") == "REMOVE" or not str(new.get("sk", "")).startswith(inventory_store.STOCK):
+        return None
+    if "on_hand" not in new:
+        # An image of keys alone tells nothing of the level (moto emits one, before the full one, for an
+        # update that creates its item; DynamoDB never does): the next record carries the figures.
+        return None
+    old = from_item(stream.get("OldImage") or {})
+    left = int(old.get("on_hand", 0)) - int(new.get("on_hand", 0))
+    released = int(old.get("reserved", 0)) - int(new.get("reserved", 0))
+    sold = left if old and left > 0 and released >= left and new.get("last_move") == "sale" else 0
+    return StockChange(
+        sku=str(new["sku"]),
+        location_id=str(new["sk"]).removeprefix(inventory_store.STOCK),
+        on_hand=int(new.get("on_hand", 0)),
+        available=max(0, int(new.get("available", 0))),
+        sold=sold,
+        day=str(new.get("updated_at", ""))[:10],
+    )

@@ -1,0 +1,85 @@
+"""Stock health records in the inventory table, in the sku's own partition (`<sku>` / `HEALTH#<location>`).
+
+Apart from the stock record on purpose: a stock record is written by every reservation, so its size is
+what checkout pays per write; sales history lives here, written only when a shipment or a status changes.
+A keys-only index by location (`health_at`) lets the daily run walk one location at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from oms import aws
+from oms.domain.health import Record
+from oms.settings import settings
+from oms.store import Item, from_item, to_item
+from oms.store.dynamo import batch_get
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+HEALTH = "HEALTH#"
+
+
+def _table() -> str:
+    return settings().inventory_table
+
+
+def _key(sku: str, location_id: str) -> dict[str, str]:
+    return {"sku": sku, "sk": f"{HEALTH}{location_id}"}
+
+
+def save(record: Record, expected_version: int) -> TransactWriteItemTypeDef:
+    item = _key(record.sku, record.location_id) | {
+        "health_at": record.location_id,
+        "body": record.model_dump_json(exclude={"version"}),
+        "status": record.status or "unknown",
+        "version": expected_version + 1,
+    }
+    put: dict[str, Any] = {"TableName": _table(), "Item": to_item(item)}
+    if expected_version == 0:
+        put["ConditionExpression"] = "attribute_not_exists(sku)"
+    else:
+        put["ConditionExpression"] = "version = :expected"
+        put["ExpressionAttributeValues"] = to_item({":expected": expected_version})
+    return {"Put": put}  # type: ignore[typeddict-item]  # built up by key above
+
+
+def _record(item: dict[str, Any]) -> Record:
+    return Record.model_validate(json.loads(item["body"]) | {"version": int(item["version"])})
+
+
+def get(sku: str, location_id: str) -> Record | None:
+    found = aws.dynamodb().get_item(TableName=_table(), Key=to_item(_key(sku, location_id)), ConsistentRead=True)
+    return _record(from_item(found["Item"])) if "Item" in found else None
+
+
+def many(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Record]:
+    found = (_record(from_item(item)) for item in batch_get(_table(), [to_item(_key(*key)) for key in keys]))
+    return {(record.sku, record.location_id): record for record in found}
+
+
+def of_sku(sku: str) -> list[Record]:
+    page = aws.dynamodb().query(
+        TableName=_table(),
+        KeyConditionExpression="sku = :sku AND begins_with(sk, :health)",
+        ExpressionAttributeValues=to_item({":sku": sku, ":health": HEALTH}),
+    )
+    return [_record(from_item(item)) for item in page["Items"]]
+
+
+def at(location_id: str, limit: int, start: Item | None = None) -> tuple[list[str], Item | None]:
+    """Skus with a health record at one location (a page, by sku) and where the next page starts."""
+    args: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": "health_by_location",
+        "KeyConditionExpression": "health_at = :loc",
+        "ExpressionAttributeValues": to_item({":loc": location_id}),
+        "Limit": limit,
+    }
+    if start:
+        args["ExclusiveStartKey"] = start
+    page = aws.dynamodb().query(**args)
+    return [from_item(item)["sku"] for item in page["Items"]], page.get("LastEvaluatedKey")
