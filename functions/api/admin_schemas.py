@@ -179,6 +179,8 @@ class LevelHealth(BaseModel):
     daily_sales: float = Field(description="units a day over 28 days, recent days weighing more")
     days_of_cover: float | None = Field(description="available / daily_sales; null when nothing sells")
     status: Literal["out", "low", "ok", "over"]
+    shortage: int = Field(default=0, description="units promised to orders that the last count did not find")
+    orders_short: list[str] | None = Field(default=None, description="open orders a shortage hits (sku view)")
     suggestion: dict[str, Any] | None = Field(
         description='{"type": "reorder", "quantity"} or '
         '{"type": "transfer", "from_location_id", "to_location_id", "quantity"}'

@@ -195,3 +195,20 @@ def ship(api: Api, order: dict[str, Any]) -> None:
         )
         assert post_event(api, "warehouse", partner_event("shipment.packed", **ref)).status_code == 202
     assert wait_for(lambda: api.request("GET", f"/v1/orders/{order['order_id']}").json()["status"] == "shipped")
+
+
+def test_a_count_below_what_is_promised_shows_the_shortage_and_the_orders_it_hits(api: Api) -> None:
+    sku = unique("SHORT")
+    api.stock_at("mnl-wh-1", sku, 4)
+    order = api.checkout(checkout_body((sku, 3))).json()
+    assert order["shipments"][0]["location_id"] == "mnl-wh-1"
+    count = partner_event("inventory.counted", location_id="mnl-wh-1", sku=sku, on_hand=1)
+    assert post_event(api, "warehouse", count).status_code == 202
+
+    def short() -> dict[str, Any]:
+        levels = api.admin("GET", f"/v1/admin/stock-health?sku={sku}").json()["levels"]
+        return next((lv for lv in levels if lv["location_id"] == "mnl-wh-1" and lv["shortage"]), {})
+
+    level = wait_for(short)
+    assert level["shortage"] == 2 and order["order_id"] in level["orders_short"]
+    assert (level["on_hand"], level["available"]) == (3, 0)  # the promised units kept, none left to sell

@@ -95,3 +95,22 @@ def test_the_daily_run_lets_a_rate_decay_until_idle_stock_reads_over(store: Memo
     assert level is not None
     assert stock_health.recompute(deps, [level]) == ["stock.over"]
     assert stock_health.recompute(deps, [level]) == []  # said once
+
+
+def test_a_count_below_what_is_promised_flags_a_shortage_once_until_a_count_clears_it(
+    deps: Deps, store: MemoryStore
+) -> None:
+    from oms.services import partner_events
+    from oms.services.checkout import place_order
+    from tests.network import body
+    from tests.services.events import ERP, event
+
+    place_order(deps, body({"A": 3}), "sf-1", "k")  # 3 of mnl's 5 A promised
+    for counted in (1, 1, 0):
+        partner_events.apply(deps, ERP, event("inventory.counted", location_id="mnl", sku="A", on_hand=counted))
+    mnl = next(h for h in stock_health.report(deps, "A") if h.location_id == "mnl")
+    assert mnl.shortage == 3 and mnl.view()["shortage"] == 3
+    assert [k for k, *_ in announced(deps)].count("stock.shortage") == 2  # 2 short, then 3: it grew twice
+
+    partner_events.apply(deps, ERP, event("inventory.counted", location_id="mnl", sku="A", on_hand=6))
+    assert next(h for h in stock_health.report(deps, "A") if h.location_id == "mnl").shortage == 0

@@ -19,7 +19,9 @@ from oms.domain.errors import NotFound
 from oms.domain.models import ADMIN_ONLY, HoldLine, Id, ShortText, Sku, Strict
 from oms.services import stock_health as stock_health_service
 from oms.services import supply
+from oms.store import config as config_store
 from oms.store import inventory as inventory_store
+from oms.store import order_search
 from oms.store.dynamo import BadCursor, decode_key, encode_key
 
 router = new_router()
@@ -143,6 +145,9 @@ def stock_health(
     if sku:
         found = stock_health_service.report(deps, sku)
         chosen = [h.view() for h in found if (not location_id or h.location_id == location_id)]
+        for row in chosen:
+            if row["shortage"]:
+                row["orders_short"] = _open_orders(sku, row["location_id"])
         return {"levels": [h for h in chosen if not status or h["status"] == status], "next_cursor": None}
     locations = [loc.location_id for loc in deps.uow.config.locations()]
     if location_id and location_id not in locations:
@@ -161,6 +166,22 @@ def stock_health(
     else:
         next_cursor = None
     return {"levels": rows, "next_cursor": next_cursor}
+
+
+def _open_orders(sku: str, location_id: str) -> list[str]:
+    """Orders still waiting on units of this sku at this location: those a shortage hits (the newest 20)."""
+    storefronts = [s.storefront_id for s in config_store.list_storefronts()]
+    filters = order_search.Filters(sku=sku, location_id=location_id)
+    orders, _ = order_search.search(storefronts, filters, 50, None)
+    waiting = [
+        o.order_id
+        for o in orders
+        if any(
+            s.location_id == location_id and s.status in ("allocated", "booked", "released", "packed")
+            for s in o.shipments
+        )
+    ]
+    return waiting[:20]
 
 
 def _position(cursor: str | None, locations: list[str]) -> tuple[str, Any]:

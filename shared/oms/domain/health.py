@@ -104,6 +104,7 @@ class Health:
     days_of_cover: float | None  # None: nothing sells, cover is endless
     status: Status
     suggestion: dict[str, Any] | None = field(default=None)
+    shortage: int = 0
 
     def view(self) -> dict[str, Any]:
         return {
@@ -116,6 +117,7 @@ class Health:
             "days_of_cover": None if self.days_of_cover is None else round(self.days_of_cover, 1),
             "status": self.status,
             "suggestion": self.suggestion,
+            "shortage": self.shortage,
         }
 
 
@@ -215,6 +217,7 @@ class Record(BaseModel):
     status: Status | None = None
     overrides: dict[str, float] = Field(default_factory=dict)  # reorder_point, max_days_of_cover, ...
     since: str | None = None  # the day its sales began to be followed
+    shortage: int = 0  # units reserved to orders that the last count did not find
     updated_at: str | None = None
     version: int = 0
 

@@ -32,7 +32,7 @@ from oms.domain.partners import Partner
 from oms.observability import metrics
 from oms.ports import phases
 from oms.ports.unit_of_work import CommitRefused, MarkEventApplied
-from oms.services import supply
+from oms.services import stock_health, supply
 from oms.services.deps import Deps
 from oms.services.reroute import reroute
 from oms.services.steps import Step, begin, kept, load, update, waited_too_long
@@ -138,6 +138,7 @@ def _snapshot(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
             actor=f"partner:{partner.partner_id}",
             with_=[marker] if n == len(figures) - 1 else [],
         )
+        stock_health.note_count(deps, figure.sku, figure.location_id, shortage)
         if shortage:
             short.append(f"{figure.sku} at {figure.location_id} short by {shortage}")
     if short:

@@ -5,7 +5,7 @@ each change of status is announced once (bus, storefront webhooks, the ERP)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -81,23 +81,36 @@ def set_overrides(deps: Deps, sku: str, location_id: str, overrides: dict[str, f
     raise CommitRefused(conflict=True)
 
 
+def note_count(deps: Deps, sku: str, location_id: str, shortage: int) -> None:
+    """A count's shortage (units promised to orders that the count did not find; 0 clears it), kept on
+    the level's record for operators and announced once when it appears or grows."""
+    for _ in range(ATTEMPTS):
+        record = deps.uow.health.get(sku, location_id) or Record(sku=sku, location_id=location_id)
+        if record.shortage == shortage:
+            return
+        version, grew = record.version, shortage > record.shortage
+        record.shortage, record.updated_at = shortage, deps.now()
+        if _saved(deps, record, version):
+            if grew:
+                detail = {"sku": sku, "location_id": location_id, "shortage": shortage}
+                deps.publisher.announce([("stock.shortage", detail)])
+            return
+    raise CommitRefused(conflict=True)
+
+
 def report(deps: Deps, sku: str) -> list[Health]:
     """Every location's health of one sku, with suggestions across them (what an operator reads)."""
     levels = deps.uow.stock.levels([sku], [loc.location_id for loc in deps.uow.config.locations()])
     records = {r.location_id: r for r in deps.uow.health.of_sku(sku)}
     incoming = _incoming(deps, sku)
-    return health.assess(
-        [
-            _level(
-                deps,
-                records.get(lv.location_id) or Record(sku=sku, location_id=lv.location_id),
-                lv.on_hand,
-                lv.available,
-                incoming,
-            )
-            for lv in levels.values()
-        ]
+    kept = {
+        lv.location_id: records.get(lv.location_id) or Record(sku=sku, location_id=lv.location_id)
+        for lv in levels.values()
+    }
+    assessed = health.assess(
+        [_level(deps, kept[lv.location_id], lv.on_hand, lv.available, incoming) for lv in levels.values()]
     )
+    return [replace(h, shortage=kept[h.location_id].shortage) for h in assessed]
 
 
 def _reassess(
