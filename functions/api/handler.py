@@ -35,6 +35,7 @@ with loading():
         admin,
         admin_reads,
         availability,
+        console,
         holds,
         keys,
         lifecycle,
@@ -47,7 +48,7 @@ with loading():
 
     app = Resolver(enable_validation=True)
     problems.install(app)
-    for module in (meta, orders, holds, availability, admin, admin_reads, partners, supply, lifecycle, keys):
+    for module in (meta, console, orders, holds, availability, admin, admin_reads, partners, supply, lifecycle, keys):
         app.include_router(module.router)
 
 DOCS_PATH = BY_NAME["docs"].path

@@ -36,6 +36,8 @@ ROUTES: tuple[Route, ...] = (
     Route("health", "GET", "/health", "api", PUBLIC),
     Route("openapi", "GET", "/openapi.json", "api", PUBLIC),
     Route("docs", "GET", "/docs", "api", PUBLIC),
+    Route("console", "GET", "/console", "api", PUBLIC),
+    Route("console_asset", "GET", "/console/{asset}", "api", PUBLIC),
     Route("create_order", "POST", "/v1/orders", "api", KEY),
     Route("list_orders", "GET", "/v1/orders", "api", KEY),
     Route("get_order", "GET", "/v1/orders/{order_id}", "api", KEY),

@@ -15,7 +15,7 @@ from functions.api.routes.orders import CREATED_AFTER_PATTERN, real_time
 from oms.domain.errors import NotFound
 from oms.domain.models import Id, Sku
 from oms.domain.orders import OrderStatus
-from oms.services.partner_events import REFUSED
+from oms.domain.partners import REFUSED
 from oms.store import config as config_store
 from oms.store import dead_letters, order_search
 from oms.store import inventory as inventory_store

@@ -18,7 +18,6 @@ from functions.api import admin_schemas as views
 from functions.api.caller import admin
 from functions.api.pages import page, reply
 from functions.api.routes import new_router, route
-from oms.adapters import registry
 from oms.clock import rfc3339
 from oms.domain.errors import NotFound, Unprocessable
 from oms.domain.models import ADMIN_ONLY, ShortText, Strict
@@ -78,7 +77,7 @@ def put_partner(partner_id: IdType, body: PartnerIn) -> Response[str]:
             url=body.url,
         )
     )
-    registry.clear_cache()  # this process's adapters and webhooks see the new record at once
+    _forget_cached_secrets()  # this process's adapters and webhooks see the new record at once
     if signing_secrets.exists("partners", partner_id):
         return reply(200, stored.public())
     # Its first secret, shown this once: the partner signs its webhooks with it.
@@ -148,11 +147,17 @@ def _rotated(kind: signing_secrets.Kind, owner_id: str) -> dict[str, Any]:
     now = _now()
     had_one = signing_secrets.exists(kind, owner_id)
     secret = signing_secrets.issue(kind, owner_id, now)
-    registry.clear_cache()
+    _forget_cached_secrets()
     return {
         "secret": secret,
         "previous_valid_until": rfc3339(now + signing_secrets.ROTATION_GRACE) if had_one else None,
     }
+
+
+def _forget_cached_secrets() -> None:
+    from oms.adapters import registry  # imported on use: the adapters load when a partner changes
+
+    registry.clear_cache()
 
 
 def _partner(partner_id: str) -> Partner:

@@ -14,17 +14,16 @@ from functions.api.pages import reply
 from functions.api.routes import new_router, route
 from oms import bootstrap
 from oms.clock import parse_rfc3339
-from oms.domain import health
 from oms.domain.errors import NotFound
-from oms.domain.models import ADMIN_ONLY, HoldLine, Id, ShortText, Sku, Strict
-from oms.services import stock_health as stock_health_service
-from oms.services import supply
+from oms.domain.models import ADMIN_ONLY, HoldLine, Id, ShortText, Sku, StockStatus, Strict
 from oms.store import config as config_store
 from oms.store import inventory as inventory_store
 from oms.store import order_search
 from oms.store.dynamo import BadCursor, decode_key, encode_key
 
 router = new_router()
+# The services load on use: these routes are an operator's, off the storefronts' cold start.
+MAX_INBOUND_LINES = 90  # oms.services.supply.MAX_LINES: one transaction holds an inbound and its per-sku items
 KNOWN = {404: ["location_not_found"], 422: ["unknown_sku", "invalid_quantity"]}
 
 
@@ -33,7 +32,7 @@ class InboundIn(Strict):
 
     location_id: Id
     expected_at: Annotated[str, StringConstraints(max_length=40)]
-    lines: Annotated[list[HoldLine], Field(min_length=1, max_length=supply.MAX_LINES)]
+    lines: Annotated[list[HoldLine], Field(min_length=1, max_length=MAX_INBOUND_LINES)]
     supplier: ShortText | None = None
 
     @field_validator("expected_at")
@@ -69,6 +68,8 @@ def _units(lines: list[HoldLine]) -> dict[str, int]:
 )
 def put_inbound(inbound_id: Id, body: InboundIn) -> Response[str]:
     admin(router)
+    from oms.services import supply
+
     inbound, created = supply.put_inbound(
         bootstrap.aws(), inbound_id, body.location_id, body.expected_at, _units(body.lines), body.supplier
     )
@@ -101,6 +102,8 @@ def get_inbound(inbound_id: Id) -> dict[str, Any]:
 )
 def create_transfer(body: TransferIn) -> Response[str]:
     admin(router)
+    from oms.services import supply
+
     transfer = supply.create_transfer(
         bootstrap.aws(), body.from_location_id, body.to_location_id, _units(body.lines), body.reason
     )
@@ -132,7 +135,7 @@ def get_transfer(transfer_id: Id) -> dict[str, Any]:
     problems={400: ["invalid_cursor"], 404: ["location_not_found"]},
 )
 def stock_health(
-    status: Annotated[health.Status | None, Query()] = None,
+    status: Annotated[StockStatus | None, Query()] = None,
     location_id: Annotated[Id | None, Query()] = None,
     sku: Annotated[Sku | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
@@ -141,6 +144,8 @@ def stock_health(
     """Statuses are computed live from the stock as it is now; a page filtered by `status` may hold fewer
     than `limit` entries (its cursor goes on)."""
     admin(router)
+    from oms.services import stock_health as stock_health_service
+
     deps = bootstrap.aws()
     if sku:
         found = stock_health_service.report(deps, sku)

@@ -13,13 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from oms.domain.geo import Point, haversine_km
+from oms.domain.models import StockStatus
 
-Status = Literal["out", "low", "ok", "over"]
+Status = StockStatus
 WINDOW_DAYS = 28
 HALF_LIFE_DAYS = 7.0  # a sale a week ago weighs half of one today
 RELEASE = 1.2  # leaving `low` needs 20% more than the threshold that put it there (and `over`, 20% less)

@@ -319,6 +319,7 @@ class Location(LocationIn):
     location_id: Id
 
 
+StockStatus = Literal["out", "low", "ok", "over"]  # stock health (oms.domain.health)
 Days = Annotated[float, Field(gt=0, le=3650)]
 Units = Annotated[int, Field(ge=0, le=100_000_000, strict=True)]
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+REFUSED = "partner_event.refused"  # the timeline entry of an event turned down as out of its sender's scope
+
 Role = Literal["location", "carrier", "payments", "erp", "supplier", "marketplace"]
 ROLES: tuple[Role, ...] = get_args(Role)
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
-from oms.domain.health import Record as HealthRecord
 from oms.domain.models import Location, Product, StockLevel
 from oms.domain.orders import Order
-from oms.domain.supply import Inbound, Transfer
+
+if TYPE_CHECKING:  # annotations only: the api's cold start does not load what its checkout never uses
+    from oms.domain.health import Record as HealthRecord
+    from oms.domain.supply import Inbound, Transfer
 
 W = TypeVar("W", bound="Write")
 

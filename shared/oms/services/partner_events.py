@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from oms.domain import credit, lifecycle
+from oms.domain import credit, lifecycle, partners
 from oms.domain.change import Change
 from oms.domain.errors import NotFound
 from oms.domain.messages import (
@@ -40,7 +40,7 @@ from oms.services.stock import adjust_stock, count_stock
 
 Apply = Callable[[Deps, Partner, PartnerEvent], str]  # (deps, sender, event) -> outcome
 Guard = Callable[[Order], "str | None"]  # why the sender may not act on this order, or None
-REFUSED = "partner_event.refused"
+REFUSED = partners.REFUSED
 
 
 def apply(deps: Deps, partner: Partner, event: PartnerEvent) -> str:

@@ -33,6 +33,7 @@ from oms.services.routing_inputs import gather
 D = TypeVar("D", Inbound, Transfer)
 ATTEMPTS = 5
 MAX_LINES = 90  # an inbound's document and its per-sku items share one transaction (100 items at most)
+# (functions.api.routes.supply repeats it as MAX_INBOUND_LINES so as not to load this module at cold start)
 
 
 def _known(deps: Deps, location_ids: list[str], skus: list[str]) -> None:

@@ -1,0 +1,287 @@
+// The console's pages: each renders into `main` from the admin API, with text nodes only.
+
+import { call, query, signIn } from "./api.js";
+import { failure, h, loading, money, show, table, when } from "./dom.js";
+
+const STATUSES = ["accepted", "on_hold", "processing", "partially_shipped", "shipped", "delivered", "completed",
+  "cancelled", "rejected"];
+const STOCK = ["out", "low", "ok", "over"];
+
+function badge(status) {
+  return h("span", { class: `badge s-${String(status).replace(/[^a-z_]/g, "")}` }, status);
+}
+
+function field(label, name, value, attrs = {}) {
+  const id = `f-${name}`;
+  return h("div", { class: "field" }, h("label", { for: id }, label),
+    h("input", { id, name, value: value || "", autocomplete: "off", ...attrs }));
+}
+
+function choice(label, name, value, options) {
+  const id = `f-${name}`;
+  return h("div", { class: "field" }, h("label", { for: id }, label),
+    h("select", { id, name }, h("option", { value: "" }, "any"),
+      options.map((o) => h("option", { value: o, selected: o === value }, o))));
+}
+
+function filterForm(route, params, fields) {
+  const form = h("form", { class: "filters", role: "search" }, fields,
+    h("div", { class: "field actions" }, h("button", { type: "submit" }, "Search")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const values = Object.fromEntries(new FormData(form).entries());
+    location.hash = `#/${route}${query(values)}`;
+    if (query(values) === query(params)) window.dispatchEvent(new HashChangeEvent("hashchange"));
+  });
+  return form;
+}
+
+/** A paged list: `load(cursor)` -> {rows, next_cursor}; "Load more" appends the next page's rows. */
+async function paged(main, heading, before, load, render) {
+  const holder = h("div", {}, loading());
+  const more = h("button", { type: "button", class: "more", hidden: true }, "Load more");
+  show(main, h("h1", {}, heading), before, holder, more);
+  let rows = [];
+  let cursor = null;
+  async function next() {
+    more.disabled = true;
+    try {
+      const page = await load(cursor);
+      rows = rows.concat(page.rows);
+      cursor = page.next_cursor || null;
+      show(holder, rows.length ? render(rows) : h("p", { class: "empty" }, "Nothing matches."));
+      more.hidden = !cursor;
+    } catch (error) {
+      if (error.name === "Unauthorized") throw error;
+      show(holder, rows.length ? render(rows) : null, failure(error));
+    } finally {
+      more.disabled = false;
+    }
+  }
+  more.addEventListener("click", () => next().catch(main.onUnauthorized));
+  await next();
+}
+
+// Sign-in ------------------------------------------------------------------------------------------
+
+export function signInPage(main, _params, { message, done }) {
+  const input = h("input", { id: "admin-key", name: "key", type: "password", required: true, autocomplete: "off",
+    spellcheck: "false" });
+  const status = h("p", { class: message ? "error" : "hint", role: "status" },
+    message || "The key stays in this tab only (session storage) and is sent as a Bearer token.");
+  const form = h("form", { class: "sign-in" }, h("label", { for: "admin-key" }, "Admin API key"), input,
+    h("button", { type: "submit" }, "Sign in"), status);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    signIn(input.value.trim());
+    show(status, "Checking the key…");
+    status.className = "hint";
+    try {
+      await call("GET", "/v1/admin/locations?limit=1");
+      done();
+    } catch (error) {
+      status.className = "error";
+      show(status, error.name === "Unauthorized" ? "That key was refused." : `Sign-in failed: ${error.message}`);
+    }
+  });
+  show(main, h("h1", {}, "Sign in"), form);
+  input.focus();
+}
+
+// Orders -------------------------------------------------------------------------------------------
+
+function orderTable(rows, caption) {
+  return table([
+    { label: "Order", cell: (o) => h("a", { href: `#/orders/${encodeURIComponent(o.order_id)}` }, o.order_id) },
+    { label: "Created", cell: (o) => when(o.created_at) },
+    { label: "Storefront", cell: (o) => o.storefront_id },
+    { label: "Customer", cell: (o) => (o.customer && o.customer.email) || "—" },
+    { label: "Ship to", cell: (o) => (o.shipping_address && o.shipping_address.name) || "—" },
+    { label: "Status", cell: (o) => badge(o.status) },
+    { label: "Total", cell: (o) => money(o.totals && o.totals.total, o.currency), cls: () => "num" },
+  ], rows, caption);
+}
+
+export async function ordersPage(main, params) {
+  const form = filterForm("orders", params, [
+    field("Search (order id, email, PO)", "q", params.q, { type: "search" }),
+    choice("Status", "status", params.status, STATUSES),
+    field("Storefront", "storefront_id", params.storefront_id),
+    field("SKU", "sku", params.sku),
+    field("Location", "location_id", params.location_id),
+  ]);
+  const filters = { q: params.q, status: params.status, storefront_id: params.storefront_id, sku: params.sku,
+    location_id: params.location_id };
+  await paged(main, "Orders", form, async (cursor) => {
+    const page = await call("GET", `/v1/admin/orders${query({ ...filters, cursor })}`);
+    return { rows: page.orders, next_cursor: page.next_cursor };
+  }, (rows) => orderTable(rows, "Orders, newest first"));
+}
+
+export async function reviewPage(main) {
+  await paged(main, "Review queue",
+    h("p", { class: "hint" }, "Orders held for fraud review (status on_hold): open one to approve or reject it."),
+    async (cursor) => {
+      const page = await call("GET", `/v1/admin/orders${query({ status: "on_hold", cursor })}`);
+      return { rows: page.orders, next_cursor: page.next_cursor };
+    }, (rows) => orderTable(rows, "Held orders"));
+}
+
+// Order --------------------------------------------------------------------------------------------
+
+function facts(pairs) {
+  return h("dl", { class: "facts" }, pairs.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v ?? "—")]));
+}
+
+function json(value) {
+  return h("pre", { class: "json" }, JSON.stringify(value, null, 2));
+}
+
+export async function orderPage(main, _params, { id, rerender }) {
+  show(main, h("h1", {}, "Order ", id), loading());
+  let order;
+  try {
+    order = await call("GET", `/v1/admin/orders/${encodeURIComponent(id)}`);
+  } catch (error) {
+    if (error.name === "Unauthorized") throw error;
+    show(main, h("p", {}, h("a", { href: "#/orders" }, "← Orders")), h("h1", {}, "Order ", id), failure(error));
+    return;
+  }
+  const cur = order.currency;
+  const address = order.shipping_address || {};
+  const payment = order.payment || {};
+  const actions = h("div", { class: "actions" });
+  const said = h("p", { role: "status", class: "hint" });
+  if (order.status === "on_hold") {
+    const decide = (decision) => async () => {
+      for (const b of actions.querySelectorAll("button")) b.disabled = true;
+      show(said, `Sending ${decision}…`);
+      try {
+        await call("POST", `/v1/admin/orders/${encodeURIComponent(id)}/review`, { decision });
+        rerender();
+      } catch (error) {
+        if (error.name === "Unauthorized") return main.onUnauthorized(error);
+        said.className = "error";
+        show(said, `${decision} failed: ${error.message}`);
+        for (const b of actions.querySelectorAll("button")) b.disabled = false;
+      }
+    };
+    show(actions, h("span", {}, "Held for review: "),
+      h("button", { type: "button", class: "approve", onclick: decide("approve") }, "Approve"),
+      h("button", { type: "button", class: "reject", onclick: decide("reject") }, "Reject"));
+  }
+  const seen = order.partner_events_seen || { applied: [], refused: [] };
+  show(main,
+    h("p", {}, h("a", { href: "#/orders" }, "← Orders")),
+    h("h1", {}, "Order ", h("span", { class: "mono" }, order.order_id), " ", badge(order.status)),
+    order.reason ? h("p", { class: "reason" }, "Reason: ", order.reason) : null,
+    actions, said,
+    h("div", { class: "grid" },
+      h("section", {}, h("h2", {}, "Summary"), facts([
+        ["Storefront", order.storefront_id], ["Created", when(order.created_at)], ["Updated", when(order.updated_at)],
+        ["Customer", `${order.customer.email || order.customer.id} (${order.customer.type || "—"})`],
+        ["PO number", order.po_number], ["Service level", order.service_level],
+        ["Ship to", [address.name, address.line1, address.city, address.region, address.postal_code, address.country]
+          .filter(Boolean).join(", ")],
+        ["Total", money(order.totals.total, cur)],
+      ])),
+      h("section", {}, h("h2", {}, "Payment"), facts([
+        ["Method", payment.method], ["Status", payment.status],
+        ["Authorized", money(payment.authorized, cur)], ["Captured", money(payment.captured, cur)],
+        ["Refunded", money(payment.refunded, cur)], ["Failure", payment.failure],
+      ]))),
+    h("section", {}, h("h2", {}, "Lines"), table([
+      { label: "SKU", cell: (l) => l.sku }, { label: "Qty", cell: (l) => l.quantity, cls: () => "num" },
+      { label: "Unit price", cell: (l) => money(l.unit_price, cur), cls: () => "num" },
+      { label: "Line total", cell: (l) => money(l.line_total, cur), cls: () => "num" },
+    ], order.lines)),
+    h("section", {}, h("h2", {}, "Shipments"), order.shipments.length ? table([
+      { label: "Shipment", cell: (s) => s.shipment_id }, { label: "From", cell: (s) => s.location_id },
+      { label: "Status", cell: (s) => badge(s.status) },
+      { label: "Lines", cell: (s) => s.lines.map((l) => `${l.sku} × ${l.quantity}`).join(", ") },
+      { label: "Carrier", cell: (s) => [s.carrier, s.tracking_number].filter(Boolean).join(" ") || "—" },
+      { label: "Promised by", cell: (s) => when(s.promised_by) },
+    ], order.shipments) : h("p", { class: "empty" }, "No shipments.")),
+    h("section", {}, h("h2", {}, "Timeline"), h("ol", { class: "timeline" }, (order.timeline || []).map((t) =>
+      h("li", {}, h("time", { datetime: t.at }, when(t.at)), " ", h("strong", {}, t.type),
+        t.detail && Object.keys(t.detail).length ? h("span", { class: "detail" }, " ", JSON.stringify(t.detail)) : null)))),
+    h("section", {}, h("h2", {}, "Partner events seen"),
+      h("p", {}, `Applied (${seen.applied.length}): `, seen.applied.join(", ") || "none"),
+      seen.refused.length ? json(seen.refused) : h("p", {}, "Refused: none")),
+    h("section", {}, h("h2", {}, "Routing explanation"),
+      order.routing && Object.keys(order.routing).length ? json(order.routing) : h("p", { class: "empty" }, "None recorded.")),
+  );
+}
+
+// Stock --------------------------------------------------------------------------------------------
+
+function stockMatrix(levels) {
+  const skus = [...new Set(levels.map((l) => l.sku))].sort();
+  const places = [...new Set(levels.map((l) => l.location_id))].sort();
+  const at = new Map(levels.map((l) => [`${l.sku}\u0000${l.location_id}`, l]));
+  return h("div", { class: "scroll" }, h("table", { class: "matrix" },
+    h("caption", {}, "Stock health: SKU × location"),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "SKU"), places.map((p) => h("th", { scope: "col" }, p)))),
+    h("tbody", {}, skus.map((sku) => h("tr", {}, h("th", { scope: "row" }, sku), places.map((place) => {
+      const l = at.get(`${sku}\u0000${place}`);
+      if (!l) return h("td", { class: "none" }, "—");
+      const cover = l.days_of_cover === null || l.days_of_cover === undefined ? "∞" : Number(l.days_of_cover).toFixed(1);
+      return h("td", { class: `cell st-${STOCK.includes(l.status) ? l.status : "ok"}`, "data-sku": sku, "data-location": place },
+        h("strong", {}, l.status),
+        h("span", {}, `on hand ${l.on_hand} · avail ${l.available}`),
+        h("span", {}, `incoming ${l.incoming} · cover ${cover} d`));
+    }))))));
+}
+
+export async function stockPage(main, params) {
+  const form = filterForm("stock", params, [
+    field("Location", "location_id", params.location_id),
+    field("SKU", "sku", params.sku),
+    choice("Status", "status", params.status, STOCK),
+  ]);
+  const legend = h("p", { class: "legend" }, STOCK.map((s) => h("span", { class: `key st-${s}` }, s)));
+  await paged(main, "Stock", [form, legend], async (cursor) => {
+    const page = await call("GET", `/v1/admin/stock-health${query({ location_id: params.location_id, sku: params.sku,
+      status: params.status, limit: "100", cursor })}`);
+    return { rows: page.levels, next_cursor: page.next_cursor };
+  }, stockMatrix);
+}
+
+// Dead letters -------------------------------------------------------------------------------------
+
+export async function deadLettersPage(main, _params, { rerender }) {
+  show(main, h("h1", {}, "Dead letters"), loading());
+  let data;
+  try {
+    data = await call("GET", "/v1/admin/dead-letters");
+  } catch (error) {
+    if (error.name === "Unauthorized") throw error;
+    show(main, h("h1", {}, "Dead letters"), failure(error));
+    return;
+  }
+  show(main, h("h1", {}, "Dead letters"), data.queues.map((q) => {
+    const said = h("p", { role: "status", class: "hint" });
+    const button = h("button", { type: "button", disabled: q.depth === 0 && q.messages.length === 0 },
+      `Redrive ${q.queue}`);
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      show(said, "Redriving…");
+      try {
+        const moved = await call("POST", `/v1/admin/dead-letters/${encodeURIComponent(q.queue)}/redrive`);
+        show(said, `Moved ${moved.moved} message(s) back to ${moved.queue}.`);
+        setTimeout(rerender, 1500);
+      } catch (error) {
+        if (error.name === "Unauthorized") return main.onUnauthorized(error);
+        said.className = "error";
+        show(said, `Redrive failed: ${error.message}`);
+        button.disabled = false;
+      }
+    });
+    return h("section", { class: "queue" }, h("h2", {}, q.queue, " ", h("span", { class: "count" }, `${q.depth} waiting`)),
+      button, said,
+      q.messages.length ? table([
+        { label: "Message", cell: (m) => m.message_id }, { label: "Received", cell: (m) => m.received, cls: () => "num" },
+        { label: "Body", cell: (m) => h("pre", { class: "json" }, JSON.stringify(m.body, null, 2)) },
+      ], q.messages) : h("p", { class: "empty" }, "Empty."));
+  }));
+}

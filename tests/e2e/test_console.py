@@ -1,0 +1,208 @@
+"""The operators' console in a real browser (Chromium through Playwright) against the local stack: sign-in,
+orders, an order, the review queue, stock health and dead letters, and that API data is only ever text."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import ADMIN_KEY, Api, checkout_body, unique
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"the console's browser tests need Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="the console's browser tests need playwright")
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
+XSS = "<img src=x onerror=alert(1)>"
+Page = Any  # playwright.sync_api.Page
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    opened = context.new_page()
+    opened.set_default_timeout(20_000)
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield opened
+    finally:
+        context.close()
+    assert not errors, f"the console threw: {errors}"
+
+
+def sign_in(page: Page, api: Api, key: str = ADMIN_KEY) -> None:
+    page.goto(f"{api.base}/console")
+    page.get_by_label("Admin API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Orders").wait_for()
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, what
+        time.sleep(0.3)
+    return found
+
+
+def place(api: Api, sku: str, **overrides: Any) -> str:
+    api.stock_at("mnl-wh-1", sku, 10)
+    reply = api.checkout(checkout_body((sku, 1), **overrides))
+    assert reply.status_code == 201, reply.text
+    return str(reply.json()["order_id"])
+
+
+def admin_order(api: Api, order_id: str) -> dict[str, Any]:
+    reply = api.admin("GET", f"/v1/admin/orders/{order_id}")
+    assert reply.status_code == 200, reply.text
+    return dict(reply.json())
+
+
+def test_the_console_page_is_served_with_a_strict_content_security_policy(api: Api) -> None:
+    reply = api.request("GET", "/console", key=None)
+    assert reply.status_code == 200
+    assert "script-src 'self'" in reply.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in reply.headers["Content-Security-Policy"]
+    assert api.request("GET", "/console/handler.py", key=None).status_code == 404
+
+
+def test_an_operator_signs_in_finds_an_order_placed_over_the_api_and_opens_it(api: Api, page: Page) -> None:
+    order_id = place(api, unique("CON"), po_number=unique("PO"))
+    page.goto(f"{api.base}/console")
+    page.get_by_role("heading", name="Sign in").wait_for()
+    shot(page, "sign-in")
+    sign_in(page, api)
+    assert page.evaluate("() => window.localStorage.length") == 0  # the key is kept in the tab's session only
+    assert ADMIN_KEY not in page.url
+
+    page.get_by_label("Search (order id, email, PO)").fill(order_id)
+    page.get_by_role("button", name="Search").click()
+    link = page.get_by_role("link", name=order_id)
+    link.wait_for()
+    shot(page, "orders")
+    link.click()
+
+    page.get_by_role("heading", name="Lines").wait_for()
+    assert order_id in page.locator("h1").inner_text()
+    for section in ("Payment", "Shipments", "Timeline", "Partner events seen", "Routing explanation"):
+        assert page.get_by_role("heading", name=section).is_visible()
+    assert "Authorized" in page.locator("main").inner_text()
+    shot(page, "order")
+
+
+def test_approving_a_held_order_takes_it_out_of_the_review_queue(api: Api, page: Page) -> None:
+    order_id = place(api, unique("CON"), customer={"id": "c-9", "email": f"{unique('h')}@review.test", "type": "b2c"})
+    wait_for(lambda: admin_order(api, order_id)["status"] == "on_hold", "the order was never held for review")
+    sign_in(page, api)
+    page.get_by_role("link", name="Review queue").click()
+    page.get_by_role("link", name=order_id).wait_for()
+    shot(page, "review-queue")
+    page.get_by_role("link", name=order_id).click()
+
+    page.get_by_role("button", name="Approve").click()
+    page.locator("h1 .badge").filter(has_not_text="on_hold").wait_for()
+    assert page.get_by_role("button", name="Approve").count() == 0
+    assert wait_for(lambda: admin_order(api, order_id)["status"] != "on_hold", "approval did not move the order")
+
+
+def test_a_customer_name_with_markup_is_shown_as_text_and_runs_nothing(api: Api, page: Page) -> None:
+    address = {**checkout_body()["shipping_address"], "name": XSS}
+    order_id = place(api, unique("CON"), shipping_address=address)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_in(page, api)
+    page.goto(f"{api.base}/console#/orders?q={order_id}")
+    page.get_by_role("cell", name=XSS).wait_for()
+    page.get_by_role("link", name=order_id).click()
+    page.get_by_role("heading", name="Lines").wait_for()
+    page.wait_for_timeout(500)  # time for an injected onerror to have fired
+
+    assert XSS in page.locator("main").inner_text()
+    assert page.locator("main img").count() == 0
+    assert dialogs == []
+    shot(page, "order-xss-as-text")
+
+
+def test_a_level_at_its_reorder_point_is_a_low_cell_of_the_stock_table(api: Api, page: Page) -> None:
+    sku = unique("LOW")
+    reply = api.admin("PUT", f"/v1/admin/inventory/mnl-wh-1/{sku}", {"on_hand": 3, "reorder_point": 5})
+    assert reply.status_code == 200, reply.text
+
+    def low() -> bool:
+        levels = api.admin("GET", f"/v1/admin/stock-health?sku={sku}").json().get("levels", [])
+        return any(level["status"] == "low" for level in levels)
+
+    wait_for(low, "stock health never showed the level as low")
+    sign_in(page, api)
+    page.get_by_role("link", name="Stock").click()
+    page.get_by_label("SKU").fill(sku)
+    page.get_by_role("button", name="Search").click()
+    cell = page.locator(f'td.st-low[data-sku="{sku}"][data-location="mnl-wh-1"]')
+    cell.wait_for()
+    assert "on hand 3" in cell.inner_text()
+    page.get_by_label("SKU").fill("")
+    page.get_by_label("Location").fill("mnl-wh-1")
+    page.get_by_role("button", name="Search").click()
+    page.locator("table.matrix").wait_for()
+    shot(page, "stock")
+
+
+def test_dead_letters_lists_each_queue_with_its_redrive_button(api: Api, page: Page) -> None:
+    sign_in(page, api)
+    page.get_by_role("link", name="Dead letters").click()
+    for queue in ("partner-events", "notifications"):
+        page.get_by_role("button", name=f"Redrive {queue}").wait_for()
+    shot(page, "dead-letters")
+
+
+def test_a_refused_key_sends_the_operator_back_to_sign_in(api: Api, page: Page) -> None:
+    page.goto(f"{api.base}/console")
+    page.get_by_label("Admin API key").fill("sk_not_a_key")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("That key was refused.").wait_for()
+
+    sign_in(page, api)
+    page.evaluate("() => sessionStorage.setItem('oms.console.adminKey', 'sk_revoked')")
+    page.get_by_role("link", name="Stock").click()
+    page.get_by_role("heading", name="Sign in").wait_for()
+    assert page.url.endswith("#/sign-in")
+    assert page.get_by_role("link", name="Orders").is_hidden()
+
+
+def test_the_console_reads_at_phone_width(api: Api, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    try:
+        phone = context.new_page()
+        place(api, unique("CON"))
+        phone.goto(f"{api.base}/console")
+        phone.get_by_label("Admin API key").fill(ADMIN_KEY)
+        phone.get_by_role("button", name="Sign in").click()
+        phone.locator("main table").wait_for()
+        # Nothing but the table's own scroller is wider than the screen.
+        assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390
+        shot(phone, "orders-phone")
+    finally:
+        context.close()
