@@ -1,7 +1,12 @@
-"""The storefront and admin REST API: one Powertools resolver, OpenAPI generated from the routes."""
+"""The storefront and admin REST API: one Powertools resolver, OpenAPI generated from the routes.
+
+A storefront's request never waits for the operators' routes: those (admin, partners, supply, keys, the
+console) are registered on the first request that needs one, as /docs is, so a checkout's cold start
+imports only what storefronts use."""
 
 from __future__ import annotations
 
+import importlib
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +27,7 @@ class Resolver(APIGatewayRestResolver):
     def get_openapi_schema(self, **options: Any) -> OpenAPI:
         from functions.api import openapi  # only the two routes that describe the API load it
 
+        enable_operator_routes()  # the document describes every route, the operators' too
         for name, value in openapi.settings().items():
             if options.get(name) is None:  # the Swagger page passes None for what it was not given
                 options[name] = value
@@ -31,25 +37,40 @@ class Resolver(APIGatewayRestResolver):
 with loading():
     from functions.api import problems
     from functions.api.route_table import BY_NAME
-    from functions.api.routes import (
-        admin,
-        admin_reads,
-        availability,
-        console,
-        holds,
-        keys,
-        lifecycle,
-        meta,
-        orders,
-        partners,
-        supply,
-    )
+    from functions.api.routes import availability, holds, lifecycle, meta, orders
     from oms.observability import logger, metrics, tracer
 
     app = Resolver(enable_validation=True)
     problems.install(app)
-    for module in (meta, console, orders, holds, availability, admin, admin_reads, partners, supply, lifecycle, keys):
+    for module in (meta, orders, holds, availability, lifecycle):
         app.include_router(module.router)
+
+# functions.api.routes.<name>: the operators' routes, registered on first use.
+OPERATOR_ROUTES = ("admin", "admin_reads", "partners", "supply", "keys", "console")
+_OPERATOR_PREFIXES = ("/v1/admin", "/console")
+_operators_lock = threading.Lock()
+_operators_enabled = threading.Event()
+
+
+def enable_operator_routes() -> None:
+    """Register the operators' routes (once): on the first request for one, or for the API's description."""
+    with _operators_lock:
+        if not _operators_enabled.is_set():
+            with loading():
+                for name in OPERATOR_ROUTES:
+                    app.include_router(importlib.import_module(f"functions.api.routes.{name}").router)
+            _operators_enabled.set()
+
+
+def _wants_operator_routes(event: dict[str, Any]) -> bool:
+    resource, path = str(event.get("resource") or ""), str(event.get("path") or "")
+    described = {BY_NAME["openapi"].path, BY_NAME["docs"].path}  # the document describes every route
+    return (
+        resource.startswith(_OPERATOR_PREFIXES)
+        or path.startswith(_OPERATOR_PREFIXES)
+        or (resource in described or path.rstrip("/") in described)
+    )
+
 
 DOCS_PATH = BY_NAME["docs"].path
 _docs_lock = threading.Lock()
@@ -80,6 +101,8 @@ def openapi() -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if not _operators_enabled.is_set() and _wants_operator_routes(event):
+        enable_operator_routes()
     if not _docs_enabled.is_set() and _wants_docs(event):
         enable_docs()
     return problems.refuse_unreadable_body(event) or app.resolve(event, context)

@@ -10,6 +10,7 @@ from functions.api.route_table import BY_NAME, ROUTES, resolver_path
 
 def test_the_resolver_registers_exactly_the_api_routes_of_the_table() -> None:
     handler.enable_docs()  # /docs is registered on its first request (idempotent)
+    handler.enable_operator_routes()  # so are the operators' routes
     # Powertools keeps one Route (method upper-cased, rule as declared) per method and path, static and dynamic
     # apart; counted, so a route declared twice fails too.
     registered = Counter(
@@ -35,3 +36,15 @@ def test_the_resolver_path_names_the_parameters_as_powertools_does() -> None:
     assert resolver_path("/v1/admin/inventory/{location_id}/{sku}") == "/v1/admin/inventory/<location_id>/<sku>"
     assert resolver_path("/health") == "/health"
     assert BY_NAME["get_order"].resolver_path == "/v1/orders/<order_id>"
+
+
+def test_a_storefronts_cold_start_imports_no_operator_route() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, functions.api.handler as h; "
+        "print(sorted(n for n in h.OPERATOR_ROUTES if f'functions.api.routes.{n}' in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
