@@ -63,6 +63,7 @@ ROUTES: tuple[Route, ...] = (
     Route("adjust_inventory", "POST", "/v1/admin/inventory/{location_id}/{sku}/adjustments", "api", KEY),
     Route("get_inventory", "GET", "/v1/admin/inventory/{sku}", "api", KEY),
     Route("review_order", "POST", "/v1/admin/orders/{order_id}/review", "api", KEY),
+    Route("admin_cancel_order", "POST", "/v1/admin/orders/{order_id}/cancel", "api", KEY),
     Route("put_storefront", "PUT", "/v1/admin/storefronts/{storefront_id}", "api", KEY),
     Route("get_storefront", "GET", "/v1/admin/storefronts/{storefront_id}", "api", KEY),
     Route("rotate_storefront_secret", "POST", "/v1/admin/storefronts/{storefront_id}/secret", "api", KEY),

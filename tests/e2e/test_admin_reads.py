@@ -107,3 +107,18 @@ def test_an_operator_lists_locations_products_and_one_locations_whole_stock_by_p
     assert api.admin("GET", "/v1/admin/products").json()["products"]  # the demo's made-to-order sofa at least
     dead = api.admin("GET", "/v1/admin/dead-letters").json()
     assert [q["queue"] for q in dead["queues"]] == ["partner-events", "notifications"]
+
+
+def test_an_operator_cancels_any_storefronts_order_and_its_stock_comes_back(api: Api) -> None:
+    sku = unique("OPCANCEL")
+    api.stock_at("mnl-wh-1", sku, 3)
+    order = api.checkout(checkout_body((sku, 2)), storefront_key=STOREFRONT_KEY_2).json()
+
+    cancelled = api.admin("POST", f"/v1/admin/orders/{order['order_id']}/cancel")
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled" and "operator" in cancelled.json()["reason"]
+    assert api.stock(sku)["reserved"] == 0
+    assert api.request("POST", f"/v1/admin/orders/{order['order_id']}/cancel").status_code == 403  # storefront key
+    missing = api.admin("POST", "/v1/admin/orders/ord_nope/cancel")
+    assert (missing.status_code, missing.json()["code"]) == (404, "order_not_found")

@@ -1,5 +1,6 @@
 """The operators' console in a real browser (Chromium through Playwright) against the local stack: sign-in,
-orders, an order, the review queue, stock health and dead letters, and that API data is only ever text."""
+orders, an order, the review queue, stock health and its suggestions, supply (inbounds and transfers) and dead
+letters, and that API data is only ever text."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import ADMIN_KEY, Api, checkout_body, unique
+from tests.e2e.test_supply import ship
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -55,9 +57,9 @@ def sign_in(page: Page, api: Api, key: str = ADMIN_KEY) -> None:
     page.get_by_role("heading", name="Orders").wait_for()
 
 
-def shot(page: Page, name: str) -> None:
+def shot(page: Page, name: str, full_page: bool = False) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def wait_for(check: Callable[[], Any], what: str, timeout: float = 60) -> Any:
@@ -163,11 +165,118 @@ def test_a_level_at_its_reorder_point_is_a_low_cell_of_the_stock_table(api: Api,
     cell = page.locator(f'td.st-low[data-sku="{sku}"][data-location="mnl-wh-1"]')
     cell.wait_for()
     assert "on hand 3" in cell.inner_text()
+    level = api.admin("GET", f"/v1/admin/stock-health?sku={sku}").json()["levels"][0]
+    assert level["suggestion"]["type"] == "reorder"  # nothing to move it from: a reorder, shown as text
+    assert f"Reorder {level['suggestion']['quantity']}" in cell.inner_text() and cell.get_by_role("button").count() == 0
     page.get_by_label("SKU").fill("")
     page.get_by_label("Location").fill("mnl-wh-1")
     page.get_by_role("button", name="Search").click()
     page.locator("table.matrix").wait_for()
     shot(page, "stock")
+
+
+def test_a_transfer_suggestion_is_a_button_that_requests_it_and_links_to_the_supply_page(api: Api, page: Page) -> None:
+    sku, near, far = unique("SUGG"), unique("mkt"), unique("dvo")
+    api.location(near, 14.55, 121.02)  # Makati, beside the checkout's address
+    api.location(far, 7.19, 125.45)  # Davao: far, and with far more than it sells
+    api.stock_at(near, sku, 12)
+    api.stock_at(far, sku, 500)
+    for _ in range(4):  # 8 of Makati's 12 sold today: low
+        order = api.checkout(checkout_body((sku, 2))).json()
+        assert order["shipments"][0]["location_id"] == near, order["shipments"]
+        ship(api, order)
+    davao = {"name": "Ben", "line1": "1 Roxas Ave", "city": "Davao", "postal_code": "8000", "country": "PH"}
+    order = api.checkout(checkout_body((sku, 1), shipping_address=davao)).json()  # one sold in Davao: a surplus
+    assert order["shipments"][0]["location_id"] == far, order["shipments"]
+    ship(api, order)
+
+    def suggested() -> dict[str, Any]:
+        levels = api.admin("GET", f"/v1/admin/stock-health?sku={sku}").json().get("levels", [])
+        here = next((lv for lv in levels if lv["location_id"] == near), {})
+        return dict(here.get("suggestion") or {}) if (here.get("suggestion") or {}).get("type") == "transfer" else {}
+
+    suggestion = wait_for(suggested, "stock health never suggested a transfer")
+    assert suggestion["from_location_id"] == far and suggestion["to_location_id"] == near
+    sign_in(page, api)
+    page.goto(f"{api.base}/console#/stock?sku={sku}")
+    cell = page.locator(f'td.st-low[data-sku="{sku}"][data-location="{near}"]')
+    button = cell.get_by_role("button", name=f"Transfer {suggestion['quantity']} from {far}")
+    button.wait_for()
+    source = page.locator(f'td.st-over[data-sku="{sku}"][data-location="{far}"]')
+    # The same transfer, seen from Davao's side.
+    twin = source.get_by_role("button", name=f"Transfer {suggestion['quantity']} to {near}")
+    assert twin.is_visible()
+    shot(page, "stock-suggestion")
+
+    button.click()
+    link = cell.get_by_role("link", name="Transfer ")
+    link.wait_for()
+    transfer_id = link.inner_text().removeprefix("Transfer ").strip()
+    assert button.is_hidden() and twin.is_hidden()  # requested once: neither button offers it again
+    transfer = api.admin("GET", f"/v1/admin/transfers/{transfer_id}").json()
+    assert transfer["status"] == "requested" and transfer["reason"] == "accepted from a suggestion"
+    assert transfer["lines"] == [{"sku": sku, "quantity": suggestion["quantity"], "shipped": 0, "received": 0}]
+    assert (transfer["from_location_id"], transfer["to_location_id"]) == (far, near)
+
+    link.click()
+    record = page.locator("section.record")
+    record.get_by_role("heading", name=f"Transfer {transfer_id}").wait_for()
+    assert page.locator("nav a[aria-current=page]").inner_text() == "Supply"
+    text = record.inner_text()
+    assert "requested" in text and far in text and near in text and sku in text
+
+
+def test_the_supply_page_looks_up_an_inbound_and_requests_a_transfer_from_its_form(api: Api, page: Page) -> None:
+    sku, to = unique("SUP"), unique("dc")
+    api.location(to, 14.6, 121.0)
+    api.stock_at("mnl-wh-1", sku, 10)
+    inbound_id = unique("po")
+    put = api.admin(
+        "PUT",
+        f"/v1/admin/inbound/{inbound_id}",
+        {
+            "location_id": to,
+            "expected_at": "2026-12-20T00:00:00Z",
+            "lines": [{"sku": sku, "quantity": 40}],
+            "supplier": XSS,
+        },
+    )
+    assert put.status_code == 201, put.text
+    sign_in(page, api)
+    page.get_by_role("link", name="Supply").click()
+    page.get_by_role("heading", name="Supply", exact=True).wait_for()
+
+    page.get_by_label("Kind").select_option("inbound")
+    page.get_by_label("Inbound or transfer id").fill(inbound_id)
+    page.get_by_label("Inbound or transfer id").press("Enter")
+    record = page.locator("section.record")
+    record.get_by_role("heading", name=f"Inbound {inbound_id}").wait_for()
+    assert XSS in record.inner_text() and page.locator("main img").count() == 0  # the supplier, as text
+    assert "40" in record.get_by_role("table").first.inner_text()
+
+    page.get_by_label("Kind").select_option("transfer")
+    page.get_by_label("Inbound or transfer id").fill("no-such-transfer")
+    page.get_by_role("button", name="Look up").click()
+    page.get_by_role("alert").filter(has_text="No transfer no-such-transfer").wait_for()
+
+    page.get_by_label("From location").fill("mnl-wh-1")
+    page.get_by_label("To location").fill(to)
+    page.get_by_label("SKU").fill(sku)
+    page.get_by_label("Quantity").fill("99")  # more than the 10 there: refused with the problem's detail
+    page.get_by_role("button", name="Request transfer").click()
+    page.locator("p.error").filter(has_text="Transfer refused").wait_for()
+
+    page.get_by_label("Quantity").fill("3")
+    page.get_by_label("Quantity").press("Enter")  # the keyboard submits it
+    link = page.locator("main p[role=status]").get_by_role("link", name="Transfer ")
+    link.wait_for()
+    transfer_id = link.inner_text().removeprefix("Transfer ").strip()
+    record.get_by_role("heading", name=f"Transfer {transfer_id}").wait_for()
+    assert "requested" in record.inner_text()
+    transfer = api.admin("GET", f"/v1/admin/transfers/{transfer_id}").json()
+    assert transfer["status"] == "requested" and transfer["lines"][0]["quantity"] == 3
+    assert page.get_by_label("Inbound or transfer id").input_value() == transfer_id
+    shot(page, "supply", full_page=True)
 
 
 def test_dead_letters_lists_each_queue_with_its_redrive_button(api: Api, page: Page) -> None:

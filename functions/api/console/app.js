@@ -1,7 +1,7 @@
-// The console's hash router: #/sign-in, #/orders, #/orders/<id>, #/review, #/stock, #/dead-letters.
+// The console's hash router: #/sign-in, #/orders, #/orders/<id>, #/review, #/stock, #/supply, #/dead-letters.
 
 import { adminKey, signOut } from "./api.js";
-import { deadLettersPage, orderPage, ordersPage, reviewPage, signInPage, stockPage } from "./pages.js";
+import { deadLettersPage, orderPage, ordersPage, reviewPage, signInPage, stockPage, supplyPage } from "./pages.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -49,7 +49,7 @@ async function render() {
     return;
   }
   const context = { rerender: render, id: parts[1] };
-  const pages = { orders: parts[1] ? orderPage : ordersPage, review: reviewPage, stock: stockPage,
+  const pages = { orders: parts[1] ? orderPage : ordersPage, review: reviewPage, stock: stockPage, supply: supplyPage,
     "dead-letters": deadLettersPage };
   const page = pages[parts[0]];
   if (!page) { location.hash = "#/orders"; return; }

@@ -215,7 +215,7 @@ export async function orderPage(main, _params, { id, rerender }) {
 
 // Stock --------------------------------------------------------------------------------------------
 
-function stockMatrix(levels) {
+function stockMatrix(levels, main) {
   const skus = [...new Set(levels.map((l) => l.sku))].sort();
   const places = [...new Set(levels.map((l) => l.location_id))].sort();
   const at = new Map(levels.map((l) => [`${l.sku}\u0000${l.location_id}`, l]));
@@ -229,8 +229,52 @@ function stockMatrix(levels) {
       return h("td", { class: `cell st-${STOCK.includes(l.status) ? l.status : "ok"}`, "data-sku": sku, "data-location": place },
         h("strong", {}, l.status),
         h("span", {}, `on hand ${l.on_hand} · avail ${l.available}`),
-        h("span", {}, `incoming ${l.incoming} · cover ${cover} d`));
+        h("span", {}, `incoming ${l.incoming} · cover ${cover} d`),
+        suggestion(main, sku, place, l.suggestion));
     }))))));
+}
+
+/** Why a call failed, for the operator: the problem's detail when the API gave one. */
+function reason(error) {
+  return (error.problem && (error.problem.detail || error.problem.title)) || error.message;
+}
+
+function supplyLink(kind, id) {
+  return h("a", { href: `#/supply${query({ [kind]: id })}` }, `${kind === "inbound" ? "Inbound" : "Transfer"} ${id}`);
+}
+
+/** A level's suggestion: a transfer is a button that requests it (on the destination's cell "from" the source,
+ * on the source's "to" the destination: one transfer, so requesting it retires both buttons), a reorder is text. */
+function suggestion(main, sku, place, s) {
+  if (!s || typeof s !== "object") return null;
+  if (s.type === "reorder") return h("span", { class: "suggest" }, `Reorder ${s.quantity}`);
+  if (s.type !== "transfer") return null;
+  const said = h("span", { class: "suggest-said", role: "status" });
+  const key = JSON.stringify([sku, s.from_location_id, s.to_location_id, s.quantity]);
+  const label = place === s.from_location_id && place !== s.to_location_id
+    ? `Transfer ${s.quantity} to ${s.to_location_id}` : `Transfer ${s.quantity} from ${s.from_location_id}`;
+  const button = h("button", { type: "button", class: "suggest", "data-suggestion": key }, label);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    said.className = "suggest-said";
+    show(said, "Requesting…");
+    try {
+      const transfer = await call("POST", "/v1/admin/transfers", {
+        from_location_id: s.from_location_id, to_location_id: s.to_location_id,
+        lines: [{ sku, quantity: s.quantity }], reason: "accepted from a suggestion",
+      });
+      for (const same of main.querySelectorAll("button.suggest")) {
+        if (same.getAttribute("data-suggestion") === key) same.hidden = true;
+      }
+      show(said, "Requested: ", supplyLink("transfer", transfer.transfer_id));
+    } catch (error) {
+      if (error.name === "Unauthorized") return main.onUnauthorized(error);
+      said.className = "suggest-said error";
+      show(said, `Transfer refused: ${reason(error)}`);
+      button.disabled = false;
+    }
+  });
+  return h("span", { class: "suggest" }, button, said);
 }
 
 export async function stockPage(main, params) {
@@ -244,7 +288,126 @@ export async function stockPage(main, params) {
     const page = await call("GET", `/v1/admin/stock-health${query({ location_id: params.location_id, sku: params.sku,
       status: params.status, limit: "100", cursor })}`);
     return { rows: page.levels, next_cursor: page.next_cursor };
-  }, stockMatrix);
+  }, (rows) => stockMatrix(rows, main));
+}
+
+// Supply -------------------------------------------------------------------------------------------
+
+function discrepancies(list) {
+  if (!list || !list.length) return h("p", { class: "empty" }, "No discrepancies.");
+  return table([
+    { label: "Kind", cell: (d) => String(d.kind ?? "—") },
+    { label: "SKU", cell: (d) => String(d.sku ?? "—") },
+    { label: "Units", cell: (d) => String(d.quantity ?? "—"), cls: () => "num" },
+    { label: "When", cell: (d) => when(d.at) },
+  ], list, "Discrepancies");
+}
+
+function inboundView(inbound) {
+  return h("section", { class: "record", "aria-labelledby": "record-title" },
+    h("h2", { id: "record-title" }, "Inbound ", h("span", { class: "mono" }, inbound.inbound_id), " ", badge(inbound.status)),
+    facts([["Location", inbound.location_id], ["Supplier", inbound.supplier], ["Expected", when(inbound.expected_at)],
+      ["Status", inbound.status], ["Created", when(inbound.created_at)], ["Updated", when(inbound.updated_at)]]),
+    h("h3", {}, "Lines"),
+    table([
+      { label: "SKU", cell: (l) => l.sku }, { label: "Ordered", cell: (l) => l.quantity, cls: () => "num" },
+      { label: "Received", cell: (l) => l.received, cls: () => "num" },
+    ], inbound.lines || []),
+    h("h3", {}, "Discrepancies"), discrepancies(inbound.discrepancies));
+}
+
+function transferView(transfer) {
+  return h("section", { class: "record", "aria-labelledby": "record-title" },
+    h("h2", { id: "record-title" }, "Transfer ", h("span", { class: "mono" }, transfer.transfer_id), " ",
+      badge(transfer.status)),
+    facts([["From", transfer.from_location_id], ["To", transfer.to_location_id], ["Status", transfer.status],
+      ["Reason", transfer.reason], ["Created", when(transfer.created_at)], ["Shipped", when(transfer.shipped_at)],
+      ["Received", when(transfer.received_at)]]),
+    h("h3", {}, "Lines"),
+    table([
+      { label: "SKU", cell: (l) => l.sku }, { label: "Requested", cell: (l) => l.quantity, cls: () => "num" },
+      { label: "Shipped", cell: (l) => l.shipped, cls: () => "num" },
+      { label: "Received", cell: (l) => l.received, cls: () => "num" },
+    ], transfer.lines || []),
+    h("h3", {}, "Discrepancies"), discrepancies(transfer.discrepancies));
+}
+
+function lookupForm(kind, id) {
+  const select = h("select", { id: "f-kind", name: "kind" },
+    ["transfer", "inbound"].map((k) => h("option", { value: k, selected: k === kind }, k)));
+  const input = h("input", { id: "f-record-id", name: "id", value: id || "", required: true, autocomplete: "off",
+    spellcheck: "false" });
+  const form = h("form", { class: "filters", role: "search", "aria-label": "Look up an inbound or a transfer" },
+    h("div", { class: "field" }, h("label", { for: "f-kind" }, "Kind"), select),
+    h("div", { class: "field" }, h("label", { for: "f-record-id" }, "Inbound or transfer id"), input),
+    h("div", { class: "field actions" }, h("button", { type: "submit" }, "Look up")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const target = `#/supply${query({ [select.value]: input.value.trim() })}`;
+    if (location.hash === target) window.dispatchEvent(new HashChangeEvent("hashchange"));
+    else location.hash = target;
+  });
+  return form;
+}
+
+function transferForm(main, result) {
+  const said = h("p", { role: "status", class: "hint" });
+  const number = { type: "number", min: "1", step: "1", inputmode: "numeric", required: true };
+  const form = h("form", { class: "filters", "aria-label": "Request a transfer" },
+    field("From location", "from_location_id", "", { required: true }),
+    field("To location", "to_location_id", "", { required: true }),
+    field("SKU", "sku", "", { required: true }),
+    field("Quantity", "quantity", "", number),
+    h("div", { class: "field actions" }, h("button", { type: "submit" }, "Request transfer")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const v = Object.fromEntries(new FormData(form).entries());
+    const button = form.querySelector("button");
+    button.disabled = true;
+    said.className = "hint";
+    show(said, "Requesting…");
+    try {
+      const transfer = await call("POST", "/v1/admin/transfers", {
+        from_location_id: String(v.from_location_id).trim(), to_location_id: String(v.to_location_id).trim(),
+        lines: [{ sku: String(v.sku).trim(), quantity: Number(v.quantity) }], reason: "requested from the console",
+      });
+      show(said, "Requested: ", supplyLink("transfer", transfer.transfer_id));
+      show(result, transferView(transfer));
+      main.querySelector("#f-kind").value = "transfer"; // the lookup now names what is shown
+      main.querySelector("#f-record-id").value = transfer.transfer_id;
+    } catch (error) {
+      if (error.name === "Unauthorized") return main.onUnauthorized(error);
+      said.className = "error";
+      show(said, `Transfer refused: ${reason(error)}`);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return [form, said];
+}
+
+export async function supplyPage(main, params) {
+  const kind = params.inbound ? "inbound" : "transfer";
+  const id = params.inbound || params.transfer || "";
+  const result = h("div", { class: "result" });
+  show(main, h("h1", {}, "Supply"),
+    h("section", {}, h("h2", {}, "Look up"), lookupForm(kind, id), result),
+    h("section", {}, h("h2", {}, "New transfer"),
+      h("p", { class: "hint" }, "The units are reserved at the source at once (refused if it has too few)."),
+      transferForm(main, result)));
+  if (!id) {
+    show(result, h("p", { class: "empty" }, "Enter an inbound or transfer id."));
+    return;
+  }
+  show(result, loading());
+  try {
+    const record = await call("GET", `/v1/admin/${kind === "inbound" ? "inbound" : "transfers"}/${encodeURIComponent(id)}`);
+    show(result, kind === "inbound" ? inboundView(record) : transferView(record));
+  } catch (error) {
+    if (error.name === "Unauthorized") throw error;
+    show(result, h("p", { class: "error", role: "alert" },
+      error.status === 404 ? `No ${kind} ${id}.` : `Could not load: ${reason(error)}`));
+  }
 }
 
 // Dead letters -------------------------------------------------------------------------------------

@@ -65,3 +65,23 @@ def review_order(order_id: str, body: Review) -> Response[str]:
 
     reviewed = review(bootstrap.aws(), order_id, body.decision, by=f"admin:{who.key_id}")
     return _order(200, orders_store.get_order(order_id, explained=True) or reviewed)
+
+
+@route(
+    router,
+    "admin_cancel_order",
+    summary="An operator cancels an order of any storefront before any of it ships (as the storefront would)",
+    tags=["admin"],
+    ok={200: ("The cancelled order", schemas.Order)},
+    problems={403: ["admin_key_required"], 404: ["order_not_found"], 409: ["not_cancellable"]},
+)
+def admin_cancel_order(order_id: str) -> Response[str]:
+    who = admin(router)
+    from oms.services.compensate import close
+
+    order = orders_store.get_order(order_id, explained=True)
+    if order is None:
+        raise NotFound(f"no order {order_id}", code="order_not_found")
+    cancelled = close(bootstrap.aws(), order_id, "cancelled", f"cancelled by an operator (admin:{who.key_id})")
+    cancelled.routing = order.routing
+    return _order(200, cancelled)
