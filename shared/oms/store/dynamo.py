@@ -109,3 +109,15 @@ def decode_key(cursor: str, scope: str) -> Item:
         return to_item({str(k): str(v) for k, v in document["key"].items()})
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise BadCursor("the cursor is not one this API returned for this listing") from None
+
+
+def versioned_put(table: str, item: dict[str, Any], expected_version: int, key: str) -> TransactWriteItemTypeDef:
+    """A document saved at the version after `expected_version`, only if nobody saved it since it was read
+    (0: only if it does not exist yet; `key` is the table's partition key attribute)."""
+    put: dict[str, Any] = {"TableName": table, "Item": to_item({**item, "version": expected_version + 1})}
+    if expected_version == 0:
+        put["ConditionExpression"] = f"attribute_not_exists({key})"
+    else:
+        put["ConditionExpression"] = "version = :expected"
+        put["ExpressionAttributeValues"] = to_item({":expected": expected_version})
+    return {"Put": put}  # type: ignore[typeddict-item]  # built up by key above

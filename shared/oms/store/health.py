@@ -15,7 +15,7 @@ from oms import aws
 from oms.domain.health import Record
 from oms.settings import settings
 from oms.store import Item, from_item, to_item
-from oms.store.dynamo import batch_get
+from oms.store.dynamo import batch_get, versioned_put
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -36,15 +36,8 @@ def save(record: Record, expected_version: int) -> TransactWriteItemTypeDef:
         "health_at": record.location_id,
         "body": record.model_dump_json(exclude={"version"}),
         "status": record.status or "unknown",
-        "version": expected_version + 1,
     }
-    put: dict[str, Any] = {"TableName": _table(), "Item": to_item(item)}
-    if expected_version == 0:
-        put["ConditionExpression"] = "attribute_not_exists(sku)"
-    else:
-        put["ConditionExpression"] = "version = :expected"
-        put["ExpressionAttributeValues"] = to_item({":expected": expected_version})
-    return {"Put": put}  # type: ignore[typeddict-item]  # built up by key above
+    return versioned_put(_table(), item, expected_version, key="sku")
 
 
 def _record(item: dict[str, Any]) -> Record:

@@ -16,7 +16,7 @@ from oms.domain.orders import Order
 from oms.settings import settings
 from oms.store import Item, from_item, to_item
 from oms.store.compression import compress, expand
-from oms.store.dynamo import BadCursor, batch_get
+from oms.store.dynamo import BadCursor, batch_get, versioned_put
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef, UpdateTypeDef
@@ -75,16 +75,7 @@ def new_order(order: Order) -> TransactWriteItemTypeDef:
 
 def changed_order(order: Order, expected_version: int) -> TransactWriteItemTypeDef:
     """The order at the version after `expected_version`, only if nobody saved it since it was read."""
-    item = _order_item(order)
-    item["version"] = expected_version + 1
-    return {
-        "Put": {
-            "TableName": _table(),
-            "Item": to_item(item),
-            "ConditionExpression": "version = :expected",
-            "ExpressionAttributeValues": to_item({":expected": expected_version}),
-        }
-    }
+    return versioned_put(_table(), _order_item(order), expected_version, key="pk")
 
 
 def routing_explanation(order: Order) -> TransactWriteItemTypeDef:

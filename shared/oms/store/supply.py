@@ -16,6 +16,7 @@ from oms.domain.supply import Inbound, Transfer
 from oms.ports.unit_of_work import Incoming
 from oms.settings import settings
 from oms.store import from_item, to_item
+from oms.store.dynamo import versioned_put
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -28,19 +29,7 @@ def _table() -> str:
 
 
 def _document(pk: str, body: str, expected_version: int) -> TransactWriteItemTypeDef:
-    item = {"sku": pk, "sk": DOC, "body": body, "version": expected_version + 1}
-    if expected_version == 0:
-        return {
-            "Put": {"TableName": _table(), "Item": to_item(item), "ConditionExpression": "attribute_not_exists(sku)"}
-        }
-    return {
-        "Put": {
-            "TableName": _table(),
-            "Item": to_item(item),
-            "ConditionExpression": "version = :expected",
-            "ExpressionAttributeValues": to_item({":expected": expected_version}),
-        }
-    }
+    return versioned_put(_table(), {"sku": pk, "sk": DOC, "body": body}, expected_version, key="sku")
 
 
 def save_inbound(inbound: Inbound, expected_version: int) -> list[TransactWriteItemTypeDef]:
