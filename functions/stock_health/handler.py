@@ -3,6 +3,7 @@ folded into each level's sales and status; or, from the daily schedule, every le
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -18,6 +19,8 @@ with loading():
     from oms.store import inventory as inventory_store
 
 PAGE = 100
+# DynamoDB's latency, not our work, is most of a daily run: four locations read at once (the bench's figure).
+READERS = 4
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -29,21 +32,26 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         changes = [change for record in event["Records"] if (change := stock_change(record))]
         news = record_changes(deps, changes)
         outcome = {"changes": len(changes), "announced": len(news)}
-    else:  # the daily schedule's event
-        news, levels = [], 0
-        for location in config_store.list_locations():
-            start = None
-            while True:
-                page, start = inventory_store.levels_at(location.location_id, PAGE, start)
-                levels += len(page)
-                news += recompute(deps, page)
-                if not start:
-                    break
-        outcome = {"levels": levels, "announced": len(news)}
+    else:  # the daily schedule's event: READERS locations at a time, each read page by page
+        with ThreadPoolExecutor(max_workers=READERS) as pool:
+            runs = list(pool.map(_daily_run, [loc.location_id for loc in config_store.list_locations()]))
+        news = [announced for _, made in runs for announced in made]
+        outcome = {"levels": sum(levels for levels, _ in runs), "announced": len(news)}
     if news:
         metrics.add_metric(name="StockStatusChanges", unit="Count", value=len(news))
         logger.info("stock status changed", extra={"announced": news})
     return outcome
+
+
+def _daily_run(location_id: str) -> tuple[int, list[str]]:
+    """One location's levels assessed again, a page at a time (its own unit of work: one per thread)."""
+    deps, levels, news, start = bootstrap.aws(), 0, [], None
+    while True:
+        page, start = inventory_store.levels_at(location_id, PAGE, start)
+        levels += len(page)
+        news += recompute(deps, page)
+        if not start:
+            return levels, news
 
 
 def stock_change(record: dict[str, Any]) -> StockChange | None:
