@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,82 @@ def test_an_operator_signs_in_finds_an_order_placed_over_the_api_and_opens_it(ap
         assert page.get_by_role("heading", name=section).is_visible()
     assert "Authorized" in page.locator("main").inner_text()
     shot(page, "order")
+
+
+def test_an_operator_cancels_an_order_from_the_order_page_and_its_stock_is_released(api: Api, page: Page) -> None:
+    sku = unique("CXL")
+    order_id = place(api, sku)
+    assert api.stock(sku)["reserved"] == 1
+    sign_in(page, api)
+    page.goto(f"{api.base}/console#/orders/{order_id}")
+    page.get_by_role("heading", name="Lines").wait_for()
+    route = page.locator("ul.routes li.route")  # the shipment diagram: from its location to the address's city
+    assert route.count() == len(admin_order(api, order_id)["shipments"]) >= 1
+    assert "from mnl-wh-1 → Makati" in route.first.inner_text()
+
+    page.get_by_role("button", name="Cancel order").click()  # a confirm step in the page, not window.confirm
+    page.get_by_role("button", name="Keep order").click()
+    assert page.get_by_role("button", name="Confirm cancel").count() == 0
+    assert admin_order(api, order_id)["status"] != "cancelled"
+    page.get_by_role("button", name="Cancel order").click()
+    page.get_by_role("button", name="Confirm cancel").click()
+    page.locator("h1 .badge", has_text="cancelled").wait_for()
+    assert page.get_by_role("button", name="Cancel order").count() == 0  # closed: nothing more to cancel
+    assert "cancelled by an operator" in page.locator("main").inner_text()
+
+    assert admin_order(api, order_id)["status"] == "cancelled"
+    assert wait_for(lambda: api.stock(sku)["reserved"] == 0, "the cancelled order's stock stayed reserved")
+    shot(page, "order-cancelled")
+
+
+def test_the_created_after_date_filter_narrows_the_orders_list(api: Api, page: Page) -> None:
+    po = unique("PO")  # searched by PO: a search by order id is a direct look-up that no date narrows
+    order_id = place(api, unique("DAY"), po_number=po)
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    sign_in(page, api)
+    page.goto(f"{api.base}/console#/orders?q={po}")
+    page.get_by_role("link", name=order_id).wait_for()
+
+    page.get_by_label("Created before").fill(tomorrow)
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(f"**created_before={tomorrow}*")
+    page.get_by_role("link", name=order_id).wait_for()  # placed before tomorrow: still listed
+
+    page.get_by_label("Created before").fill("")
+    page.get_by_label("Created after").fill(tomorrow)
+    page.get_by_role("button", name="Search").click()
+    page.get_by_text("Nothing matches.").wait_for()
+    assert page.get_by_role("link", name=order_id).count() == 0
+    assert f"created_after={tomorrow}" in page.url and "created_before" not in page.url
+    page.reload()  # the filter lives in the hash
+    page.get_by_text("Nothing matches.").wait_for()
+    assert page.get_by_label("Created after").input_value() == tomorrow
+
+
+def test_the_status_count_bar_counts_the_page_and_filters_by_a_status(api: Api, page: Page) -> None:
+    po = unique("PO")
+    kept, cancelled = place(api, unique("CNT"), po_number=po), place(api, unique("CNT"), po_number=po)
+    reply = api.admin("POST", f"/v1/admin/orders/{cancelled}/cancel")
+    assert reply.status_code == 200, reply.text
+    wait_for(lambda: admin_order(api, kept)["status"] != "accepted", "the order never moved on from accepted")
+    statuses = sorted([admin_order(api, kept)["status"], "cancelled"])
+    sign_in(page, api)
+    page.goto(f"{api.base}/console#/orders?q={po}")
+    page.get_by_role("link", name=kept).wait_for()
+    bar = page.get_by_role("navigation", name="Order counts on this page")
+    assert "On this page" in bar.inner_text()
+    links = bar.get_by_role("link")
+    assert sorted(links.nth(i).get_attribute("data-status") for i in range(links.count())) == statuses
+    assert bar.get_by_role("link", name="cancelled 1").is_visible()
+
+    bar.get_by_role("link", name="cancelled 1").click()
+    page.wait_for_url("**status=cancelled*")
+    assert f"q={po}" in page.url  # the other filters stay
+    page.get_by_role("link", name="cancelled 1").wait_for()
+    page.get_by_role("link", name=cancelled).wait_for()
+    assert page.get_by_role("link", name=kept).count() == 0
+    assert page.get_by_role("link", name="cancelled 1").get_attribute("aria-current") == "true"
+    assert page.get_by_label("Status").input_value() == "cancelled"
 
 
 def test_approving_a_held_order_takes_it_out_of_the_review_queue(api: Api, page: Page) -> None:

@@ -102,20 +102,38 @@ function orderTable(rows, caption) {
   ], rows, caption);
 }
 
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The shown orders counted by status, each count a link that filters the list by it (the other filters kept). */
+function statusCounts(rows, filters) {
+  const counts = new Map();
+  for (const o of rows) counts.set(o.status, (counts.get(o.status) || 0) + 1);
+  const order = [...STATUSES, ...[...counts.keys()].filter((s) => !STATUSES.includes(s)).sort()];
+  return h("nav", { class: "counts", "aria-label": "Order counts on this page" },
+    h("span", { class: "hint" }, "On this page:"),
+    order.filter((s) => counts.has(s)).map((s) =>
+      h("a", { href: `#/orders${query({ ...filters, status: s })}`, class: `count-link badge s-${String(s).replace(/[^a-z_]/g, "")}`,
+        "data-status": s, "aria-current": s === filters.status ? "true" : null }, `${s} ${counts.get(s)}`)));
+}
+
 export async function ordersPage(main, params) {
+  const day = (value) => (DAY.test(value || "") ? value : "");
   const form = filterForm("orders", params, [
     field("Search (order id, email, PO)", "q", params.q, { type: "search" }),
     choice("Status", "status", params.status, STATUSES),
     field("Storefront", "storefront_id", params.storefront_id),
     field("SKU", "sku", params.sku),
     field("Location", "location_id", params.location_id),
+    field("Created after", "created_after", day(params.created_after), { type: "date" }),
+    field("Created before", "created_before", day(params.created_before), { type: "date" }),
   ]);
   const filters = { q: params.q, status: params.status, storefront_id: params.storefront_id, sku: params.sku,
-    location_id: params.location_id };
+    location_id: params.location_id, created_after: day(params.created_after),
+    created_before: day(params.created_before) };
   await paged(main, "Orders", form, async (cursor) => {
     const page = await call("GET", `/v1/admin/orders${query({ ...filters, cursor })}`);
     return { rows: page.orders, next_cursor: page.next_cursor };
-  }, (rows) => orderTable(rows, "Orders, newest first"));
+  }, (rows) => [statusCounts(rows, filters), orderTable(rows, "Orders, newest first")]);
 }
 
 export async function reviewPage(main) {
@@ -135,6 +153,48 @@ function facts(pairs) {
 
 function json(value) {
   return h("pre", { class: "json" }, JSON.stringify(value, null, 2));
+}
+
+/** "Cancel order", then a confirm step in the page ("Confirm cancel" / "Keep order"): never window.confirm. */
+function cancelControl(main, id, actions, said, rerender) {
+  const box = h("span", { class: "cancel" });
+  const ask = h("button", { type: "button", class: "reject" }, "Cancel order");
+  const confirm = h("button", { type: "button", class: "reject" }, "Confirm cancel");
+  const keep = h("button", { type: "button" }, "Keep order");
+  const first = () => { show(box, ask); ask.focus(); };
+  ask.addEventListener("click", () => {
+    show(box, h("span", {}, "Cancel this order and release its stock and payment? "), confirm, keep);
+    keep.focus();
+  });
+  keep.addEventListener("click", () => { said.className = "hint"; show(said); first(); });
+  confirm.addEventListener("click", async () => {
+    for (const b of actions.querySelectorAll("button")) b.disabled = true;
+    said.className = "hint";
+    show(said, "Cancelling…");
+    try {
+      const cancelled = await call("POST", `/v1/admin/orders/${encodeURIComponent(id)}/cancel`);
+      show(said, `Order cancelled: status ${cancelled.status}.`);
+      rerender();
+    } catch (error) {
+      if (error.name === "Unauthorized") return main.onUnauthorized(error);
+      said.className = "error";
+      show(said, `Cancel refused: ${reason(error)}`);
+      for (const b of actions.querySelectorAll("button")) b.disabled = false;
+      first();
+    }
+  });
+  show(box, ask);
+  return box;
+}
+
+/** Each shipment as a row: from its location to the shipping address's city, with its status (text only). */
+function shipmentDiagram(shipments, address) {
+  if (!shipments || !shipments.length) return null;
+  const city = address.city || address.region || address.country || "—";
+  return h("ul", { class: "routes", "aria-label": "Shipment routes" }, shipments.map((s) =>
+    h("li", { class: "route", "data-shipment": s.shipment_id },
+      "from ", h("strong", { class: "from" }, s.location_id || "—"), " → ", h("strong", { class: "to" }, city), " ",
+      badge(s.status), h("span", { class: "hint" }, ` · shipment ${s.shipment_id}`))));
 }
 
 export async function orderPage(main, _params, { id, rerender }) {
@@ -170,6 +230,10 @@ export async function orderPage(main, _params, { id, rerender }) {
       h("button", { type: "button", class: "approve", onclick: decide("approve") }, "Approve"),
       h("button", { type: "button", class: "reject", onclick: decide("reject") }, "Reject"));
   }
+  const shipped = (order.shipments || []).some((s) => ["shipped", "delivered", "packed"].includes(s.status));
+  if (["accepted", "on_hold", "processing"].includes(order.status) && !shipped) {
+    actions.append(cancelControl(main, id, actions, said, rerender));
+  }
   const seen = order.partner_events_seen || { applied: [], refused: [] };
   show(main,
     h("p", {}, h("a", { href: "#/orders" }, "← Orders")),
@@ -195,7 +259,7 @@ export async function orderPage(main, _params, { id, rerender }) {
       { label: "Unit price", cell: (l) => money(l.unit_price, cur), cls: () => "num" },
       { label: "Line total", cell: (l) => money(l.line_total, cur), cls: () => "num" },
     ], order.lines)),
-    h("section", {}, h("h2", {}, "Shipments"), order.shipments.length ? table([
+    h("section", {}, h("h2", {}, "Shipments"), shipmentDiagram(order.shipments, address), order.shipments.length ? table([
       { label: "Shipment", cell: (s) => s.shipment_id }, { label: "From", cell: (s) => s.location_id },
       { label: "Status", cell: (s) => badge(s.status) },
       { label: "Lines", cell: (s) => s.lines.map((l) => `${l.sku} × ${l.quantity}`).join(", ") },
