@@ -174,6 +174,7 @@ class LevelHealth(BaseModel):
     sku: str
     location_id: str
     on_hand: int
+    reserved: int = Field(default=0, description="promised to orders and transfers")
     available: int
     incoming: int = Field(description="what open purchase orders still expect here")
     daily_sales: float = Field(description="units a day over 28 days, recent days weighing more")

@@ -211,4 +211,4 @@ def test_a_count_below_what_is_promised_shows_the_shortage_and_the_orders_it_hit
 
     level = wait_for(short)
     assert level["shortage"] == 2 and order["order_id"] in level["orders_short"]
-    assert (level["on_hand"], level["available"]) == (3, 0)  # the promised units kept, none left to sell
+    assert (level["on_hand"], level["reserved"], level["available"]) == (3, 3, 0)  # the promised units kept

@@ -292,7 +292,7 @@ function stockMatrix(levels, main) {
       const cover = l.days_of_cover === null || l.days_of_cover === undefined ? "∞" : Number(l.days_of_cover).toFixed(1);
       return h("td", { class: `cell st-${STOCK.includes(l.status) ? l.status : "ok"}`, "data-sku": sku, "data-location": place },
         h("strong", {}, l.status),
-        h("span", {}, `on hand ${l.on_hand} · avail ${l.available}`),
+        h("span", {}, `on hand ${l.on_hand} · reserved ${l.reserved ?? 0} · avail ${l.available}`),
         h("span", {}, `incoming ${l.incoming} · cover ${cover} d`),
         suggestion(main, sku, place, l.suggestion));
     }))))));

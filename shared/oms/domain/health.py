@@ -106,12 +106,14 @@ class Health:
     status: Status
     suggestion: dict[str, Any] | None = field(default=None)
     shortage: int = 0
+    reserved: int = 0  # promised to orders and transfers: on hand that is not available
 
     def view(self) -> dict[str, Any]:
         return {
             "sku": self.sku,
             "location_id": self.location_id,
             "on_hand": self.on_hand,
+            "reserved": self.reserved,
             "available": self.available,
             "incoming": self.incoming,
             "daily_sales": round(self.daily_sales, 3),

@@ -110,7 +110,8 @@ def report(deps: Deps, sku: str) -> list[Health]:
     assessed = health.assess(
         [_level(deps, kept[lv.location_id], lv.on_hand, lv.available, incoming) for lv in levels.values()]
     )
-    return [replace(h, shortage=kept[h.location_id].shortage) for h in assessed]
+    reserved = {lv.location_id: lv.reserved for lv in levels.values()}
+    return [replace(h, shortage=kept[h.location_id].shortage, reserved=reserved[h.location_id]) for h in assessed]
 
 
 def _reassess(
