@@ -26,14 +26,6 @@ class Data(Construct):
             sort_key=dynamodb.Attribute(name="sku", type=_S),
             projection_type=dynamodb.ProjectionType.KEYS_ONLY,
         )
-        # Health records by location, for the daily run and the operators' view (keys only, written only
-        # when a record is created: a sale or a status change rewrites no key).
-        self.inventory.add_global_secondary_index(
-            index_name="health_by_location",
-            partition_key=dynamodb.Attribute(name="health_at", type=_S),
-            sort_key=dynamodb.Attribute(name="sku", type=_S),
-            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
-        )
         self.orders = self._table("Orders", "pk", ttl="expires_at_epoch")
         self.orders.add_global_secondary_index(
             index_name="by_storefront",

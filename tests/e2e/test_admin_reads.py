@@ -122,3 +122,13 @@ def test_an_operator_cancels_any_storefronts_order_and_its_stock_comes_back(api:
     assert api.request("POST", f"/v1/admin/orders/{order['order_id']}/cancel").status_code == 403  # storefront key
     missing = api.admin("POST", "/v1/admin/orders/ord_nope/cancel")
     assert (missing.status_code, missing.json()["code"]) == (404, "order_not_found")
+
+
+def test_a_forged_cursor_is_a_400_not_a_key_dynamodb_refuses(api: Api) -> None:
+    import base64
+
+    forged = {"scope": "mnl-wh-1", "key": {"sku": "A", "pk": "x"}}  # the right listing, a key of other attributes
+    cursor = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
+    for path in (f"/v1/admin/inventory?location_id=mnl-wh-1&cursor={cursor}", f"/v1/orders?cursor={cursor}"):
+        reply = api.admin("GET", path) if "admin" in path else api.request("GET", path)
+        assert (reply.status_code, reply.json()["code"]) == (400, "invalid_cursor"), reply.text

@@ -27,7 +27,7 @@ from oms.domain.models import (
 )
 from oms.domain.models import Id as IdType
 from oms.domain.routing import RoutingPolicy
-from oms.services import stock
+from oms.services import stock, stock_health
 from oms.store import config as config_store
 from oms.store import inventory as inventory_store
 from oms.store import signing_secrets, usage_keys
@@ -100,8 +100,6 @@ def put_inventory(location_id: IdType, sku: Sku, body: InventorySet) -> dict[str
     level = stock.set_stock(deps, sku, location_id, body.on_hand, body.safety_stock, actor=who.key_id)
     given = body.model_fields_set & {"reorder_point", "max_days_of_cover"}
     if given:
-        from oms.services import stock_health  # imported on use: admin-only, off the checkout's cold start
-
         overrides = {name: getattr(body, name) for name in given}
         record = stock_health.set_overrides(deps, sku, location_id, overrides)
         return _stock_view(level) | record.overrides

@@ -108,7 +108,7 @@ def list_inventory(location_id: Annotated[Id, Query()], limit: Limit = 100, curs
     admin(router)
     if config_store.get_location(location_id) is None:
         raise NotFound(f"no location {location_id}", code="location_not_found")
-    start = decode_key(cursor, scope=location_id) if cursor else None
+    start = decode_key(cursor, location_id, inventory_store.BY_LOCATION_KEY) if cursor else None
     levels, last = inventory_store.levels_at(location_id, limit, start)
     return {
         "location_id": location_id,

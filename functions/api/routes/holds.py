@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from aws_lambda_powertools.event_handler import Response
 
 from functions.api.caller import storefront
-from functions.api.routes import new_router, route
+from functions.api.routes import new_router, reply, route
 from functions.api.schemas import Hold
 from oms import bootstrap
 from oms.domain.models import HoldRequest
@@ -35,7 +33,7 @@ def _public(hold: dict[str, object]) -> dict[str, object]:
 )
 def create_hold(body: HoldRequest) -> Response[str]:
     hold = place_hold(bootstrap.aws(), body, storefront(router))
-    return Response(status_code=201, content_type="application/json", body=json.dumps(_public(hold)))
+    return reply(201, _public(hold))
 
 
 @route(
@@ -48,4 +46,4 @@ def create_hold(body: HoldRequest) -> Response[str]:
 )
 def delete_hold(hold_id: str) -> Response[str]:
     hold = release_hold(bootstrap.aws(), hold_id, storefront(router))
-    return Response(status_code=200, content_type="application/json", body=json.dumps(_public(hold)))
+    return reply(200, _public(hold))

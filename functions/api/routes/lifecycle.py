@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Literal
 
 from aws_lambda_powertools.event_handler import Response
 
 from functions.api import schemas
 from functions.api.caller import admin, storefront
-from functions.api.routes import new_router, route
+from functions.api.routes import new_router, reply, route
 from oms import bootstrap
 from oms.domain.errors import NotFound
 from oms.domain.models import ADMIN_ONLY, Strict
@@ -28,7 +27,7 @@ class Review(Strict):
 
 
 def _order(status: int, order: Order) -> Response[str]:
-    return Response(status_code=status, content_type="application/json", body=json.dumps(order.public()))
+    return reply(status, order.public())
 
 
 @route(

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from functions.api.caller import storefront
-from functions.api.routes import new_router, route
+from functions.api.routes import new_router, reply, route
 from functions.api.schemas import Order, OrderList
 from oms import bootstrap
 from oms.domain.errors import NotFound, OmsError
@@ -36,10 +35,6 @@ class IdempotencyKeyMissing(OmsError):
 
 class IdempotencyKeyInvalid(OmsError):
     status, code, title = 400, "idempotency_key_invalid", "Invalid Idempotency-Key"
-
-
-def _json(status: int, body: Any) -> Response[str]:
-    return Response(status_code=status, content_type="application/json", body=json.dumps(body))
 
 
 # Declared for the document only: the route checks it itself, so a missing or malformed key keeps its own
@@ -81,7 +76,7 @@ def create_order(body: CheckoutRequest, idempotency_key: IdempotencyKey = None) 
     if result.created:
         metrics.add_metric(name="OrdersAccepted", unit="Count", value=1)
         logger.info("order accepted", extra={"order_id": result.order.order_id, "storefront_id": storefront_id})
-    return _json(201 if result.created else 200, result.order.public())
+    return reply(201 if result.created else 200, result.order.public())
 
 
 @route(
@@ -98,7 +93,7 @@ def get_order(order_id: str) -> Response[str]:
     # Another storefront's order does not exist for this caller: 404, never 403.
     if order is None or order.storefront_id != storefront_id:
         raise NotFound(f"no order {order_id}", code="order_not_found")
-    return _json(200, order.public())
+    return reply(200, order.public())
 
 
 @route(
@@ -126,7 +121,7 @@ def list_orders(
     if created_after:
         real_time("created_after", created_after)
     orders, next_cursor = orders_store.list_orders(storefront_id, limit, cursor, status, created_after)
-    return _json(200, {"orders": [o.public() for o in orders], "next_cursor": next_cursor})
+    return reply(200, {"orders": [o.public() for o in orders], "next_cursor": next_cursor})
 
 
 def real_time(name: str, value: str) -> None:

@@ -16,8 +16,8 @@ from pydantic import Field, StringConstraints
 import oms.clock
 from functions.api import admin_schemas as views
 from functions.api.caller import admin
-from functions.api.pages import page, reply
-from functions.api.routes import new_router, route
+from functions.api.pages import page
+from functions.api.routes import new_router, reply, route
 from oms.clock import rfc3339
 from oms.domain.errors import NotFound, Unprocessable
 from oms.domain.models import ADMIN_ONLY, ShortText, Strict

@@ -10,20 +10,20 @@ from pydantic import Field, StringConstraints, field_validator
 
 from functions.api import admin_schemas as views
 from functions.api.caller import admin
-from functions.api.pages import reply
-from functions.api.routes import new_router, route
+from functions.api.routes import new_router, reply, route
 from oms import bootstrap
 from oms.clock import parse_rfc3339
 from oms.domain.errors import NotFound
 from oms.domain.models import ADMIN_ONLY, HoldLine, Id, ShortText, Sku, StockStatus, Strict
+from oms.domain.supply import MAX_INBOUND_LINES
+from oms.services import stock_health as stock_health_service
+from oms.services import supply
 from oms.store import config as config_store
 from oms.store import inventory as inventory_store
 from oms.store import order_search
 from oms.store.dynamo import BadCursor, decode_key, encode_key
 
 router = new_router()
-# The services load on use: these routes are an operator's, off the storefronts' cold start.
-MAX_INBOUND_LINES = 90  # oms.services.supply.MAX_LINES: one transaction holds an inbound and its per-sku items
 KNOWN = {404: ["location_not_found"], 422: ["unknown_sku", "invalid_quantity"]}
 
 
@@ -68,8 +68,6 @@ def _units(lines: list[HoldLine]) -> dict[str, int]:
 )
 def put_inbound(inbound_id: Id, body: InboundIn) -> Response[str]:
     admin(router)
-    from oms.services import supply
-
     inbound, created = supply.put_inbound(
         bootstrap.aws(), inbound_id, body.location_id, body.expected_at, _units(body.lines), body.supplier
     )
@@ -102,8 +100,6 @@ def get_inbound(inbound_id: Id) -> dict[str, Any]:
 )
 def create_transfer(body: TransferIn) -> Response[str]:
     admin(router)
-    from oms.services import supply
-
     transfer = supply.create_transfer(
         bootstrap.aws(), body.from_location_id, body.to_location_id, _units(body.lines), body.reason
     )
@@ -144,8 +140,6 @@ def stock_health(
     """Statuses are computed live from the stock as it is now; a page filtered by `status` may hold fewer
     than `limit` entries (its cursor goes on)."""
     admin(router)
-    from oms.services import stock_health as stock_health_service
-
     deps = bootstrap.aws()
     if sku:
         found = stock_health_service.report(deps, sku)
@@ -195,7 +189,7 @@ def _position(cursor: str | None, locations: list[str]) -> tuple[str, Any]:
         return locations[0], None
     for location_id in locations:
         try:
-            key = decode_key(cursor, scope=f"health:{location_id}")
+            key = decode_key(cursor, f"health:{location_id}", inventory_store.BY_LOCATION_KEY)
         except BadCursor:
             continue
         return location_id, key or None

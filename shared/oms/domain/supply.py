@@ -15,6 +15,9 @@ from pydantic import BaseModel, Field
 from oms.domain.errors import Conflict, Unprocessable
 from oms.domain.lifecycle import NotYet
 
+# An inbound's document and its per-sku incoming items are saved in one transaction (100 items at most).
+MAX_INBOUND_LINES = 90
+
 InboundStatus = Literal["open", "partially_received", "received", "cancelled"]
 TransferStatus = Literal["requested", "shipped", "received", "cancelled"]
 

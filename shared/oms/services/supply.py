@@ -15,7 +15,7 @@ from oms.domain import supply
 from oms.domain.errors import Conflict, InsufficientStock, NotFound, Unprocessable
 from oms.domain.messages import InboundReceipt, TransferNotice
 from oms.domain.partners import Partner
-from oms.domain.supply import AlreadyApplied, Inbound, InboundLine, Transfer, TransferLine
+from oms.domain.supply import MAX_INBOUND_LINES, AlreadyApplied, Inbound, InboundLine, Transfer, TransferLine
 from oms.ids import new_id
 from oms.ports.erp import ErpEvent
 from oms.ports.unit_of_work import (
@@ -32,8 +32,6 @@ from oms.services.routing_inputs import gather
 
 D = TypeVar("D", Inbound, Transfer)
 ATTEMPTS = 5
-MAX_LINES = 90  # an inbound's document and its per-sku items share one transaction (100 items at most)
-# (functions.api.routes.supply repeats it as MAX_INBOUND_LINES so as not to load this module at cold start)
 
 
 def _known(deps: Deps, location_ids: list[str], skus: list[str]) -> None:
@@ -48,8 +46,10 @@ def put_inbound(
 ) -> tuple[Inbound, bool]:
     """Create or change an inbound not yet closed; answers it and whether it was created. Lines already
     partly received keep what was received (an order cut below that is refused)."""
-    if not lines or len(lines) > MAX_LINES or any(units <= 0 for units in lines.values()):
-        raise Unprocessable(f"an inbound expects 1 to {MAX_LINES} skus, each at least 1 unit", code="invalid_quantity")
+    if not lines or len(lines) > MAX_INBOUND_LINES or any(units <= 0 for units in lines.values()):
+        raise Unprocessable(
+            f"an inbound expects 1 to {MAX_INBOUND_LINES} skus, each at least 1 unit", code="invalid_quantity"
+        )
     _known(deps, [location_id], list(lines))
     for _ in range(ATTEMPTS):
         current = deps.uow.supply.inbound(inbound_id)

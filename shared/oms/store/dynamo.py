@@ -96,19 +96,35 @@ class BadCursor(OmsError):
 
 
 def encode_key(key: Item, scope: str) -> str:
-    """A page's LastEvaluatedKey as an opaque cursor, bound to the listing it came from (`scope`)."""
+    """A page's LastEvaluatedKey (or {}: from the start) as an opaque cursor, bound to its listing (`scope`)."""
     return base64.urlsafe_b64encode(json.dumps({"scope": scope, "key": from_item(key)}).encode()).decode()
 
 
-def decode_key(cursor: str, scope: str) -> Item:
-    """The key a cursor of `encode_key` carries; BadCursor for anything else (or another listing's)."""
+def decode_key(cursor: str, scope: str, names: Sequence[str]) -> Item:
+    """The key a cursor of `encode_key` carries: exactly the attributes `names` (the index's key), or none
+    (from the start). BadCursor for anything else: another listing's cursor, or a forged key, which
+    DynamoDB would refuse as an ExclusiveStartKey (a 5xx) rather than the client's mistake it is."""
     try:
         document = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if document["scope"] != scope or not isinstance(document["key"], dict):
+        key = document["key"]
+        if document["scope"] != scope or not isinstance(key, dict) or (key and set(key) != set(names)):
             raise ValueError("a cursor of another listing")
-        return to_item({str(k): str(v) for k, v in document["key"].items()})
+        return to_item({str(k): str(v) for k, v in key.items()})
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise BadCursor("the cursor is not one this API returned for this listing") from None
+
+
+def encode_position(value: str, scope: str) -> str:
+    """A cursor for a listing that resumes after a value of its own order (an id, a creation key)."""
+    return encode_key(to_item({"at": value}), scope)
+
+
+def decode_position(cursor: str, scope: str) -> str:
+    """The value an `encode_position` cursor carries; BadCursor for anything else."""
+    key = decode_key(cursor, scope, ("at",))
+    if not key:
+        raise BadCursor("the cursor is not one this API returned for this listing")
+    return str(from_item(key)["at"])
 
 
 def versioned_put(table: str, item: dict[str, Any], expected_version: int, key: str) -> TransactWriteItemTypeDef:

@@ -2,7 +2,7 @@
 
 Apart from the stock record on purpose: a stock record is written by every reservation, so its size is
 what checkout pays per write; sales history lives here, written only when a shipment or a status changes.
-A keys-only index by location (`health_at`) lets the daily run walk one location at a time.
+The daily run walks the stock records by location (oms.store.inventory.levels_at) and reads these in batches.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from oms import aws
 from oms.domain.health import Record
 from oms.settings import settings
-from oms.store import Item, from_item, to_item
+from oms.store import from_item, to_item
 from oms.store.dynamo import batch_get, versioned_put
 
 if TYPE_CHECKING:
@@ -33,7 +33,6 @@ def _key(sku: str, location_id: str) -> dict[str, str]:
 
 def save(record: Record, expected_version: int) -> TransactWriteItemTypeDef:
     item = _key(record.sku, record.location_id) | {
-        "health_at": record.location_id,
         "body": record.model_dump_json(exclude={"version"}),
         "status": record.status or "unknown",
     }
@@ -61,18 +60,3 @@ def of_sku(sku: str) -> list[Record]:
         ExpressionAttributeValues=to_item({":sku": sku, ":health": HEALTH}),
     )
     return [_record(from_item(item)) for item in page["Items"]]
-
-
-def at(location_id: str, limit: int, start: Item | None = None) -> tuple[list[str], Item | None]:
-    """Skus with a health record at one location (a page, by sku) and where the next page starts."""
-    args: dict[str, Any] = {
-        "TableName": _table(),
-        "IndexName": "health_by_location",
-        "KeyConditionExpression": "health_at = :loc",
-        "ExpressionAttributeValues": to_item({":loc": location_id}),
-        "Limit": limit,
-    }
-    if start:
-        args["ExclusiveStartKey"] = start
-    page = aws.dynamodb().query(**args)
-    return [from_item(item)["sku"] for item in page["Items"]], page.get("LastEvaluatedKey")

@@ -176,6 +176,9 @@ def audit_trail(sku: str, location_id: str, limit: int = 50) -> list[dict[str, A
     return [{k: v for k, v in from_item(item).items() if k not in ("sku", "sk")} for item in page["Items"]]
 
 
+BY_LOCATION_KEY = ("sku", "sk", "stocked_at")  # a by_location page's LastEvaluatedKey
+
+
 def levels_at(location_id: str, limit: int, start: Item | None = None) -> tuple[list[StockLevel], Item | None]:
     """One location's stock records by sku (the keys-only by_location index, then the records in a batch)
     and the key to start the next page from."""

@@ -9,9 +9,6 @@ orders per request, so a rare match costs a few pages rather than one unbounded 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,12 +16,13 @@ from oms import aws
 from oms.domain.orders import Order
 from oms.settings import settings
 from oms.store import from_item, to_item
-from oms.store.dynamo import BadCursor, batch_get
+from oms.store.dynamo import batch_get, decode_position, encode_position
 from oms.store.orders import ORDER, get_order, order_of
 
 _INDEX = "by_storefront"
 _NEWEST = "\U0010ffff"  # sorts after every created_key
 _OLDEST = "0"  # before every one (a key value may not be empty)
+_SCOPE = "admin-orders"
 BUDGET = 400  # orders examined per request, at most
 
 
@@ -59,7 +57,7 @@ def search(
         order = get_order(filters.q)
         found = order is not None and order.storefront_id in storefront_ids and filters.match(order)
         return ([order] if found and order else []), None
-    before = _decode(cursor) if cursor else (filters.created_before or _NEWEST)
+    before = decode_position(cursor, _SCOPE) if cursor else (filters.created_before or _NEWEST)
     after = filters.created_after or _OLDEST
     matches: list[Order] = []
     examined = 0
@@ -76,10 +74,10 @@ def search(
                 matches.append(order)
             before = created_key
             if len(matches) == limit:
-                return matches, _encode(before)
+                return matches, encode_position(before, _SCOPE)
         if len(keys) < chunk:
             return matches, None
-    return matches, _encode(before)  # the budget ran out: the next page carries on from here
+    return matches, encode_position(before, _SCOPE)  # the budget ran out: the next page carries on from here
 
 
 def _newest_keys(
@@ -112,17 +110,3 @@ def _newest_keys(
 def _read(keys: list[dict[str, str]]) -> dict[str, Order]:
     items = map(from_item, batch_get(settings().orders_table, [to_item(key) for key in keys]))
     return {item["pk"]: order_of(item) for item in items if item["pk"].startswith(ORDER)}
-
-
-def _encode(created_key: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"before": created_key}).encode()).decode()
-
-
-def _decode(cursor: str) -> str:
-    try:
-        before = json.loads(base64.urlsafe_b64decode(cursor.encode()))["before"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise BadCursor("the cursor is not one this API returned for this listing") from None
-    if not isinstance(before, str):
-        raise BadCursor("the cursor is not one this API returned for this listing")
-    return before

@@ -5,8 +5,6 @@ explanation, written once; lifecycle steps rewrite only the first."""
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +14,7 @@ from oms.domain.orders import Order
 from oms.settings import settings
 from oms.store import Item, from_item, to_item
 from oms.store.compression import compress, expand
-from oms.store.dynamo import BadCursor, batch_get, versioned_put
+from oms.store.dynamo import batch_get, decode_key, encode_key, versioned_put
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef, UpdateTypeDef
@@ -252,18 +250,8 @@ def due_holds(now: datetime, limit: int = 100) -> list[dict[str, Any]]:
     return _due("hold", now, limit)
 
 
-def _encode_cursor(key: Item) -> str:
-    return base64.urlsafe_b64encode(json.dumps(from_item(key)).encode()).decode()
-
-
-def _decode_cursor(cursor: str, storefront_id: str) -> Item:
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(key, dict) or key.get("storefront_id") != storefront_id:
-            raise ValueError("cursor of another listing")
-        return to_item({k: str(key[k]) for k in ("pk", "sk", "storefront_id", "created_key")})
-    except (ValueError, KeyError, TypeError) as error:
-        raise BadCursor("the cursor is not one this API returned for this listing") from error
+# A page of the by_storefront index ends at a key of these attributes; the cursor is bound to the storefront.
+_PAGE_KEY = ("pk", "sk", "storefront_id", "created_key")
 
 
 def list_orders(
@@ -292,7 +280,9 @@ def list_orders(
         values[":status"] = status
     args["ExpressionAttributeValues"] = to_item(values)
     if cursor:
-        args["ExclusiveStartKey"] = _decode_cursor(cursor, storefront_id)
+        start = decode_key(cursor, f"orders:{storefront_id}", _PAGE_KEY)
+        if start:
+            args["ExclusiveStartKey"] = start
     keys: list[Item] = []
     client = aws.dynamodb()
     while True:
@@ -307,7 +297,7 @@ def list_orders(
     # The index holds keys and status only (cheap to keep up to date): read the orders in one batch.
     found = {from_item(raw)["pk"]: from_item(raw) for raw in batch_get(_table(), keys)}
     orders = [order_of(item) for item in (found.get(from_item(key)["pk"]) for key in keys) if item is not None]
-    return orders, _encode_cursor(last) if last else None
+    return orders, encode_key(last, f"orders:{storefront_id}") if last else None
 
 
 def due_orders(now: datetime, limit: int = 100) -> list[str]:
