@@ -170,16 +170,20 @@ def test_bad_admin_input_is_a_4xx_problem_and_changes_no_stock(
 
 
 def test_a_location_as_api_md_writes_it_is_accepted_and_a_vanishing_coordinate_is_zero(stocked: Api) -> None:
-    body = {
-        "name": "Manila DC",
-        "type": "warehouse",
-        "address": {"line1": "1 Port Rd", "city": "Manila", "postal_code": "1018", "country": "PH"},
-        "lat": 14.5995,
-        "lon": 2.2e-311,  # was a 502: DynamoDB refuses numbers below 1e-130
-    }
-    reply = stocked.admin("PUT", f"/v1/admin/locations/{unique('api-md')}", body)
+    # API.md's PUT /v1/admin/locations/mnl-wh-1 body, verbatim (its address names no recipient).
+    api_md = json.loads(
+        '{"name": "Manila DC", "type": "warehouse",'
+        ' "address": {"line1": "1 Port Rd", "city": "Manila", "region": "Metro Manila", "postal_code": "1018",'
+        ' "country": "PH"},'
+        ' "lat": 14.5995, "lon": 120.9842}'
+    )
+    reply = stocked.admin("PUT", f"/v1/admin/locations/{unique('api-md')}", api_md)
     assert reply.status_code == 200, reply.text
-    assert (reply.json()["lon"], reply.json()["address"]["name"]) == (0.0, None)
+    assert (reply.json()["lon"], reply.json()["address"]["region"]) == (120.9842, "Metro Manila")
+
+    vanishing = stocked.admin("PUT", f"/v1/admin/locations/{unique('api-md')}", {**api_md, "lon": 2.2e-311})
+    assert vanishing.status_code == 200, vanishing.text  # was a 502: DynamoDB refuses numbers below 1e-130
+    assert (vanishing.json()["lon"], vanishing.json()["address"]["name"]) == (0.0, None)
 
 
 def test_stock_cannot_be_set_below_what_is_reserved(stocked: Api) -> None:
