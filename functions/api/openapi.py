@@ -245,6 +245,7 @@ class StorefrontEventData(BaseModel):
 
 _SHIPMENT = {"shipment_id": (str, ...)}
 _REASON = {"reason": (str | None, None)}
+_BACKORDER = {**_SHIPMENT, "sku": (str, ...), "inbound_id": (str, ...)}
 # Event type -> its fields beyond StorefrontEventData (oms.domain.lifecycle, services.partner_events, sweep).
 _EVENT_FIELDS: dict[str, dict[str, Any]] = {
     "order.on_hold": {"reasons": (list[str], ...)},
@@ -264,6 +265,16 @@ _EVENT_FIELDS: dict[str, dict[str, Any]] = {
     "shipment.exception": {**_SHIPMENT, "detail": (str, ...)},
     "shipment.cancelled": {**_SHIPMENT, **_REASON},
     "shipment.sla_missed": {**_SHIPMENT, "location_id": (str, ...), "due": (str, ...)},
+    # Backorders (oms.domain.backorder): units arrived, an inbound closed short, a promise moved.
+    "shipment.backorder_arrived": {**_BACKORDER, "quantity": (int, ...), "waiting": (int, ...)},
+    "shipment.backorder_short": {**_BACKORDER, "quantity": (int, ...)},
+    "shipment.promise_moved": {
+        **_SHIPMENT,
+        "inbound_id": (str, ...),
+        "expected_at": (str, ...),
+        "promised_by": (str | None, None),
+        "previous": (str | None, None),
+    },
 }
 
 

@@ -96,13 +96,17 @@ class SkuAvailability(BaseModel):
     available: int = Field(description="units that can still be promised, over every location this storefront sells")
     locations: list[LocationAvailable]
     incoming: list[Incoming] = Field(description="what open purchase orders still expect, soonest first")
+    backorder: bool = Field(
+        default=False, description="sold against `incoming` units nobody was promised yet when none are on hand"
+    )
 
 
 class Incoming(BaseModel):
     model_config = _VIEW
 
     location_id: str
-    quantity: int
+    quantity: int = Field(description="units still expected")
+    promised: int = Field(default=0, description="of those, units already sold to backorders")
     expected_at: str
 
 

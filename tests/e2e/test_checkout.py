@@ -185,4 +185,10 @@ def test_availability_shows_totals_and_locations_for_storefronts(api: Api, sku: 
     assert reply.status_code == 200
     by_sku = {entry["sku"]: entry for entry in reply.json()["skus"]}
     assert by_sku[sku]["available"] == 37 and len(by_sku[sku]["locations"]) == 3
-    assert by_sku["UNKNOWN-SKU"] == {"sku": "UNKNOWN-SKU", "available": 0, "locations": [], "incoming": []}
+    assert by_sku["UNKNOWN-SKU"] == {
+        "sku": "UNKNOWN-SKU",
+        "available": 0,
+        "locations": [],
+        "incoming": [],
+        "backorder": False,
+    }

@@ -142,6 +142,33 @@ def test_an_operator_cancels_an_order_from_the_order_page_and_its_stock_is_relea
     shot(page, "order-cancelled")
 
 
+def test_a_backordered_shipment_shows_what_it_waits_for_and_a_cancel_gives_the_promise_back(
+    api: Api, page: Page
+) -> None:
+    sku, inbound_id = unique("PRE"), unique("po")
+    assert api.admin("PUT", f"/v1/admin/products/{sku}", {"backorder": True}).ok
+    inbound = {"location_id": "mnl-wh-1", "expected_at": "2027-01-10T02:00:00Z", "lines": [{"sku": sku, "quantity": 4}]}
+    assert api.admin("PUT", f"/v1/admin/inbound/{inbound_id}", inbound).status_code == 201
+    reply = api.checkout(checkout_body((sku, 1)))  # none on hand: promised against the inbound
+    assert reply.status_code == 201, reply.text
+    order_id = reply.json()["order_id"]
+
+    def promised() -> int:
+        incoming = api.request("GET", f"/v1/availability?sku={sku}").json()["skus"][0]["incoming"]
+        return sum(lot["promised"] for lot in incoming)
+
+    assert promised() == 1
+    sign_in(page, api)
+    page.goto(f"{api.base}/console#/orders/{order_id}")
+    page.get_by_role("heading", name="Lines").wait_for()
+    shipments = page.locator("section", has=page.get_by_role("heading", name="Shipments")).inner_text()
+    assert f"{sku} × 1 on {inbound_id}" in shipments
+    page.get_by_role("button", name="Cancel order").click()
+    page.get_by_role("button", name="Confirm cancel").click()
+    page.locator("h1 .badge", has_text="cancelled").wait_for()
+    assert wait_for(lambda: promised() == 0, "the cancelled backorder kept its promise")
+
+
 def test_the_created_after_date_filter_narrows_the_orders_list(api: Api, page: Page) -> None:
     po = unique("PO")  # searched by PO: a search by order id is a direct look-up that no date narrows
     order_id = place(api, unique("DAY"), po_number=po)

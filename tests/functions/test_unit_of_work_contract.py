@@ -7,10 +7,12 @@ that use the memory store test what DynamoDB would do.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
 from oms import bootstrap
+from oms.domain.backorder import Lot, Promised
 from oms.domain.health import Record
 from oms.domain.models import StockLevel
 from oms.domain.supply import Inbound, InboundLine, Transfer, TransferLine
@@ -18,16 +20,19 @@ from oms.ports.unit_of_work import (
     ClaimIdempotencyKey,
     CommitRefused,
     CountShipment,
+    DropPromise,
     EndHold,
     MarkEventApplied,
     NewHold,
     OpenBalance,
     OrderChange,
+    PromiseUnits,
     ReceiveUnits,
     Reservation,
     SaveHealth,
     SaveInbound,
     SaveTransfer,
+    ServePromise,
     SetStockLevel,
     ShipUnits,
     Write,
@@ -218,3 +223,55 @@ def test_health_records_are_saved_by_version_and_read_one_by_one_or_in_a_batch(d
     assert stored is not None and (stored.version, stored.sold, stored.status) == (1, {"2026-03-02": 3}, "ok")
     assert set(deps.uow.health.many([("A", "mnl"), ("A", "ceb")])) == {("A", "mnl")}
     assert [r.location_id for r in deps.uow.health.of_sku("A")] == ["mnl"]
+
+
+def test_backorder_promises_are_guarded_by_the_lot_and_served_or_dropped_once(deps: Deps) -> None:
+    at = "2026-03-02T01:00:00Z"
+    inbound = Inbound(
+        inbound_id="po-1",
+        location_id="mnl",
+        expected_at="2026-03-05T00:00:00Z",
+        lines=[InboundLine(sku="A", quantity=4)],
+        created_at=at,
+        updated_at=at,
+    )
+    deps.uow.add(SaveInbound(inbound, 0))
+    deps.uow.commit()
+
+    def promise(order_id: str, quantity: int) -> Promised:
+        return Promised("A", "mnl", "po-1", order_id, "1", quantity, at)
+
+    deps.uow.add(PromiseUnits(promise("o-1", 3)))
+    deps.uow.commit()
+    assert refused(deps, PromiseUnits(promise("o-2", 2))).of(PromiseUnits)  # one unit left unpromised
+    stale = deps.uow.supply.inbound("po-1")
+    assert stale is not None
+    assert refused(deps, SaveInbound(stale, 1)).of(SaveInbound)  # saved as if nothing were promised
+    lots = deps.uow.supply.lots(stale)
+    assert (lots["A"].quantity, lots["A"].promised, lots["A"].unpromised) == (4, 3, 1)
+
+    # A receipt of three serves the promise: the lot keeps one expected, the stock reserves the three.
+    stale.lines[0].received, stale.status = 3, "partially_received"
+    settled = {"A": Lot("A", "mnl", "po-1", stale.expected_at, 1, 0, 0)}
+    deps.uow.add(
+        SaveInbound(stale, 1, lots, settled),
+        ServePromise(promise("o-1", 3)),
+        ReceiveUnits("A", "mnl", 3, {"reason": "received", "delta": 3}, "test", at, reserve=3),
+    )
+    deps.uow.commit()
+    assert level(deps, "A", "mnl") == (8, 3)
+    assert [p.served for p in deps.uow.supply.promises(lots["A"])] == [True]
+    assert refused(deps, ServePromise(promise("o-1", 3))).of(ServePromise)  # served once
+    assert refused(deps, DropPromise(promise("o-1", 3))).of(DropPromise)  # not as an unserved one
+    deps.uow.add(DropPromise(replace(promise("o-1", 3), served=True)))
+    deps.uow.commit()
+    assert deps.uow.supply.promises(lots["A"]) == []
+
+    # An unserved promise dropped gives its units back to the lot.
+    deps.uow.add(PromiseUnits(promise("o-3", 1)))
+    deps.uow.commit()
+    deps.uow.add(DropPromise(promise("o-3", 1)))
+    deps.uow.commit()
+    current = deps.uow.supply.inbound("po-1")
+    assert current is not None
+    assert [(lot.quantity, lot.promised) for lot in deps.uow.supply.incoming(["A"])] == [(1, 0)]

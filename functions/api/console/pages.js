@@ -265,6 +265,11 @@ export async function orderPage(main, _params, { id, rerender }) {
       { label: "Lines", cell: (s) => s.lines.map((l) => `${l.sku} × ${l.quantity}`).join(", ") },
       { label: "Carrier", cell: (s) => [s.carrier, s.tracking_number].filter(Boolean).join(" ") || "—" },
       { label: "Promised by", cell: (s) => when(s.promised_by) },
+      // Backordered units not in yet (and why a shipment is held), so an operator sees what it waits for.
+      { label: "Waiting for", cell: (s) => [
+        ...(s.awaiting || []).map((u) => `${u.sku} × ${u.quantity} on ${u.inbound_id} (${when(u.expected_at)})`),
+        s.issue || "",
+      ].filter(Boolean).join("; ") || "—" },
     ], order.shipments) : h("p", { class: "empty" }, "No shipments.")),
     h("section", {}, h("h2", {}, "Timeline"), h("ol", { class: "timeline" }, (order.timeline || []).map((t) =>
       h("li", {}, h("time", { datetime: t.at }, when(t.at)), " ", h("strong", {}, t.type),

@@ -64,7 +64,7 @@ def _units(lines: list[HoldLine]) -> dict[str, int]:
     summary="Create or change a purchase order / ASN: what a supplier sends to a location, and when",
     tags=["supply"],
     ok={201: ("Created", views.Inbound), 200: ("Changed", views.Inbound)},
-    problems={**KNOWN, 422: [*KNOWN[422], "inbound_closed", "inbound_started", "below_received"]},
+    problems={**KNOWN, 422: [*KNOWN[422], "inbound_closed", "inbound_started", "below_received", "below_promised"]},
 )
 def put_inbound(inbound_id: Id, body: InboundIn) -> Response[str]:
     admin(router)

@@ -331,6 +331,7 @@ class ProductIn(Strict):
     made_to_order: bool = False
     workshop_location_id: Id | None = None
     build_instructions: LongText | None = None
+    backorder: bool = False  # sold against incoming stock when none is on hand (oms.domain.backorder)
     # Stock health, for this product at every location (else the location type's defaults).
     reorder_point: Units | None = None
     max_days_of_cover: Days | None = None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from oms.domain.models import CheckoutRequest
 from oms.domain.money import allocate_values
-from oms.domain.orders import Order, OrderLine, PaymentState, Shipment, ShipmentLine, Totals
+from oms.domain.orders import AwaitedUnits, Order, OrderLine, PaymentState, Shipment, ShipmentLine, Totals
 from oms.domain.pricing import price
 from oms.domain.routing import Plan
 from oms.ids import new_id
@@ -18,8 +20,11 @@ def build_order(
     tax: TaxCalculator,
     now: str,
     stocked: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
+    waits: Sequence[list[AwaitedUnits]] = (),
 ) -> Order:
-    """The order for a plan; `stocked` names the (sku, location) pairs that hold stock records (reserved)."""
+    """The order for a plan; `stocked` names the (sku, location) pairs that hold stock records (reserved);
+    `waits`, per shipment, the backordered units it waits for (reserved once they arrive)."""
+    waits = list(waits) or [[] for _ in plan.shipments]
     totals = price(
         request.lines,
         request.currency,
@@ -53,9 +58,14 @@ def build_order(
                 location_id=s.location_id,
                 service_level=request.service_level,
                 lines=[
-                    ShipmentLine(sku=ln.sku, quantity=ln.quantity, reserved=(ln.sku, s.location_id) in stocked)
+                    ShipmentLine(
+                        sku=ln.sku,
+                        quantity=ln.quantity,
+                        reserved=(ln.sku, s.location_id) in stocked or any(w.sku == ln.sku for w in waits[i]),
+                    )
                     for ln in s.lines
                 ],
+                awaiting=waits[i],
                 build_instructions=s.build_instructions,
                 made_to_order=s.made_to_order,
                 promised_by=s.promised_by,

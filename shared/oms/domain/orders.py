@@ -32,6 +32,15 @@ class ShipmentLine(BaseModel):
     reserved: bool = True
 
 
+class AwaitedUnits(BaseModel):
+    """Backordered units a shipment waits for: promised against an inbound, expected at its location."""
+
+    inbound_id: str
+    sku: str
+    quantity: int
+    expected_at: str
+
+
 class Shipment(BaseModel):
     shipment_id: str
     location_id: str
@@ -58,6 +67,8 @@ class Shipment(BaseModel):
     issue: str | None = None  # why the shipment is held or late, shown to the storefront
     release_id: str | None = None
     rejected_by: list[str] = Field(default_factory=list)  # locations that refused this shipment
+    # Backordered units not in stock yet (oms.domain.backorder): booked and released once none are left.
+    awaiting: list[AwaitedUnits] = Field(default_factory=list)
 
 
 class Totals(BaseModel):

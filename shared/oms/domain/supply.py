@@ -15,8 +15,9 @@ from pydantic import BaseModel, Field
 from oms.domain.errors import Conflict, Unprocessable
 from oms.domain.lifecycle import NotYet
 
-# An inbound's document and its per-sku incoming items are saved in one transaction (100 items at most).
-MAX_INBOUND_LINES = 90
+# A receipt is one transaction (100 items at most): the document, a lot per line, and per sku that
+# arrived its stock record and audit entry (1 + 30 + 60), with room left to serve backorders.
+MAX_INBOUND_LINES = 30
 
 InboundStatus = Literal["open", "partially_received", "received", "cancelled"]
 TransferStatus = Literal["requested", "shipped", "received", "cancelled"]

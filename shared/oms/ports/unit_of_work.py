@@ -9,15 +9,16 @@ Two stores implement this port: DynamoDB (`oms.store`) and memory (`oms.store.me
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar
 
 from oms.domain.models import Location, Product, StockLevel
 from oms.domain.orders import Order
 
 if TYPE_CHECKING:  # annotations only: the api's cold start does not load what its checkout never uses
+    from oms.domain.backorder import Lot, Promised
     from oms.domain.health import Record as HealthRecord
     from oms.domain.supply import Inbound, Transfer
 
@@ -26,6 +27,9 @@ W = TypeVar("W", bound="Write")
 
 class Write:
     """One change of a commit. Subclasses are frozen dataclasses; their fields say what changes."""
+
+    # A refusal of this write means what the step read has moved: a step decides again on a fresh read.
+    reread: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)
@@ -135,15 +139,48 @@ class ReceiveUnits(Write):
     audit: dict[str, Any]
     actor: str
     at: str
+    reserve: int = 0  # how far `reserved` moves with them: backorders served (and units held for them)
 
 
 @dataclass(frozen=True)
 class SaveInbound(Write):
-    """An inbound as changed (with its per-sku incoming figures). Guard: its version is still
-    `expected_version` (0: it does not exist yet)."""
+    """An inbound as changed, with its lots (what it still expects per sku, oms.domain.backorder).
+
+    `lots` are the lots as read (`promised` and `held` are kept unless `settled` says otherwise; a sku
+    without a lot is new). Guards: the document's version is still `expected_version` (0: it does not
+    exist yet), and no checkout promised units of its lots since they were read. `previous`: the
+    document as read, so that lots it no longer has (a line removed, the location changed) go."""
 
     inbound: Inbound
     expected_version: int
+    lots: Mapping[str, Lot] = field(default_factory=dict)
+    settled: Mapping[str, Lot] = field(default_factory=dict)
+    previous: Inbound | None = None
+
+
+@dataclass(frozen=True)
+class PromiseUnits(Write):
+    """Backordered units promised against a lot. Guard: that many of the lot are unpromised."""
+
+    promised: Promised
+
+
+@dataclass(frozen=True)
+class ServePromise(Write):
+    """A receipt served a promise whole (its units are reserved by the same commit's ReceiveUnits).
+    Guard: the promise exists, unserved."""
+
+    promised: Promised
+
+
+@dataclass(frozen=True)
+class DropPromise(Write):
+    """A promise ends: handed to its shipment once served (its units stay reserved, for the shipment),
+    or given back unserved (the lot's units are unpromised again). Guard: it exists and is served or
+    not as `promised.served` says; refused, a receipt moved it since it was read: decide again."""
+
+    promised: Promised
+    reread = True
 
 
 @dataclass(frozen=True)
@@ -257,24 +294,19 @@ class AppliedEvents(Protocol):
     def seen(self, partner_id: str, event_id: str) -> bool: ...
 
 
-@dataclass(frozen=True)
-class Incoming:
-    """Units of one sku an open inbound still expects at a location."""
-
-    sku: str
-    location_id: str
-    quantity: int
-    expected_at: str
-    inbound_id: str
-
-
 class SupplyRepository(Protocol):
     def inbound(self, inbound_id: str) -> Inbound | None: ...
 
     def transfer(self, transfer_id: str) -> Transfer | None: ...
 
-    def incoming(self, skus: Iterable[str]) -> list[Incoming]:
+    def incoming(self, skus: Iterable[str]) -> list[Lot]:
         """What open inbounds still expect of these skus, at every location."""
+
+    def lots(self, inbound: Inbound) -> dict[str, Lot]:
+        """The inbound's lots per sku, read consistently (those closed with promises left too)."""
+
+    def promises(self, lot: Lot) -> list[Promised]:
+        """The promises against one lot, first come first."""
 
 
 class HealthRepository(Protocol):

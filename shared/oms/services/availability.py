@@ -33,12 +33,18 @@ def availability(
                 **inventory.availability(
                     lv for (each, loc), lv in inputs.levels.items() if each == sku and loc in selling
                 ),
-                # What open purchase orders still expect, soonest first: not promised, but on its way.
+                # What open purchase orders still expect, soonest first: for sale only to backorders.
                 "incoming": [
-                    {"location_id": lot.location_id, "quantity": lot.quantity, "expected_at": lot.expected_at}
+                    {
+                        "location_id": lot.location_id,
+                        "quantity": lot.quantity,
+                        "promised": lot.promised,
+                        "expected_at": lot.expected_at,
+                    }
                     for lot in sorted(coming, key=lambda lot: lot.expected_at)
                     if lot.sku == sku
                 ],
+                "backorder": sku in inputs.products and inputs.products[sku].backorder,
             }
             for sku in wanted
         ]

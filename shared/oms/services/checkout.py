@@ -12,16 +12,16 @@ import json
 import random
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from oms.domain import promise
+from oms.domain import backorder, promise
 from oms.domain.errors import Conflict, InsufficientStock, NotFound, Unprocessable
-from oms.domain.geo import locate
+from oms.domain.geo import Point, locate
 from oms.domain.models import CheckoutRequest, Location
 from oms.domain.new_order import build_order
-from oms.domain.orders import Order, TimelineEntry
-from oms.domain.routing import Plan, SourcingLine, plan
+from oms.domain.orders import AwaitedUnits, Order, TimelineEntry
+from oms.domain.routing import Plan, SourcingLine, SourcingRequest, plan
 from oms.ports import phases
 from oms.ports.tax import TaxCalculator
 from oms.ports.unit_of_work import (
@@ -30,12 +30,13 @@ from oms.ports.unit_of_work import (
     CountShipment,
     EndHold,
     NewOrder,
+    PromiseUnits,
     Reservation,
     RoutingExplanation,
     Write,
 )
 from oms.services.deps import Deps
-from oms.services.routing_inputs import Held, UnknownSku, gather, read_levels
+from oms.services.routing_inputs import Held, RoutingInputs, UnknownSku, gather, read_levels
 from oms.services.steps import begin
 
 MAX_ATTEMPTS = 8  # re-plans after a lost race for the same units; each loss means another order won
@@ -94,18 +95,22 @@ def place_order(
             held=held,
             full=full,
         )
+        waits: list[list[AwaitedUnits]] = []
         try:
             planned = plan(sourcing)
-        except (InsufficientStock, Unprocessable):
+        except (InsufficientStock, Unprocessable) as refused:
             # A retried request whose order already took the stock (or was placed before the cut-off)
             # must get that order, not a refusal.
             if replay := _replay(deps, storefront_id, idempotency_key, fingerprint):
                 return replay
-            raise
-        order = build_order(request, storefront_id, planned, tax or deps.tax, deps.now(), inputs.stocked)
+            planned, waits = _on_backorder(deps, inputs, sourcing, refused)
+        order = build_order(request, storefront_id, planned, tax or deps.tax, deps.now(), inputs.stocked, waits)
+        if waits:
+            _promise_backorders(deps, order, inputs.locations, destination)
         order.timeline = [_accepted(order, planned)]
-        stock = _reservations(planned, held, inputs.stocked) + _capacity(deps, planned, inputs.locations)
-        if len(stock) + 5 > TRANSACTION_LIMIT:
+        stock = _reservations(planned, held, inputs.stocked, waits) + _capacity(deps, planned, inputs.locations)
+        stock += [PromiseUnits(p) for p in _promises(order)]
+        if len(stock) + sum(isinstance(w, PromiseUnits) for w in stock) + 5 > TRANSACTION_LIMIT:
             raise Unprocessable(
                 "this order touches too many stock records to reserve at once; split it", code="order_too_large"
             )
@@ -126,7 +131,8 @@ def place_order(
                 continue  # the claim expired between the two reads: claim it again
             if refused.of(EndHold):
                 active_hold(deps, hold["hold_id"] if hold else "", storefront_id)  # raises the reason
-            # A location that ran out of capacity today is left out of the next plan.
+            # A location that ran out of capacity today is left out of the next plan; promised units
+            # another order took first are read again (PromiseUnits) by the next plan.
             full |= {counter.location_id for counter in refused.of(CountShipment)}
             # Another order took units of this plan first (or the transaction collided): plan again.
             time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # noqa: S311 - jitter, not security
@@ -137,7 +143,68 @@ def place_order(
 
 def _accepted(order: Order, planned: Plan) -> TimelineEntry:
     detail = {"shipments": len(order.shipments), "total": order.totals.total, "routing": planned.timeline_detail()}
+    backordered = [
+        {"shipment_id": s.shipment_id, **unit.model_dump(), "promised_by": s.promised_by}
+        for s in order.shipments
+        for unit in s.awaiting
+    ]
+    if backordered:
+        detail["backordered"] = backordered
     return TimelineEntry(at=order.created_at, type="order.accepted", detail=detail)
+
+
+def _on_backorder(
+    deps: Deps, inputs: RoutingInputs, sourcing: SourcingRequest, refused: InsufficientStock | Unprocessable
+) -> tuple[Plan, list[list[AwaitedUnits]]]:
+    """Not enough on hand: plan again counting the unpromised incoming units of backorder products
+    (oms.domain.backorder), or answer the first refusal when that cannot help."""
+    skus = backorder.backordered(inputs.products, {line.sku for line in sourcing.lines})
+    if not skus or type(refused) is not InsufficientStock:
+        raise refused
+    lots = deps.uow.supply.incoming(skus)
+    if not any(lot.unpromised for lot in lots):
+        raise refused
+    try:
+        planned = plan(replace(sourcing, candidates=backorder.widen(sourcing.candidates, lots, skus)))
+    except InsufficientStock:
+        raise refused from None  # the figures of what is on hand, not of what is coming
+    in_stock = {(sku, c.location.location_id): units for c in sourcing.candidates for sku, units in c.available.items()}
+    return planned, backorder.awaited(planned, in_stock, lots)
+
+
+def _promise_backorders(deps: Deps, order: Order, locations: list[Location], destination: Point) -> None:
+    """A shipment that waits for incoming units is promised from the date they are expected."""
+    by_id = {location.location_id: location for location in locations}
+    for shipment in order.shipments:
+        if not shipment.awaiting:
+            continue
+        at = backorder.promised_by(
+            by_id[shipment.location_id], shipment.service_level, destination, deps.clock.now(), shipment.awaiting
+        )
+        if at is None:
+            raise Unprocessable(
+                f"{shipment.service_level} delivery cannot be promised for backordered units",
+                code="service_level_unavailable",
+                service_level=shipment.service_level,
+                available_service_levels=["standard", "express"],
+            )
+        shipment.promised_by = at
+
+
+def _promises(order: Order) -> list[backorder.Promised]:
+    return [
+        backorder.Promised(
+            sku=unit.sku,
+            location_id=shipment.location_id,
+            inbound_id=unit.inbound_id,
+            order_id=order.order_id,
+            shipment_id=shipment.shipment_id,
+            quantity=unit.quantity,
+            placed_at=order.created_at,
+        )
+        for shipment in order.shipments
+        for unit in shipment.awaiting
+    ]
 
 
 def _replay(deps: Deps, storefront_id: str, key: str, fingerprint: str) -> CheckoutResult | None:
@@ -173,17 +240,21 @@ def held_units(hold: dict[str, Any] | None) -> dict[tuple[str, str], int]:
     return dict(units)
 
 
-def _reservations(planned: Plan, held: Held, stocked: set[tuple[str, str]]) -> list[Write]:
-    """One reservation per (sku, location): the plan's units less what a hold already reserved.
+def _reservations(
+    planned: Plan, held: Held, stocked: set[tuple[str, str]], waits: list[list[AwaitedUnits]]
+) -> list[Write]:
+    """One reservation per (sku, location): the plan's units less what a hold already reserved, and
+    less the backordered units (promised against their inbound instead).
 
     A commit touches an item once, so deltas are merged per item. Made-to-order units at a workshop
     without a stock record are built, not reserved.
     """
     delta: dict[tuple[str, str], int] = defaultdict(int)
-    for shipment in planned.shipments:
+    for i, shipment in enumerate(planned.shipments):
         for line in shipment.lines:
             if (line.sku, shipment.location_id) in stocked:
-                delta[(line.sku, shipment.location_id)] += line.quantity
+                awaited = sum(unit.quantity for unit in (waits[i] if waits else []) if unit.sku == line.sku)
+                delta[(line.sku, shipment.location_id)] += line.quantity - awaited
     for pair, qty in held.items():
         delta[pair] -= qty
     return [Reservation(sku, loc, qty) for (sku, loc), qty in sorted(delta.items()) if qty]

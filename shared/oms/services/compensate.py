@@ -37,7 +37,7 @@ def close(deps: Deps, order_id: str, status: str, reason: str, payment_failure: 
             return Step()
         open_shipments = [s for s in order.shipments if s.status not in lifecycle.GONE | lifecycle.DEAD_SHIPMENT]
         closing[:] = [s.model_copy() for s in open_shipments]
-        writes = [w for s in open_shipments for w in release_stock(s)]
+        writes = [w for s in open_shipments for w in release_stock(deps, order, s)]
         closed = lifecycle.close(order, status, reason, deps.now())
         if payment_failure:
             closed.entries += lifecycle.payment_failed(order, payment_failure, deps.now()).entries

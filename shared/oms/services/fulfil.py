@@ -67,7 +67,8 @@ def screen_and_authorize(deps: Deps, order_id: str) -> dict[str, Any]:
             # Cancelled while we authorized: the hold on the customer's money must not outlive the order.
             _void(payment, order, authorization.authorization_id, "late-authorization")
             raise
-    pending = [s.shipment_id for s in lifecycle.live(order) if s.status in ("allocated", "booked")]
+    # A shipment that waits for backordered units is booked once they arrive (services.backorders).
+    pending = [s.shipment_id for s in lifecycle.live(order) if s.status in ("allocated", "booked") and not s.awaiting]
     return {"decision": "approve", "reasons": [], "summary": "", "shipment_ids": pending}
 
 
@@ -120,6 +121,8 @@ def book_and_release(deps: Deps, order_id: str, shipment_id: str) -> dict[str, A
     require_open(order)
     if shipment.status not in ("allocated", "booked"):
         return {"released": shipment.status}
+    if shipment.awaiting:
+        return {"released": "awaiting incoming stock"}
     location = _location(deps, shipment.location_id)
     booking = None if shipment.booking_id else _book(deps, order, shipment, location)
 

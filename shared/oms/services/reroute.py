@@ -29,6 +29,8 @@ def reroute(deps: Deps, order_id: str, shipment_id: str, rejected_by: str, reaso
         return "stale"
     if shipment.status == "packed":  # its goods are on their way out: nothing to move, nothing to undo
         return "stale: packed"
+    if shipment.awaiting:  # never released: the location was not asked to pick it yet
+        return "stale: awaiting incoming stock"
     refused = {*shipment.rejected_by, rejected_by}
     target, promised_by = _new_home(deps, order, shipment_id, refused)
     undo_partners(deps, order, [shipment])
@@ -38,7 +40,7 @@ def reroute(deps: Deps, order_id: str, shipment_id: str, rejected_by: str, reaso
         if receipt in current.partner_events or moving.location_id != rejected_by:
             return Step()
         current.partner_events.append(receipt)
-        writes = release_stock(moving)
+        writes = release_stock(deps, current, moving)
         if target is None:
             dropped = lifecycle.drop_shipment(current, shipment_id, f"no location can ship it ({reason})", deps.now())
             if all(s.status in lifecycle.GONE for s in lifecycle.live(current)):

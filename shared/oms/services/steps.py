@@ -64,8 +64,8 @@ def update(deps: Deps, order_id: str, decide: Decide, loaded: Order | None = Non
         try:
             deps.uow.commit()
         except CommitRefused as refused:
-            if refused.conflict or refused.of(OrderChange):
-                continue  # someone else moved the order first: decide again on what they left
+            if refused.conflict or refused.of(OrderChange) or any(w.reread for w in refused.refused):
+                continue  # someone else moved the order (or what it decided on) first: decide again
             raise
         deps.publisher.publish(order, step.change.events)
         return order, step

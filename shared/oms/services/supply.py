@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from oms.domain import supply
+from oms.domain.backorder import Lot
 from oms.domain.errors import Conflict, InsufficientStock, NotFound, Unprocessable
 from oms.domain.messages import InboundReceipt, TransferNotice
 from oms.domain.partners import Partner
@@ -27,6 +28,8 @@ from oms.ports.unit_of_work import (
     ShipUnits,
     Write,
 )
+from oms.services import backorders
+from oms.services.backorders import TRANSACTION_LIMIT
 from oms.services.deps import Deps
 from oms.services.routing_inputs import gather
 
@@ -54,6 +57,7 @@ def put_inbound(
     for _ in range(ATTEMPTS):
         current = deps.uow.supply.inbound(inbound_id)
         now = deps.now()
+        lots = deps.uow.supply.lots(current) if current else {}
         if current is None:
             inbound = Inbound(
                 inbound_id=inbound_id,
@@ -66,10 +70,28 @@ def put_inbound(
             )
         else:
             inbound = _changed(current, location_id, expected_at, lines, supplier, now)
+            _keeps_promises(inbound, lots)
         version = current.version if current else 0
-        if _commit(deps, [SaveInbound(inbound, version)], (SaveInbound,)):
+        if _commit(deps, [SaveInbound(inbound, version, lots, previous=current)], (SaveInbound,)):
+            if current is not None and current.expected_at != inbound.expected_at:
+                backorders.reschedule(deps, inbound)
             return inbound, current is None
     raise CommitRefused(conflict=True)
+
+
+def _keeps_promises(inbound: Inbound, lots: dict[str, Lot]) -> None:
+    """Units sold to backorders stay expected: a change may not cut, drop or move them."""
+    expected = inbound.incoming()
+    cut = sorted(
+        sku
+        for sku, lot in lots.items()
+        if lot.promised and (lot.location_id != inbound.location_id or expected.get(sku, 0) < lot.promised)
+    )
+    if cut:
+        raise Unprocessable(
+            f"{', '.join(cut)}: backorders were promised more units than this change leaves expected here",
+            code="below_promised",
+        )
 
 
 def _changed(
@@ -109,30 +131,30 @@ def receive_inbound(deps: Deps, partner: Partner, receipt: InboundReceipt, event
         if inbound.location_id != receipt.location_id:
             return f"refused: inbound {inbound.inbound_id} goes to {inbound.location_id}, not {receipt.location_id}"
         version = inbound.version
+        lots = deps.uow.supply.lots(inbound)
         try:
             units = supply.received(inbound, arrived, key, deps.now(), receipt.complete)
         except AlreadyApplied:
-            _tell_erp(deps, inbound, arrived, key)  # the first delivery may have died before telling it
+            # The first delivery may have died before telling the ERP, or handing over its backorders.
+            _after_receipt(deps, inbound, arrived, key)
             return "duplicate"
         except Conflict as late:  # a receipt for a closed inbound: no retry can apply it
             return f"refused: {late.detail}"
-        writes: list[Write] = [SaveInbound(inbound, version)]
-        writes += [
-            ReceiveUnits(
-                sku,
-                inbound.location_id,
-                qty,
-                {"reason": "received", "delta": qty, "inbound_id": inbound.inbound_id},
-                f"partner:{partner.partner_id}",
-                deps.now(),
-            )
-            for sku, qty in units.items()
-            if qty
-        ]
+        units = {sku: qty for sku, qty in units.items() if qty}
+        # Backorders promised against these lots are served first, in the same commit (oms.domain.backorder).
+        settled = backorders.settle(deps, inbound, lots, units, room=TRANSACTION_LIMIT - 1 - len(inbound.lines))
+        writes: list[Write] = [SaveInbound(inbound, version, lots, settled.lots)]
+        writes += settled.writes(inbound, units, f"partner:{partner.partner_id}", deps.now())
         if _commit(deps, writes, (SaveInbound,)):
-            _tell_erp(deps, inbound, arrived, key)
+            _after_receipt(deps, inbound, arrived, key)
             return f"received {sum(units.values())} unit(s); inbound {inbound.status}"
     raise CommitRefused(conflict=True)
+
+
+def _after_receipt(deps: Deps, inbound: Inbound, arrived: dict[str, int], key: str) -> None:
+    backorders.serve_held(deps, inbound.inbound_id)
+    backorders.hand_over(deps, inbound)
+    _tell_erp(deps, inbound, arrived, key)
 
 
 def _tell_erp(deps: Deps, inbound: Inbound, arrived: dict[str, int], key: str) -> None:

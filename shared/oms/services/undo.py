@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from oms.domain import lifecycle
+from oms.domain.backorder import Lot
 from oms.domain.change import Change
 from oms.domain.orders import Order, Shipment
 from oms.ports.carrier import CancelBookingRequest
@@ -14,22 +15,37 @@ from oms.ports.payment import (
     PaymentDeclined,
     VoidRequest,
 )
-from oms.ports.unit_of_work import Reservation
+from oms.ports.unit_of_work import DropPromise, Reservation, Write
 from oms.services.deps import Deps
 from oms.services.steps import idempotency_key
 
 
 def reserved_units(shipment: Shipment) -> dict[str, int]:
-    """Units per sku this shipment holds in stock (one item per sku: a commit touches an item once)."""
+    """Units per sku this shipment holds in stock (one item per sku: a commit touches an item once);
+    backordered units it still waits for are promised against their inbound, not reserved."""
     units: dict[str, int] = {}
     for line in shipment.lines:
         if line.reserved:
             units[line.sku] = units.get(line.sku, 0) + line.quantity
-    return units
+    for unit in shipment.awaiting:
+        units[unit.sku] -= unit.quantity
+    return {sku: qty for sku, qty in units.items() if qty}
 
 
-def release_stock(shipment: Shipment) -> list[Reservation]:
-    return [Reservation(sku, shipment.location_id, -qty) for sku, qty in reserved_units(shipment).items()]
+def release_stock(deps: Deps, order: Order, shipment: Shipment) -> list[Write]:
+    """Everything the shipment holds goes back: its reserved units, and its backorder promises (one a
+    receipt served already holds reserved units: those go back with the rest). Reads each promise, so
+    call it inside the step's decision: a receipt serving one meanwhile makes the step decide again."""
+    units = reserved_units(shipment)
+    writes: list[Write] = []
+    for unit in shipment.awaiting:
+        lot = Lot(unit.sku, shipment.location_id, unit.inbound_id, unit.expected_at, 0)
+        for promised in deps.uow.supply.promises(lot):
+            if (promised.order_id, promised.shipment_id) == (order.order_id, shipment.shipment_id):
+                writes.append(DropPromise(promised))
+                if promised.served:
+                    units[unit.sku] = units.get(unit.sku, 0) + promised.quantity
+    return [Reservation(sku, shipment.location_id, -qty) for sku, qty in units.items() if qty] + writes
 
 
 def authorization_request(order: Order, customer_balance: int = 0) -> AuthorizationRequest:

@@ -23,12 +23,14 @@ TRANSACTION_LIMIT = 100
 _ATTEMPTS = 5
 
 
-def batch_get(table: str, keys: Sequence[Item]) -> list[Item]:
+def batch_get(table: str, keys: Sequence[Item], consistent: bool = False) -> list[Item]:
     """Every item of `keys` that exists, in as few BatchGetItem calls as the 100-key limit allows."""
     client = aws.dynamodb()
     found: list[Item] = []
     for start in range(0, len(keys), BATCH_GET_LIMIT):
-        request: dict[str, KeysAndAttributesTypeDef] = {table: {"Keys": list(keys[start : start + BATCH_GET_LIMIT])}}
+        request: dict[str, KeysAndAttributesTypeDef] = {
+            table: {"Keys": list(keys[start : start + BATCH_GET_LIMIT]), "ConsistentRead": consistent}
+        }
         for attempt in range(_ATTEMPTS):
             answer = client.batch_get_item(RequestItems=request)
             found.extend(answer.get("Responses", {}).get(table, []))
@@ -36,7 +38,7 @@ def batch_get(table: str, keys: Sequence[Item]) -> list[Item]:
             if not left or not left.get("Keys"):
                 break
             # Unprocessed keys mean throttling: back off before asking again.
-            request = {table: {"Keys": left["Keys"]}}
+            request = {table: {"Keys": left["Keys"], "ConsistentRead": consistent}}
             time.sleep(min(0.05 * 2**attempt, 1.0))
         else:
             raise RuntimeError(f"DynamoDB left keys of {table} unprocessed after {_ATTEMPTS} attempts")

@@ -109,16 +109,17 @@ def ship_units(
     }
 
 
-def receive_units(sku: str, location_id: str, qty: int, at: str) -> TransactWriteItemTypeDef:
-    """Units arrive: on_hand and available grow together; a location's first units create the record."""
+def receive_units(sku: str, location_id: str, qty: int, at: str, reserve: int = 0) -> TransactWriteItemTypeDef:
+    """Units arrive: on_hand grows, and available with it less what they serve at once (`reserve`:
+    backorders, moving `reserved`); a location's first units create the record."""
+    values = {":q": qty, ":free": qty - reserve, ":r": reserve, ":loc": location_id, ":zero": 0, ":now": at}
     return {
         "Update": {
             "TableName": _table(),
             "Key": _key(sku, location_id),
-            "UpdateExpression": "ADD on_hand :q, available :q SET location_id = :loc, stocked_at = :loc, "
-            "reserved = if_not_exists(reserved, :zero), safety_stock = if_not_exists(safety_stock, :zero), "
-            "updated_at = :now",
-            "ExpressionAttributeValues": to_item({":q": qty, ":loc": location_id, ":zero": 0, ":now": at}),
+            "UpdateExpression": "ADD on_hand :q, available :free, reserved :r SET location_id = :loc, "
+            "stocked_at = :loc, safety_stock = if_not_exists(safety_stock, :zero), updated_at = :now",
+            "ExpressionAttributeValues": to_item(values),
         }
     }
 

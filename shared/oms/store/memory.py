@@ -18,8 +18,8 @@ from oms.clock import rfc3339
 from oms.domain.health import Record as HealthRecord
 from oms.domain.models import Location, Product, StockLevel
 from oms.domain.orders import Order
-from oms.domain.supply import Inbound, Transfer
 from oms.ports import unit_of_work as uow
+from oms.store.memory_supply import MemorySupply, SupplyTables, supply_allowed, supply_apply, supply_item
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 Moment = Literal["before", "after"]
@@ -38,7 +38,7 @@ class StockRecord:
 
 
 @dataclass
-class MemoryStore:
+class MemoryStore(SupplyTables):
     """Every table's contents. One store is one database; units of work over it are its sessions."""
 
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # the order as stored, with its version
@@ -50,8 +50,6 @@ class MemoryStore:
     capacity: dict[tuple[str, str], int] = field(default_factory=dict)
     applied: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     credit: dict[tuple[str, str], int] = field(default_factory=dict)  # (storefront, customer) -> open balance
-    inbounds: dict[str, Inbound] = field(default_factory=dict)
-    transfers: dict[str, Transfer] = field(default_factory=dict)
     health: dict[tuple[str, str], HealthRecord] = field(default_factory=dict)
     locations: dict[str, Location] = field(default_factory=dict)
     products: dict[str, Product] = field(default_factory=dict)
@@ -182,31 +180,6 @@ class _Credit:
             return self._store.credit.get((storefront_id, customer_id), 0)
 
 
-class _Supply:
-    def __init__(self, store: MemoryStore) -> None:
-        self._store = store
-
-    def inbound(self, inbound_id: str) -> Inbound | None:
-        with self._store.lock:
-            found = self._store.inbounds.get(inbound_id)
-            return found.model_copy(deep=True) if found else None
-
-    def transfer(self, transfer_id: str) -> Transfer | None:
-        with self._store.lock:
-            found = self._store.transfers.get(transfer_id)
-            return found.model_copy(deep=True) if found else None
-
-    def incoming(self, skus: Iterable[str]) -> list[uow.Incoming]:
-        wanted = set(skus)
-        with self._store.lock:
-            return [
-                uow.Incoming(sku, inbound.location_id, units, inbound.expected_at, inbound.inbound_id)
-                for inbound in self._store.inbounds.values()
-                for sku, units in inbound.incoming().items()
-                if sku in wanted
-            ]
-
-
 class _Health:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -236,7 +209,7 @@ class MemoryUnitOfWork(uow.GatheringUnitOfWork):
         self.config = _Config(store)
         self.applied_events = _Applied(store)
         self.credit = _Credit(store)
-        self.supply = _Supply(store)
+        self.supply = MemorySupply(store, store.lock)
         self.health = _Health(store)
 
     def _commit(self, writes: list[uow.Write]) -> None:
@@ -256,6 +229,8 @@ class MemoryUnitOfWork(uow.GatheringUnitOfWork):
 
 
 def _item_of(write: uow.Write) -> tuple[str, ...]:
+    if (supplied := supply_item(write)) is not None:
+        return supplied
     match write:
         case uow.NewOrder(order=order) | uow.OrderChange(order=order):
             return ("order", order.order_id)
@@ -279,10 +254,6 @@ def _item_of(write: uow.Write) -> tuple[str, ...]:
             return ("credit", sf, customer)
         case uow.ReceiveUnits(sku=sku, location_id=loc):
             return ("stock", sku, loc)
-        case uow.SaveInbound(inbound=inbound):
-            return ("inbound", inbound.inbound_id)
-        case uow.SaveTransfer(transfer=transfer):
-            return ("transfer", transfer.transfer_id)
         case uow.SaveHealth(record=record):
             return ("health", record.sku, record.location_id)
     raise TypeError(f"unknown write {type(write).__name__}")
@@ -296,6 +267,8 @@ def _one_write_per_item(writes: Sequence[uow.Write]) -> None:
 
 
 def _allowed(store: MemoryStore, write: uow.Write) -> bool:
+    if (allowed := supply_allowed(store, write)) is not None:
+        return allowed
     match write:
         case uow.NewOrder(order=order):
             return order.order_id not in store.orders
@@ -332,12 +305,6 @@ def _allowed(store: MemoryStore, write: uow.Write) -> bool:
             return (partner, event_id) not in store.applied
         case uow.OpenBalance(storefront_id=sf, customer_id=customer, delta=delta, limit=limit):
             return delta <= 0 or store.credit.get((sf, customer), 0) + delta <= limit
-        case uow.SaveInbound(inbound=inbound, expected_version=expected):
-            current = store.inbounds.get(inbound.inbound_id)
-            return (current.version if current else 0) == expected
-        case uow.SaveTransfer(transfer=transfer, expected_version=expected):
-            current_transfer = store.transfers.get(transfer.transfer_id)
-            return (current_transfer.version if current_transfer else 0) == expected
         case uow.SaveHealth(record=record, expected_version=expected):
             current_health = store.health.get((record.sku, record.location_id))
             return (current_health.version if current_health else 0) == expected
@@ -345,6 +312,8 @@ def _allowed(store: MemoryStore, write: uow.Write) -> bool:
 
 
 def _apply(store: MemoryStore, write: uow.Write) -> None:
+    if supply_apply(store, write):
+        return
     match write:
         case uow.NewOrder(order=order):
             store.orders[order.order_id] = {**order.stored(), "status": order.status, "version": order.version}
@@ -379,15 +348,11 @@ def _apply(store: MemoryStore, write: uow.Write) -> None:
             store.applied[(partner, event_id)] = {"type": kind, "applied_at": at}
         case uow.OpenBalance(storefront_id=sf, customer_id=customer, delta=delta):
             store.credit[(sf, customer)] = store.credit.get((sf, customer), 0) + delta
-        case uow.ReceiveUnits(sku=sku, location_id=loc, quantity=qty, audit=audit, actor=actor, at=at):
-            store.stock.setdefault((sku, loc), StockRecord()).on_hand += qty
+        case uow.ReceiveUnits(sku=sku, location_id=loc, quantity=qty, audit=audit, actor=actor, at=at, reserve=reserve):
+            received = store.stock.setdefault((sku, loc), StockRecord())
+            received.on_hand += qty
+            received.reserved += reserve
             store.audit.append({"sku": sku, "location_id": loc, "actor": actor, "at": at, **audit})
-        case uow.SaveInbound(inbound=inbound, expected_version=expected):
-            store.inbounds[inbound.inbound_id] = inbound.model_copy(deep=True, update={"version": expected + 1})
-            inbound.version = expected + 1
-        case uow.SaveTransfer(transfer=transfer, expected_version=expected):
-            store.transfers[transfer.transfer_id] = transfer.model_copy(deep=True, update={"version": expected + 1})
-            transfer.version = expected + 1
         case uow.SaveHealth(record=record, expected_version=expected):
             store.health[(record.sku, record.location_id)] = record.model_copy(
                 deep=True, update={"version": expected + 1}

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from oms.clock import rfc3339
+from oms.domain.backorder import Lot, Promised
 from oms.domain.health import Record as HealthRecord
 from oms.domain.models import Location, Product, StockLevel
 from oms.domain.orders import Order
@@ -83,8 +84,14 @@ class DynamoSupply:
     def transfer(self, transfer_id: str) -> Transfer | None:
         return supply_store.get_transfer(transfer_id)
 
-    def incoming(self, skus: Iterable[str]) -> list[uow.Incoming]:
+    def incoming(self, skus: Iterable[str]) -> list[Lot]:
         return supply_store.incoming(list(skus))
+
+    def lots(self, inbound: Inbound) -> dict[str, Lot]:
+        return supply_store.lots(inbound)
+
+    def promises(self, lot: Lot) -> list[Promised]:
+        return supply_store.promises(lot)
 
 
 class DynamoHealth:
@@ -133,10 +140,19 @@ def items_of(write: uow.Write) -> list[TransactWriteItemTypeDef]:
             return [applied_store.marker(partner, event_id, kind, at)]
         case uow.OpenBalance(storefront_id=sf, customer_id=customer, delta=delta, limit=limit):
             return [orders_store.move_open_balance(sf, customer, delta, limit)]
-        case uow.ReceiveUnits(sku=sku, location_id=loc, quantity=qty, audit=audit, actor=actor, at=at):
-            return [stock_store.receive_units(sku, loc, qty, at), stock_store.audit_entry(sku, loc, audit, actor, at)]
-        case uow.SaveInbound(inbound=inbound, expected_version=expected):
-            return supply_store.save_inbound(inbound, expected)
+        case uow.ReceiveUnits(sku=sku, location_id=loc, quantity=qty, audit=audit, actor=actor, at=at, reserve=reserve):
+            return [
+                stock_store.receive_units(sku, loc, qty, at, reserve),
+                stock_store.audit_entry(sku, loc, audit, actor, at),
+            ]
+        case uow.SaveInbound(inbound=inbound, expected_version=expected, lots=lots, settled=settled, previous=before):
+            return supply_store.save_inbound(inbound, expected, lots, settled, before)
+        case uow.PromiseUnits(promised=promised):
+            return supply_store.promise_units(promised)
+        case uow.ServePromise(promised=promised):
+            return [supply_store.serve_promise(promised)]
+        case uow.DropPromise(promised=promised):
+            return supply_store.drop_promise(promised)
         case uow.SaveTransfer(transfer=transfer, expected_version=expected):
             return supply_store.save_transfer(transfer, expected)
         case uow.SaveHealth(record=record, expected_version=expected):
