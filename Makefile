@@ -19,7 +19,7 @@ help:
 	@echo "make keys STAGE=dev ROLE=admin|storefront [STOREFRONT=id] - issue an API key of a deployed stack"
 	@echo "make keys STAGE=dev REVOKE=<key id> - revoke one"
 	@echo "make invoke FN=api EVENT=events/api/health.json - run one function with a sample event"
-	@echo "make bench   - benchmarks (cost, round trips, imports, routing)"
+	@echo "make bench   - benchmarks (cost, realistic cost, round trips, imports, routing, stock health)"
 
 tools:
 	@scripts/check-tools
@@ -73,6 +73,7 @@ else
 	$(PY) -m local invoke $(FN) $(EVENT)
 endif
 
+# Every benchmark of bench/__main__.py, the realistic cost scenario (`python -m bench realistic`) included.
 bench: venv
 	$(PY) -m bench
 

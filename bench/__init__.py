@@ -31,3 +31,13 @@ def merge_results(section: str, figures: dict[str, Any], path: Path = RESULTS) -
     tmp.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     tmp.replace(path)
     return path
+
+
+def read_section(section: str, path: Path = RESULTS) -> dict[str, Any]:
+    """One section of results.json as it stands ({} when there is none)."""
+    try:
+        loaded = json.loads(path.read_text()) if path.exists() else {}
+    except json.JSONDecodeError:
+        return {}
+    found = loaded.get(section) if isinstance(loaded, dict) else None
+    return found if isinstance(found, dict) else {}

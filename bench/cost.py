@@ -743,14 +743,19 @@ def _handler_scope(tally: Tally) -> Callable[[Any], Any]:
 
 
 def lambda_like_seconds(seconds: float, moto: dict[str, float], memory_mb: int) -> float:
-    """A duration as Lambda might bill it: local compute scaled to the memory's CPU share, AWS latencies."""
-    compute = max(0.0, seconds - moto.get("seconds", 0.0)) * max(1.0, FULL_VCPU_MB / memory_mb)
+    """A duration as Lambda might bill it: local compute scaled to the memory's CPU share, AWS latencies.
+
+    `moto["external_seconds"]` (time waiting on a server outside AWS: a partner, a storefront's webhook,
+    recorded by bench.cost_realistic) is a wait, not compute: billed as measured, never scaled.
+    """
+    external = moto.get("external_seconds", 0.0)
+    compute = max(0.0, seconds - moto.get("seconds", 0.0) - external) * max(1.0, FULL_VCPU_MB / memory_mb)
     waits = sum(
         count * AWS_CALL_LATENCY_S.get(key.removeprefix("calls."), DEFAULT_CALL_LATENCY_S)
         for key, count in moto.items()
         if key.startswith("calls.")
     )
-    return compute + waits
+    return compute + waits + external
 
 
 def _lambda_meter(tally: Tally, memory: dict[str, int], short: dict[str, str]) -> Callable[[Any], Any]:
@@ -796,6 +801,8 @@ def _resource_of(path: str) -> str:
         return "/v1/webhooks/{partner_id}"
     if len(parts) >= 4 and parts[1:3] == ["v1", "orders"]:
         return "/".join(["/v1/orders/{order_id}", *parts[4:]])
+    if len(parts) >= 5 and parts[1:4] == ["v1", "admin", "orders"]:  # an operator's review or cancel
+        return "/".join(["/v1/admin/orders/{order_id}", *parts[5:]])
     return "/".join(parts) or "/"
 
 

@@ -58,6 +58,9 @@ def storefront_webhook(client: Client) -> Iterator[str]:
     boto3.client("secretsmanager", region_name="us-east-1").create_secret(
         Name=f"{prefix}storefronts/sf-local", SecretString=json.dumps({"current": SECRET})
     )
+    from oms.adapters import registry
+
+    registry.clear_cache()  # a secret another test's stack left in this process's cache is not this one
     yield url
     server.shutdown()
 
