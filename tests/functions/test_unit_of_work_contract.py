@@ -179,9 +179,8 @@ def test_a_short_shipment_ships_what_was_sent_and_frees_the_rest(deps: Deps) -> 
     deps.uow.commit()
 
 
-def test_supply_documents_are_saved_by_version_and_incoming_follows_the_inbound(deps: Deps) -> None:
-    at = "2026-03-02T01:00:00Z"
-    inbound = Inbound(
+def an_inbound(at: str = "2026-03-02T01:00:00Z") -> Inbound:
+    return Inbound(
         inbound_id="po-1",
         location_id="mnl",
         expected_at="2026-03-05T00:00:00Z",
@@ -189,6 +188,11 @@ def test_supply_documents_are_saved_by_version_and_incoming_follows_the_inbound(
         created_at=at,
         updated_at=at,
     )
+
+
+def test_supply_documents_are_saved_by_version_and_incoming_follows_the_inbound(deps: Deps) -> None:
+    at = "2026-03-02T01:00:00Z"
+    inbound = an_inbound(at)
     deps.uow.add(SaveInbound(inbound, 0))
     deps.uow.commit()
     assert refused(deps, SaveInbound(inbound, 0)).of(SaveInbound)  # exists already
@@ -227,15 +231,7 @@ def test_health_records_are_saved_by_version_and_read_one_by_one_or_in_a_batch(d
 
 def test_backorder_promises_are_guarded_by_the_lot_and_served_or_dropped_once(deps: Deps) -> None:
     at = "2026-03-02T01:00:00Z"
-    inbound = Inbound(
-        inbound_id="po-1",
-        location_id="mnl",
-        expected_at="2026-03-05T00:00:00Z",
-        lines=[InboundLine(sku="A", quantity=4)],
-        created_at=at,
-        updated_at=at,
-    )
-    deps.uow.add(SaveInbound(inbound, 0))
+    deps.uow.add(SaveInbound(an_inbound(at), 0))
     deps.uow.commit()
 
     def promise(order_id: str, quantity: int) -> Promised:
