@@ -162,7 +162,7 @@ def test_a_backordered_shipment_shows_what_it_waits_for_and_a_cancel_gives_the_p
     page.goto(f"{api.base}/console#/orders/{order_id}")
     page.get_by_role("heading", name="Lines").wait_for()
     shipments = page.locator("section", has=page.get_by_role("heading", name="Shipments")).inner_text()
-    assert f"{sku} × 1 on {inbound_id}" in shipments
+    assert f"{sku} \u00d7 1 on {inbound_id}" in shipments  # the page writes "<sku> times <n>"
     page.get_by_role("button", name="Cancel order").click()
     page.get_by_role("button", name="Confirm cancel").click()
     page.locator("h1 .badge", has_text="cancelled").wait_for()
