@@ -45,6 +45,7 @@ class StockLevel(BaseModel):
     reserved: int
     safety_stock: int
     available: int
+    quarantined: int = Field(default=0, description="returned damaged: kept apart, neither on hand nor for sale")
 
 
 class Adjusted(StockLevel):

@@ -45,9 +45,9 @@ with loading():
     for module in (meta, orders, holds, availability, lifecycle):
         app.include_router(module.router)
 
-# functions.api.routes.<name>: the operators' routes, registered on first use.
-OPERATOR_ROUTES = ("admin", "admin_reads", "partners", "supply", "keys", "console")
-_OPERATOR_PREFIXES = ("/v1/admin", "/console")
+# functions.api.routes.<name>: the operators' routes, and the storefronts' returns, registered on first use.
+OPERATOR_ROUTES = ("admin", "admin_reads", "partners", "supply", "keys", "console", "returns")
+_OPERATOR_PREFIXES = ("/v1/admin", "/console", "/v1/returns")
 _operators_lock = threading.Lock()
 _operators_enabled = threading.Event()
 
@@ -68,6 +68,8 @@ def _wants_operator_routes(event: dict[str, Any]) -> bool:
     return (
         resource.startswith(_OPERATOR_PREFIXES)
         or path.startswith(_OPERATOR_PREFIXES)
+        or resource.endswith("/returns")  # an order's returns: /v1/orders/{order_id}/returns
+        or path.rstrip("/").endswith("/returns")
         or (resource in described or path.rstrip("/") in described)
     )
 

@@ -245,6 +245,7 @@ class StorefrontEventData(BaseModel):
 
 _SHIPMENT = {"shipment_id": (str, ...)}
 _REASON = {"reason": (str | None, None)}
+_RETURN = {"return_id": (str, ...)}
 _BACKORDER = {**_SHIPMENT, "sku": (str, ...), "inbound_id": (str, ...)}
 # Event type -> its fields beyond StorefrontEventData (oms.domain.lifecycle, services.partner_events, sweep).
 _EVENT_FIELDS: dict[str, dict[str, Any]] = {
@@ -268,6 +269,21 @@ _EVENT_FIELDS: dict[str, dict[str, Any]] = {
     # Backorders (oms.domain.backorder): units arrived, an inbound closed short, a promise moved.
     "shipment.backorder_arrived": {**_BACKORDER, "quantity": (int, ...), "waiting": (int, ...)},
     "shipment.backorder_short": {**_BACKORDER, "quantity": (int, ...)},
+    # Returns (oms.domain.returns): each step of a return, with its id.
+    "return.requested": {**_RETURN, "lines": (list[dict[str, Any]], ...), "refund": (int, ...)},
+    "return.approved": {**_RETURN, "by": (str, ...)},
+    "return.rejected": {**_RETURN, "by": (str, ...), **_REASON},
+    "return.labelled": {**_RETURN, "carrier": (str, ...), "tracking_number": (str | None, None)},
+    "return.in_transit": _RETURN,
+    "return.received": {
+        **_RETURN,
+        "location_id": (str, ...),
+        "resellable": (dict[str, int], ...),
+        "damaged": (dict[str, int], ...),
+    },
+    "return.refunded": {**_RETURN, "refund_id": (str | None, None), "amount": (int, ...)},
+    "return.refund_failed": {**_RETURN, **_REASON, "attempts": (int, ...)},
+    "return.closed": {**_RETURN, **_REASON},
     "shipment.promise_moved": {
         **_SHIPMENT,
         "inbound_id": (str, ...),

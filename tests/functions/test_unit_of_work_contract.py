@@ -15,6 +15,7 @@ from oms import bootstrap
 from oms.domain.backorder import Lot, Promised
 from oms.domain.health import Record
 from oms.domain.models import StockLevel
+from oms.domain.returns import Return, ReturnLine, return_id_for
 from oms.domain.supply import Inbound, InboundLine, Transfer, TransferLine
 from oms.ports.unit_of_work import (
     ClaimIdempotencyKey,
@@ -27,10 +28,12 @@ from oms.ports.unit_of_work import (
     OpenBalance,
     OrderChange,
     PromiseUnits,
+    QuarantineUnits,
     ReceiveUnits,
     Reservation,
     SaveHealth,
     SaveInbound,
+    SaveReturn,
     SaveTransfer,
     ServePromise,
     SetStockLevel,
@@ -271,3 +274,34 @@ def test_backorder_promises_are_guarded_by_the_lot_and_served_or_dropped_once(de
     current = deps.uow.supply.inbound("po-1")
     assert current is not None
     assert [(lot.quantity, lot.promised) for lot in deps.uow.supply.incoming(["A"])] == [(1, 0)]
+
+
+def test_returns_are_saved_by_version_beside_their_order_and_damaged_units_are_kept_apart(deps: Deps) -> None:
+    at = "2026-03-02T01:00:00Z"
+    ret = Return(
+        return_id=return_id_for("ord_abc", 1),
+        order_id="ord_abc",
+        storefront_id="sf-1",
+        lines=[ReturnLine(sku="A", quantity=1, reason="too small")],
+        created_at=at,
+        updated_at=at,
+    )
+    deps.uow.add(SaveReturn(ret, 0))
+    deps.uow.commit()
+    assert refused(deps, SaveReturn(ret, 0)).of(SaveReturn)  # exists already
+    stored = deps.uow.returns.get(ret.return_id)
+    assert stored is not None and stored.version == 1 and stored.order_id == "ord_abc"
+    assert [r.return_id for r in deps.uow.returns.of_order("ord_abc")] == [ret.return_id]
+    assert [r.return_id for r in deps.uow.returns.attention()] == [ret.return_id]  # requested: a decision is due
+    stored.status = "approved"
+    deps.uow.add(SaveReturn(stored, 1))
+    deps.uow.commit()
+    assert deps.uow.returns.attention() == [] and deps.uow.returns.get("ret_nothing_1") is None
+
+    audit = {"reason": "returned", "quarantined": 1}
+    deps.uow.add(QuarantineUnits("A", "mnl", 1, audit, "test", at), QuarantineUnits("NEW", "mnl", 2, audit, "test", at))
+    deps.uow.commit()
+    found = deps.uow.stock.level("A", "mnl")
+    assert found is not None and (found.on_hand, found.quarantined, found.available) == (5, 1, 5)
+    fresh = deps.uow.stock.level("NEW", "mnl")
+    assert fresh is not None and (fresh.on_hand, fresh.quarantined) == (0, 2)

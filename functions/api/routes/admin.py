@@ -26,6 +26,7 @@ from oms.domain.models import (
     Strict,
 )
 from oms.domain.models import Id as IdType
+from oms.domain.return_policy import ReturnPolicy
 from oms.domain.routing import RoutingPolicy
 from oms.services import stock, stock_health
 from oms.store import config as config_store
@@ -51,6 +52,7 @@ def _stock_view(level: Any) -> dict[str, Any]:
         "reserved": level.reserved,
         "safety_stock": level.safety_stock,
         "available": level.available,
+        "quarantined": level.quarantined,
     }
 
 
@@ -151,6 +153,9 @@ class StorefrontIn(Strict):
     # Routing rules (oms.domain.routing.RoutingPolicy): rules, allowed_location_types, ship_from_store,
     # max_shipments, prefer_locations, exclude_locations.
     routing: dict[str, Any] | None = None
+    # Returns (oms.domain.return_policy.ReturnPolicy): window_days, non_returnable, auto_approve,
+    # refund_shipping.
+    returns: dict[str, Any] | None = None
 
 
 @route(
@@ -159,7 +164,15 @@ class StorefrontIn(Strict):
     summary="Create or replace a storefront's configuration (a first webhook_url answers its signing secret)",
     tags=["admin"],
     ok={200: views.Storefront},
-    problems={422: ["unknown_adapter", "invalid_routing_policy", "unknown_routing_rule", "unknown_location_in_rules"]},
+    problems={
+        422: [
+            "unknown_adapter",
+            "invalid_routing_policy",
+            "unknown_routing_rule",
+            "unknown_location_in_rules",
+            "invalid_return_policy",
+        ]
+    },
 )
 def put_storefront(storefront_id: IdType, body: StorefrontIn) -> dict[str, Any]:
     admin(router)
@@ -169,6 +182,7 @@ def put_storefront(storefront_id: IdType, body: StorefrontIn) -> dict[str, Any]:
     validate_config(config)
     # A rule naming a location that does not exist would silently do nothing: refuse it now.
     RoutingPolicy.from_config(body.routing).check_locations(loc.location_id for loc in config_store.list_locations())
+    ReturnPolicy.from_config(body.returns)  # refused now (422 invalid_return_policy), not at a customer's return
     # Its own API key in the storefronts' usage plan is what API Gateway throttles it by.
     config_store.put_storefront(storefront_id, body.name, config, usage_keys.for_storefront(storefront_id))
     answer = {"storefront_id": storefront_id, "name": body.name, **config}

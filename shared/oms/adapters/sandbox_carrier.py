@@ -26,6 +26,7 @@ from oms.ports.carrier import (
     QuoteRequest,
     Quotes,
     RateOption,
+    ReturnLabelRequest,
     ServiceLevelNotServed,
 )
 from oms.ports.payment import reference
@@ -82,6 +83,17 @@ class SandboxCarrier:
 
     def cancel(self, request: CancelBookingRequest) -> BookingCancellation:
         return BookingCancellation(booking_id=request.booking_id, status="cancelled")
+
+    def return_label(self, request: ReturnLabelRequest) -> Booking:
+        digest = hashlib.sha256(request.idempotency_key.encode()).hexdigest()
+        return Booking(
+            booking_id=reference("rtn", request.idempotency_key),
+            status="booked",
+            service_level="standard",
+            carrier="Sandbox Post",
+            tracking_number=f"SBR{int(digest[:15], 16) % 10**12:012d}",
+            label_ref=f"return_label_{digest[:20]}",
+        )
 
     def _options(
         self, origin: Origin, destination: Address, currency: str, levels: tuple[ServiceLevel, ...]

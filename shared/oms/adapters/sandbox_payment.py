@@ -1,7 +1,7 @@
 """A payment provider that behaves like a real one, driven by documented tokens (API.md, "Sandbox behaviour").
 
 - card token `tok_decline`: declined at authorization; `tok_capture_fail`: authorizes, fails at capture;
-  any other token authorizes.
+  `tok_refund_fail`: authorizes and captures, refuses every refund; any other token authorizes.
 - invoice (B2B net terms): authorization is a credit-limit check of the customer's open balance plus
   the order against its limit (per customer from configuration, else the default).
 Ids derive from the idempotency key, so a retried call returns the very same authorization or
@@ -32,6 +32,7 @@ from oms.ports.payment import (
 # Test card tokens documented in API.md, not credentials.
 DECLINE_TOKEN = "tok_decline"  # noqa: S105
 CAPTURE_FAIL_TOKEN = "tok_capture_fail"  # noqa: S105
+REFUND_FAIL_TOKEN = "tok_refund_fail"  # noqa: S105
 
 
 class SandboxPayment:
@@ -101,6 +102,10 @@ class SandboxPayment:
         )
 
     def refund(self, request: RefundRequest) -> Refund:
+        if request.token == REFUND_FAIL_TOKEN:
+            raise RefundFailed(
+                "the card issuer refused the refund (sandbox)", authorization_id=request.authorization_id
+            )
         refundable = request.captured - request.refunded_before
         if request.amount > refundable:
             raise RefundFailed(

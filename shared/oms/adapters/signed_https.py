@@ -38,6 +38,7 @@ from oms.ports.carrier import (
     CancelBookingRequest,
     QuoteRequest,
     Quotes,
+    ReturnLabelRequest,
 )
 from oms.ports.erp import ErpEvent, ErpReceipt
 from oms.ports.fraud import FraudCheck, FraudDecision
@@ -228,6 +229,11 @@ class HttpsCarrier:
     def cancel(self, request: CancelBookingRequest) -> BookingCancellation:
         self.client.send("carrier.cancel", reference("cnl", request.idempotency_key), request.idempotency_key, request)
         return BookingCancellation(request.booking_id, "pending")
+
+    def return_label(self, request: ReturnLabelRequest) -> Booking:
+        ref = reference("rtn", request.idempotency_key)
+        self.client.send("carrier.return_label", ref, request.idempotency_key, request)
+        return Booking(ref, "pending", "standard")
 
 
 class HttpsLocation:

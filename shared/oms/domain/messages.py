@@ -25,6 +25,7 @@ PartnerEventType = Literal[
     "transfer.shipped",
     "transfer.received",
     "inventory.counted",
+    "return.received",
 ]
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -113,6 +114,18 @@ class TransferNotice(BaseModel):
     lines: Annotated[list[Units], Field(max_length=500)] | None = None
 
 
+class ReturnedUnits(Units):
+    condition: Literal["resellable", "damaged"]
+
+
+class ReturnReceipt(BaseModel):
+    """A return's parcel taken in at a location, each unit resellable (back on hand) or damaged."""
+
+    return_id: str = Field(min_length=1, max_length=80)
+    location_id: str = Field(min_length=1, max_length=64)
+    lines: Annotated[list[ReturnedUnits], Field(min_length=1, max_length=500)]
+
+
 class OrderRef(BaseModel):
     order_id: str
     detail: str | None = Field(default=None, max_length=500)
@@ -131,6 +144,7 @@ def payload_model(event_type: str) -> type[BaseModel]:
         "inbound.received": InboundReceipt,
         "transfer.shipped": TransferNotice,
         "transfer.received": TransferNotice,
+        "return.received": ReturnReceipt,
     }
     return models.get(event_type, OrderRef)
 

@@ -383,6 +383,7 @@ class StockLevel(BaseModel):
     on_hand: int = 0
     reserved: int = 0
     safety_stock: int = 0
+    quarantined: int = 0  # returned damaged: kept apart, neither on hand nor for sale
 
     @property
     def available(self) -> int:

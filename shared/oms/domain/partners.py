@@ -36,6 +36,7 @@ SENDERS: dict[str, frozenset[Role]] = {
     "inbound.received": frozenset({"supplier", "location"}),
     "transfer.shipped": frozenset({"location"}),
     "transfer.received": frozenset({"location"}),
+    "return.received": frozenset({"location"}),
 }
 # Roles whose word is not bound to particular locations.
 _EVERYWHERE: frozenset[Role] = frozenset({"carrier", "erp"})

@@ -104,6 +104,9 @@ class Return(BaseModel):
     reason: str | None = None  # why it was rejected or closed
     issue: str | None = None  # why the refund is waiting (the provider refused it), for operators
     refund_attempts: int = 0
+    location_id: str | None = None  # where the parcel goes back to (the label's destination)
+    idempotency_key: str | None = None  # the storefront's key of the request, and its body's fingerprint
+    body_hash: str | None = None
     decided_by: str | None = None
     events: list[str] = Field(default_factory=list)  # "<partner>:<event id>" of each event taken
     created_at: str
@@ -117,7 +120,12 @@ class Return(BaseModel):
 
     def public(self) -> dict[str, Any]:
         """The return as the API shows it."""
-        return self.model_dump(mode="json", exclude={"version", "events"})
+        return self.model_dump(mode="json", exclude={"version", "events", "idempotency_key", "body_hash"})
+
+    @property
+    def needs_operator(self) -> bool:
+        """Waiting for a decision, or received with a refund the provider refused."""
+        return self.status == "requested" or (self.status == "received" and self.issue is not None)
 
     def units(self) -> dict[str, int]:
         return {line.sku: line.quantity for line in self.lines}
@@ -125,6 +133,16 @@ class Return(BaseModel):
     def holds_units(self) -> bool:
         """Whether its units count as returned: not rejected, and not abandoned before they came back."""
         return self.status != "rejected" and not (self.status == "closed" and self.received_at is None)
+
+
+def return_id_for(order_id: str, number: int) -> str:
+    """The order's `number`th return, naming its order: `ret_<the order id's random part>_<number>`."""
+    return f"ret_{order_id.removeprefix('ord_')}_{number}"
+
+
+def order_id_of(return_id: str) -> str | None:
+    head, _, number = return_id.removeprefix("ret_").rpartition("_")
+    return f"ord_{head}" if return_id.startswith("ret_") and head and number.isdigit() else None
 
 
 def units_returned(returns: Iterable[Return]) -> dict[str, int]:

@@ -123,6 +123,22 @@ class Booking:
 
 
 @dataclass(frozen=True)
+class ReturnLabelRequest:
+    """A parcel coming back: picked up at the customer's address, delivered to the receiving location."""
+
+    order_id: str
+    return_id: str
+    sender: Address
+    destination: Origin
+    currency: str
+    idempotency_key: str
+
+    def __post_init__(self) -> None:
+        if not self.idempotency_key:
+            raise ValueError("an idempotency key is required")
+
+
+@dataclass(frozen=True)
 class CancelBookingRequest:
     order_id: str
     shipment_id: str
@@ -150,3 +166,5 @@ class CarrierGateway(Protocol):
     def quote(self, request: QuoteRequest) -> Quotes: ...
     def book(self, request: BookingRequest) -> Booking: ...
     def cancel(self, request: CancelBookingRequest) -> BookingCancellation: ...
+    def return_label(self, request: ReturnLabelRequest) -> Booking:
+        """The label a customer prints to send goods back (standard service; "pending": by webhook)."""

@@ -200,6 +200,7 @@ class RefundRequest:
     idempotency_key: str
     refunded_before: int = 0
     reason: str | None = None
+    token: str | None = None  # the card's, for a provider that refunds to it
 
     def __post_init__(self) -> None:
         _check_money(self.amount, self.currency)

@@ -21,6 +21,7 @@ from oms.domain.messages import (
     InvoicePayment,
     OrderRef,
     PartnerEvent,
+    ReturnReceipt,
     ShipmentRef,
     StockDelta,
     StockSnapshot,
@@ -249,6 +250,12 @@ def _inbound_received(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
     return supply.receive_inbound(deps, partner, InboundReceipt.model_validate(event.data), event.id)
 
 
+def _return_received(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
+    from oms.services.returns import receive_return  # returns only: the refund ports stay off other events
+
+    return receive_return(deps, partner, ReturnReceipt.model_validate(event.data), event.id)
+
+
 def _transfer_shipped(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
     return supply.transfer_shipped(deps, partner, TransferNotice.model_validate(event.data), event.id)
 
@@ -263,6 +270,7 @@ _APPLY: dict[str, Apply] = {
     "inbound.received": _inbound_received,
     "transfer.shipped": _transfer_shipped,
     "transfer.received": _transfer_received,
+    "return.received": _return_received,
     "inventory.adjusted": _adjusted,
     "shipment.packed": _packed,
     "shipment.rejected": _rejected,

@@ -39,6 +39,7 @@ def _level(data: dict[str, Any]) -> StockLevel:
         on_hand=int(data.get("on_hand", 0)),
         reserved=int(data.get("reserved", 0)),
         safety_stock=int(data.get("safety_stock", 0)),
+        quarantined=int(data.get("quarantined", 0)),
     )
 
 
@@ -119,6 +120,22 @@ def receive_units(sku: str, location_id: str, qty: int, at: str, reserve: int = 
             "Key": _key(sku, location_id),
             "UpdateExpression": "ADD on_hand :q, available :free, reserved :r SET location_id = :loc, "
             "stocked_at = :loc, safety_stock = if_not_exists(safety_stock, :zero), updated_at = :now",
+            "ExpressionAttributeValues": to_item(values),
+        }
+    }
+
+
+def quarantine_units(sku: str, location_id: str, qty: int, at: str) -> TransactWriteItemTypeDef:
+    """Damaged units come back: counted apart, on_hand and available untouched; creates the record."""
+    values = {":q": qty, ":loc": location_id, ":zero": 0, ":now": at}
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": _key(sku, location_id),
+            "UpdateExpression": "ADD quarantined :q SET location_id = :loc, stocked_at = :loc, "
+            "on_hand = if_not_exists(on_hand, :zero), available = if_not_exists(available, :zero), "
+            "reserved = if_not_exists(reserved, :zero), safety_stock = if_not_exists(safety_stock, :zero), "
+            "updated_at = :now",
             "ExpressionAttributeValues": to_item(values),
         }
     }

@@ -18,7 +18,9 @@ from oms.clock import rfc3339
 from oms.domain.health import Record as HealthRecord
 from oms.domain.models import Location, Product, StockLevel
 from oms.domain.orders import Order
+from oms.domain.returns import Return
 from oms.ports import unit_of_work as uow
+from oms.ports.repositories import StorefrontConfig
 from oms.store.memory_supply import MemorySupply, SupplyTables, supply_allowed, supply_apply, supply_item
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -31,6 +33,7 @@ class StockRecord:
     on_hand: int = 0
     reserved: int = 0
     safety_stock: int = 0
+    quarantined: int = 0
 
     @property
     def available(self) -> int:  # as stored: may be negative, unlike StockLevel.available
@@ -51,6 +54,7 @@ class MemoryStore(SupplyTables):
     applied: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     credit: dict[tuple[str, str], int] = field(default_factory=dict)  # (storefront, customer) -> open balance
     health: dict[tuple[str, str], HealthRecord] = field(default_factory=dict)
+    returns: dict[str, Return] = field(default_factory=dict)
     locations: dict[str, Location] = field(default_factory=dict)
     products: dict[str, Product] = field(default_factory=dict)
     storefronts: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -72,6 +76,7 @@ class MemoryStore(SupplyTables):
             on_hand=record.on_hand,
             reserved=record.reserved,
             safety_stock=record.safety_stock,
+            quarantined=record.quarantined,
         )
 
     def order(self, order_id: str) -> Order | None:
@@ -158,9 +163,9 @@ class _Config:
     def products(self, skus: Iterable[str]) -> dict[str, Product]:
         return {sku: self._store.products[sku] for sku in set(skus) if sku in self._store.products}
 
-    def storefront(self, storefront_id: str) -> uow.StorefrontConfig | None:
+    def storefront(self, storefront_id: str) -> StorefrontConfig | None:
         config = self._store.storefronts.get(storefront_id)
-        return uow.StorefrontConfig(storefront_id, copy.deepcopy(config)) if config is not None else None
+        return StorefrontConfig(storefront_id, copy.deepcopy(config)) if config is not None else None
 
 
 class _Applied:
@@ -178,6 +183,26 @@ class _Credit:
     def balance(self, storefront_id: str, customer_id: str) -> int:
         with self._store.lock:
             return self._store.credit.get((storefront_id, customer_id), 0)
+
+
+class _Returns:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def get(self, return_id: str) -> Return | None:
+        with self._store.lock:
+            found = self._store.returns.get(return_id)
+            return found.model_copy(deep=True) if found else None
+
+    def of_order(self, order_id: str) -> list[Return]:
+        with self._store.lock:
+            found = [r.model_copy(deep=True) for r in self._store.returns.values() if r.order_id == order_id]
+        return sorted(found, key=lambda r: r.created_at)
+
+    def attention(self, limit: int = 100) -> list[Return]:
+        with self._store.lock:
+            found = [r.model_copy(deep=True) for r in self._store.returns.values() if r.needs_operator]
+        return sorted(found, key=lambda r: r.updated_at)[:limit]
 
 
 class _Health:
@@ -210,6 +235,7 @@ class MemoryUnitOfWork(uow.GatheringUnitOfWork):
         self.applied_events = _Applied(store)
         self.credit = _Credit(store)
         self.supply = MemorySupply(store, store.lock)
+        self.returns = _Returns(store)
         self.health = _Health(store)
 
     def _commit(self, writes: list[uow.Write]) -> None:
@@ -252,8 +278,10 @@ def _item_of(write: uow.Write) -> tuple[str, ...]:
             return ("applied", partner, event_id)
         case uow.OpenBalance(storefront_id=sf, customer_id=customer):
             return ("credit", sf, customer)
-        case uow.ReceiveUnits(sku=sku, location_id=loc):
+        case uow.ReceiveUnits(sku=sku, location_id=loc) | uow.QuarantineUnits(sku=sku, location_id=loc):
             return ("stock", sku, loc)
+        case uow.SaveReturn(ret=ret):
+            return ("return", ret.return_id)
         case uow.SaveHealth(record=record):
             return ("health", record.sku, record.location_id)
     raise TypeError(f"unknown write {type(write).__name__}")
@@ -305,6 +333,9 @@ def _allowed(store: MemoryStore, write: uow.Write) -> bool:
             return (partner, event_id) not in store.applied
         case uow.OpenBalance(storefront_id=sf, customer_id=customer, delta=delta, limit=limit):
             return delta <= 0 or store.credit.get((sf, customer), 0) + delta <= limit
+        case uow.SaveReturn(ret=ret, expected_version=expected):
+            current_return = store.returns.get(ret.return_id)
+            return (current_return.version if current_return else 0) == expected
         case uow.SaveHealth(record=record, expected_version=expected):
             current_health = store.health.get((record.sku, record.location_id))
             return (current_health.version if current_health else 0) == expected
@@ -352,6 +383,12 @@ def _apply(store: MemoryStore, write: uow.Write) -> None:
             received = store.stock.setdefault((sku, loc), StockRecord())
             received.on_hand += qty
             received.reserved += reserve
+            store.audit.append({"sku": sku, "location_id": loc, "actor": actor, "at": at, **audit})
+        case uow.SaveReturn(ret=ret, expected_version=expected):
+            store.returns[ret.return_id] = ret.model_copy(deep=True, update={"version": expected + 1})
+            ret.version = expected + 1
+        case uow.QuarantineUnits(sku=sku, location_id=loc, quantity=qty, audit=audit, actor=actor, at=at):
+            store.stock.setdefault((sku, loc), StockRecord()).quarantined += qty
             store.audit.append({"sku": sku, "location_id": loc, "actor": actor, "at": at, **audit})
         case uow.SaveHealth(record=record, expected_version=expected):
             store.health[(record.sku, record.location_id)] = record.model_copy(

@@ -12,13 +12,16 @@ from oms.domain.backorder import Lot, Promised
 from oms.domain.health import Record as HealthRecord
 from oms.domain.models import Location, Product, StockLevel
 from oms.domain.orders import Order
+from oms.domain.returns import Return
 from oms.domain.supply import Inbound, Transfer
 from oms.ports import unit_of_work as uow
+from oms.ports.repositories import StorefrontConfig
 from oms.store import config as config_store
 from oms.store import health as health_store
 from oms.store import inventory as stock_store
 from oms.store import orders as orders_store
 from oms.store import partner_events as applied_store
+from oms.store import returns as returns_store
 from oms.store import supply as supply_store
 from oms.store.dynamo import ItemsRefused, write_items
 
@@ -67,9 +70,9 @@ class DynamoConfig:
     def products(self, skus: Iterable[str]) -> dict[str, Product]:
         return config_store.get_products(skus)
 
-    def storefront(self, storefront_id: str) -> uow.StorefrontConfig | None:
+    def storefront(self, storefront_id: str) -> StorefrontConfig | None:
         record = config_store.get_storefront(storefront_id)
-        return uow.StorefrontConfig(record.storefront_id, record.config) if record else None
+        return StorefrontConfig(record.storefront_id, record.config) if record else None
 
 
 class DynamoAppliedEvents:
@@ -92,6 +95,17 @@ class DynamoSupply:
 
     def promises(self, lot: Lot) -> list[Promised]:
         return supply_store.promises(lot)
+
+
+class DynamoReturns:
+    def get(self, return_id: str) -> Return | None:
+        return returns_store.get(return_id)
+
+    def of_order(self, order_id: str) -> list[Return]:
+        return returns_store.of_order(order_id)
+
+    def attention(self, limit: int = 100) -> list[Return]:
+        return returns_store.attention(limit)
 
 
 class DynamoHealth:
@@ -147,6 +161,13 @@ def items_of(write: uow.Write) -> list[TransactWriteItemTypeDef]:
             ]
         case uow.SaveInbound(inbound=inbound, expected_version=expected, lots=lots, settled=settled, previous=before):
             return supply_store.save_inbound(inbound, expected, lots, settled, before)
+        case uow.SaveReturn(ret=ret, expected_version=expected):
+            return [returns_store.save(ret, expected)]
+        case uow.QuarantineUnits(sku=sku, location_id=loc, quantity=qty, audit=audit, actor=actor, at=at):
+            return [
+                stock_store.quarantine_units(sku, loc, qty, at),
+                stock_store.audit_entry(sku, loc, audit, actor, at),
+            ]
         case uow.PromiseUnits(promised=promised):
             return supply_store.promise_units(promised)
         case uow.ServePromise(promised=promised):
@@ -178,6 +199,7 @@ class DynamoUnitOfWork(uow.GatheringUnitOfWork):
         self.credit = DynamoCredit()
         self.supply = DynamoSupply()
         self.health = DynamoHealth()
+        self.returns = DynamoReturns()
 
     def _commit(self, writes: list[uow.Write]) -> None:
         items: list[TransactWriteItemTypeDef] = []
@@ -197,3 +219,5 @@ class DynamoUnitOfWork(uow.GatheringUnitOfWork):
         for write in writes:
             if isinstance(write, uow.OrderChange):
                 write.order.version = write.expected_version + 1
+            elif isinstance(write, uow.SaveReturn):
+                write.ret.version = write.expected_version + 1
