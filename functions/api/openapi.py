@@ -255,6 +255,11 @@ _EVENT_FIELDS: dict[str, dict[str, Any]] = {
     "order.shipped": {},
     "order.delivered": {},
     "order.cancelled": _REASON,
+    "order.lines_cancelled": {
+        "lines": (list[dict[str, Any]], ...),
+        "amount": (int, ...),
+        "shipments": (list[str], ...),
+    },
     "order.rejected": _REASON,
     "payment.capture_failed": {**_SHIPMENT, **_REASON},
     "payment.authorization_expired": {"partner": (str, ...), "detail": (str | None, None)},

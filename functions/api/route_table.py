@@ -42,6 +42,7 @@ ROUTES: tuple[Route, ...] = (
     Route("list_orders", "GET", "/v1/orders", "api", KEY),
     Route("get_order", "GET", "/v1/orders/{order_id}", "api", KEY),
     Route("cancel_order", "POST", "/v1/orders/{order_id}/cancel", "api", KEY),
+    Route("cancel_lines", "POST", "/v1/orders/{order_id}/lines/cancel", "api", KEY),
     Route("create_return", "POST", "/v1/orders/{order_id}/returns", "api", KEY),
     Route("list_order_returns", "GET", "/v1/orders/{order_id}/returns", "api", KEY),
     Route("get_return", "GET", "/v1/returns/{return_id}", "api", KEY),

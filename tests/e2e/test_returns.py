@@ -140,3 +140,31 @@ def test_a_return_held_for_review_is_decided_by_an_operator_and_bad_requests_wri
         assert other_storefront.status_code == 403  # a storefront route: an admin key is not a storefront
     finally:
         api.admin("PUT", "/v1/admin/storefronts/sf-local", config)
+
+
+def test_a_unit_cancelled_before_packing_goes_back_to_stock_and_the_authorization_shrinks(api: Api) -> None:
+    sku, other = unique("LC"), unique("LK")
+    for each in (sku, other):
+        api.stock_at(LOCATION, each, 5)
+    order = api.checkout(checkout_body((sku, 2), (other, 1))).json()
+    path = f"/v1/orders/{order['order_id']}"
+    assert wait_for(lambda: api.request("GET", path).json()["shipments"][0]["status"] == "released")
+    authorized = api.request("GET", path).json()["payment"]["authorized"]
+
+    cancelled = api.request("POST", f"{path}/lines/cancel", json={"lines": [{"sku": sku, "quantity": 1}]})
+    assert cancelled.status_code == 200, cancelled.text
+    after = cancelled.json()
+    line = next(ln for ln in order["lines"] if ln["sku"] == sku)
+    price = line["unit_price"] + line["tax"] // 2
+    assert after["payment"]["authorized"] == authorized - price
+    assert after["totals"]["total"] == order["totals"]["total"] - price
+    assert api.stock(sku)["reserved"] == 1
+    # Booked and released again with what is left.
+    assert wait_for(lambda: api.request("GET", path).json()["shipments"][0]["status"] == "released")
+    assert {ln["sku"]: ln["quantity"] for ln in api.request("GET", path).json()["shipments"][0]["lines"]} == {
+        sku: 1,
+        other: 1,
+    }
+    too_many = api.request("POST", f"{path}/lines/cancel", json={"lines": [{"sku": sku, "quantity": 5}]})
+    assert (too_many.status_code, too_many.json()["code"]) == (409, "units_not_cancellable")
+    assert api.stock(sku)["reserved"] == 1

@@ -165,15 +165,18 @@ class Capture:
 
 @dataclass(frozen=True)
 class VoidRequest:
-    """Release what remains authorized and uncaptured (cancellation, fraud reject, no carrier)."""
+    """Release what remains authorized and uncaptured (cancellation, fraud reject, no carrier), or only
+    `amount` of it (a partial void: units cancelled while the rest of the order goes on)."""
 
     order_id: str
     authorization_id: str
     method: PaymentMethod
     idempotency_key: str
+    amount: int | None = None
 
     def __post_init__(self) -> None:
         _require(bool(self.idempotency_key), "an idempotency key is required")
+        _require(self.amount is None or self.amount > 0, "a partial void releases a positive amount")
 
 
 @dataclass(frozen=True)

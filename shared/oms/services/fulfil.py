@@ -156,8 +156,11 @@ def book_and_release(deps: Deps, order_id: str, shipment_id: str) -> dict[str, A
         raise
 
     def decide(current: Order) -> Step:
-        if lifecycle.shipment_of(current, shipment_id).location_id != shipment.location_id:
-            return Step(result={"moved": True})  # re-routed while we booked and released
+        now = lifecycle.shipment_of(current, shipment_id)
+        if now.location_id != shipment.location_id or now.lines != shipment.lines:
+            # Re-routed, or some of its units cancelled, while we booked and released: that booking and
+            # release are for goods it no longer has (its own phase books and releases it again).
+            return Step(result={"moved": True})
         booked = book(current)  # booked first: the release moves the shipment on from booked
         release = lifecycle.released(current, shipment_id, deps.now())
         if release:
