@@ -264,6 +264,12 @@ _EVENT_FIELDS: dict[str, dict[str, Any]] = {
     "payment.capture_failed": {**_SHIPMENT, **_REASON},
     "payment.authorization_expired": {"partner": (str, ...), "detail": (str | None, None)},
     "payment.chargeback": {"partner": (str, ...), "detail": (str | None, None)},
+    "payment.reauthorized": {
+        "previous": (str | None, None),
+        "amount": (int, ...),
+        "expires_at": (str | None, None),
+    },
+    "payment.reauthorization_failed": _REASON,
     "payment.invoice_paid": {"amount": (int, ...), "applied": (int, ...), "reference": (str | None, None)},
     "shipment.shipped": {**_SHIPMENT, "carrier": (str | None, None), "tracking_number": (str | None, None)},
     "shipment.ship_failed": {**_SHIPMENT, **_REASON},

@@ -42,6 +42,14 @@ class Data(Construct):
             partition_key=dynamodb.Attribute(name="deadline_bucket", type=_S),
             sort_key=dynamodb.Attribute(name="deadline_at", type=_S),
         )
+        # Keys only, and sparse: an order with a card authorization to renew stays in it for days, and an
+        # index that projects nothing else is not written by the order's writes that leave its keys alone.
+        self.orders.add_global_secondary_index(
+            index_name="renewals",
+            partition_key=dynamodb.Attribute(name="renew_bucket", type=_S),
+            sort_key=dynamodb.Attribute(name="renew_at", type=_S),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+        )
         self.config = self._table("Config", "pk")
         self.indexed = frozenset({"orders", "inventory"})  # tables with GSIs: a grant on them covers <arn>/index/*
 

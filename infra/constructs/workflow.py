@@ -105,6 +105,8 @@ class Workflow(Construct):
         decision = (
             sfn.Choice(scope, "FraudDecision")
             .when(sfn.Condition.string_equals("$.work.decision", "review"), sfn.Succeed(scope, "AwaitingReview"))
+            # An asynchronous authorization: payment.authorized starts the phase again ("after_payment").
+            .when(sfn.Condition.string_equals("$.work.decision", "pending"), sfn.Succeed(scope, "AwaitingPayment"))
             .when(sfn.Condition.string_equals("$.work.decision", "reject"), fraud_rejected)
             .otherwise(per_shipment)
         )

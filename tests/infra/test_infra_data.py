@@ -31,7 +31,7 @@ def test_every_table_is_on_demand_with_point_in_time_recovery_and_aws_managed_en
         assert "ProvisionedThroughput" not in props
 
 
-def test_orders_expire_by_ttl_and_are_indexed_by_storefront_and_by_deadline(default_synth):
+def test_orders_expire_by_ttl_and_are_indexed_by_storefront_by_deadline_and_by_authorization_renewal(default_synth):
     default_synth.assertions.has_resource_properties(
         "AWS::DynamoDB::Table",
         {
@@ -53,6 +53,15 @@ def test_orders_expire_by_ttl_and_are_indexed_by_storefront_and_by_deadline(defa
                         {"AttributeName": "deadline_at", "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
+                },
+                {
+                    # Keys only: an order waits here for days without its writes touching the index.
+                    "IndexName": "renewals",
+                    "KeySchema": [
+                        {"AttributeName": "renew_bucket", "KeyType": "HASH"},
+                        {"AttributeName": "renew_at", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
                 },
             ],
         },

@@ -73,7 +73,11 @@ def test_fulfil_screens_and_authorizes_then_books_and_releases_each_shipment(def
     assert [c["Next"] for c in states["Resume"]["Choices"]] == ["ReroutedShipments"]
     assert states["ScreenAndAuthorize"]["Next"] == "FraudDecision"
     assert states["ScreenAndAuthorize"]["ResultPath"] == "$.work"
-    assert {c["Next"] for c in states["FraudDecision"]["Choices"]} == {"AwaitingReview", "FraudRejected"}
+    assert {c["Next"] for c in states["FraudDecision"]["Choices"]} == {
+        "AwaitingReview",
+        "AwaitingPayment",
+        "FraudRejected",
+    }
     assert states["FraudDecision"]["Default"] == "ForEachShipment"
     assert states["ReroutedShipments"]["Next"] == "ForEachShipment"
     each = states["ForEachShipment"]

@@ -49,8 +49,8 @@ def run_fulfil(deps: Deps, order_id: str, shipment_ids: list[str] | None = None)
     try:
         if shipment_ids is None:
             verdict: dict[str, Any] = task(lambda: fulfil.screen_and_authorize(deps, order_id))
-            if verdict["decision"] == "review":
-                return "review"
+            if verdict["decision"] in ("review", "pending"):
+                return str(verdict["decision"])
             if verdict["decision"] == "reject":
                 compensate(deps, order_id, {"Error": "FraudRejected", "Cause": verdict["summary"]})
                 return "rejected"

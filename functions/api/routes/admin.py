@@ -149,6 +149,7 @@ class StorefrontIn(Strict):
     adapters: dict[str, str] = Field(default_factory=dict)
     credit_limits: dict[IdType, Money] = Field(default_factory=dict)
     default_credit_limit: Money | None = None
+    cod_limit: Money | None = None  # the most a cash-on-delivery order may total (default PHP 50,000.00)
     webhook_url: WebhookUrl | None = None
     # Routing rules (oms.domain.routing.RoutingPolicy): rules, allowed_location_types, ship_from_store,
     # max_shipments, prefer_locations, exclude_locations.

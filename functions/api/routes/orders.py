@@ -62,7 +62,7 @@ IdempotencyKey = Annotated[
         **STOREFRONT_ONLY,
         404: ["hold_not_found"],
         409: ["insufficient_stock", "hold_not_active", "hold_expired", "order_in_flight", "stock_contention"],
-        422: ["idempotency_key_reused", "order_too_large", "unknown_sku"],
+        422: ["idempotency_key_reused", "order_too_large", "unknown_sku", "cod_limit_exceeded"],
     },
 )
 def create_order(body: CheckoutRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:

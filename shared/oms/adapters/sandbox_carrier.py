@@ -38,6 +38,7 @@ CARRIERS: dict[ServiceLevel, str] = {
     "express": "Sandbox Express",
     "standard": "Sandbox Post",
 }
+COD_CARRIERS = frozenset({"Sandbox Express", "Sandbox Post"})  # the same-day courier takes no cash
 
 
 def transit_days(service_level: ServiceLevel, distance_km: float) -> int | None:
@@ -61,6 +62,11 @@ class SandboxCarrier:
     def book(self, request: BookingRequest) -> Booking:
         levels: tuple[ServiceLevel, ...] = (request.service_level,)
         option = next(iter(self._options(request.origin, request.destination, request.currency, levels)), None)
+        if option is not None and request.cod_amount and option.carrier not in COD_CARRIERS:
+            raise ServiceLevelNotServed(
+                f"no carrier collects cash on delivery for {request.service_level}",
+                service_level=request.service_level,
+            )
         if option is None:
             raise ServiceLevelNotServed(
                 f"no carrier delivers {request.service_level} from {request.origin.location_id} to "

@@ -1,7 +1,9 @@
 """A payment provider that behaves like a real one, driven by documented tokens (API.md, "Sandbox behaviour").
 
 - card token `tok_decline`: declined at authorization; `tok_capture_fail`: authorizes, fails at capture;
-  `tok_refund_fail`: authorizes and captures, refuses every refund; any other token authorizes.
+  `tok_refund_fail`: authorizes and captures, refuses every refund; `tok_pending`: every authorization is
+  answered "pending" (the decision comes as a `payment.authorized` or `payment.failed` event);
+  `tok_no_renewal`: authorizes once, declines every renewal; any other token authorizes.
 - invoice (B2B net terms): authorization is a credit-limit check of the customer's open balance plus
   the order against its limit (per customer from configuration, else the default).
 Ids derive from the idempotency key, so a retried call returns the very same authorization or
@@ -33,6 +35,8 @@ from oms.ports.payment import (
 DECLINE_TOKEN = "tok_decline"  # noqa: S105
 CAPTURE_FAIL_TOKEN = "tok_capture_fail"  # noqa: S105
 REFUND_FAIL_TOKEN = "tok_refund_fail"  # noqa: S105
+PENDING_TOKEN = "tok_pending"  # noqa: S105
+NO_RENEWAL_TOKEN = "tok_no_renewal"  # noqa: S105
 
 
 class SandboxPayment:
@@ -66,9 +70,11 @@ class SandboxPayment:
                 )
         elif request.token == DECLINE_TOKEN:
             raise PaymentDeclined("the card was declined by the issuer", decline_code="card_declined")
+        elif request.token == NO_RENEWAL_TOKEN and ":reauthorize:" in request.idempotency_key:
+            raise PaymentDeclined("the issuer declined the renewal", decline_code="card_declined")
         return Authorization(
             authorization_id=reference("auth", request.idempotency_key),
-            status="authorized",
+            status="pending" if request.token == PENDING_TOKEN else "authorized",
             method=request.method,
             amount=request.amount,
             currency=request.currency,

@@ -26,6 +26,10 @@ PartnerEventType = Literal[
     "transfer.received",
     "inventory.counted",
     "return.received",
+    "payment.authorized",
+    "payment.pending",
+    "payment.failed",
+    "payment.cod_remitted",
 ]
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -126,6 +130,25 @@ class ReturnReceipt(BaseModel):
     lines: Annotated[list[ReturnedUnits], Field(min_length=1, max_length=500)]
 
 
+class PaymentNotice(BaseModel):
+    """A payments partner's answer to an asynchronous authorization (`payment.authorized`, `.pending`,
+    `.failed`)."""
+
+    order_id: str = Field(min_length=1, max_length=64)
+    authorization_id: str | None = Field(default=None, max_length=128)
+    amount: int | None = Field(default=None, ge=0, le=10**12)
+    expires_at: str | None = Field(default=None, max_length=40)
+    detail: str | None = Field(default=None, max_length=500)
+
+
+class CodRemittance(BaseModel):
+    """Cash collected at the door for one shipment, handed over by the carrier (or a payments partner)."""
+
+    order_id: str = Field(min_length=1, max_length=64)
+    shipment_id: str = Field(min_length=1, max_length=64)
+    amount: int = Field(ge=1, le=10**12)
+
+
 class OrderRef(BaseModel):
     order_id: str
     detail: str | None = Field(default=None, max_length=500)
@@ -145,6 +168,10 @@ def payload_model(event_type: str) -> type[BaseModel]:
         "transfer.shipped": TransferNotice,
         "transfer.received": TransferNotice,
         "return.received": ReturnReceipt,
+        "payment.authorized": PaymentNotice,
+        "payment.pending": PaymentNotice,
+        "payment.failed": PaymentNotice,
+        "payment.cod_remitted": CodRemittance,
     }
     return models.get(event_type, OrderRef)
 

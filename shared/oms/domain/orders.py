@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from oms.clock import parse_rfc3339, rfc3339
 from oms.domain.models import Address, Customer, ServiceLevel
 
+RENEW_BEFORE = timedelta(days=1)  # a lapsing card authorization is renewed this long before it lapses
 OrderStatus = Literal[
     "accepted", "on_hold", "processing", "partially_shipped", "shipped", "delivered", "cancelled", "rejected"
 ]
@@ -79,13 +82,17 @@ class Totals(BaseModel):
 
 
 class PaymentState(BaseModel):
-    method: Literal["card", "invoice"]
+    method: Literal["card", "invoice", "cod"]
     status: PaymentStatus = "pending"
     authorized: int = 0
     captured: int = 0
     refunded: int = 0
     settled: int = 0  # net terms: what the customer has paid of what was invoiced
     authorization_id: str | None = None
+    # A card authorization lapses: renewed a day before (oms.domain.authorization); an asynchronous one
+    # must be confirmed by `pending_until`, or the order is rejected and its stock released.
+    authorization_expires_at: str | None = None
+    pending_until: str | None = None
     failure: str | None = None
     # The provider's token is kept for authorization and never shown back.
     token: str | None = Field(default=None, exclude=True)
@@ -142,4 +149,14 @@ class Order(BaseModel):
         earliest pack-by time of a released shipment not yet escalated."""
         due = [s.pack_by for s in self.shipments if s.status == "released" and s.pack_by and not s.sla_missed]
         due += [phase["since"] for phase in self.unstarted_phases]
+        if self.status not in ("cancelled", "rejected") and self.payment.pending_until:
+            due.append(self.payment.pending_until)
         return min(due) if due else None
+
+    def renew_at(self) -> str | None:
+        """When the authorization must be renewed: a day before it lapses, while shipments wait to be paid."""
+        expires = self.payment.authorization_expires_at
+        waiting = any(s.captured < s.value for s in self.shipments if s.status not in ("cancelled", "rejected"))
+        if not expires or not waiting or self.payment.pending_until:
+            return None
+        return rfc3339(parse_rfc3339(expires) - RENEW_BEFORE)

@@ -37,6 +37,10 @@ SENDERS: dict[str, frozenset[Role]] = {
     "transfer.shipped": frozenset({"location"}),
     "transfer.received": frozenset({"location"}),
     "return.received": frozenset({"location"}),
+    "payment.authorized": frozenset({"payments"}),
+    "payment.pending": frozenset({"payments"}),
+    "payment.failed": frozenset({"payments"}),
+    "payment.cod_remitted": frozenset({"carrier", "payments"}),
 }
 # Roles whose word is not bound to particular locations.
 _EVERYWHERE: frozenset[Role] = frozenset({"carrier", "erp"})

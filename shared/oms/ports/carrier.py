@@ -95,6 +95,7 @@ class BookingRequest:
     currency: str
     idempotency_key: str
     parcels: int = 1
+    cod_amount: int | None = None  # cash the carrier collects on delivery: only a carrier that does is booked
 
     def __post_init__(self) -> None:
         if not self.idempotency_key:

@@ -117,6 +117,7 @@ class Authorization:
     method: PaymentMethod
     amount: int
     currency: str
+    expires_at: str | None = None  # when it lapses, if the provider says (oms.domain.authorization)
 
     @property
     def pending(self) -> bool:

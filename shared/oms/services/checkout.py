@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
 
-from oms.domain import backorder, promise
+from oms.domain import authorization, backorder, promise
 from oms.domain.errors import Conflict, InsufficientStock, NotFound, Unprocessable
 from oms.domain.geo import Point, locate
 from oms.domain.models import CheckoutRequest, Location
@@ -105,6 +105,9 @@ def place_order(
                 return replay
             planned, waits = _on_backorder(deps, inputs, sourcing, refused)
         order = build_order(request, storefront_id, planned, tax or deps.tax, deps.now(), inputs.stocked, waits)
+        if order.payment.method == "cod":
+            config = deps.uow.config.storefront(storefront_id)
+            authorization.check_cod_limit(config.config if config else {}, order.totals.total, order.currency)
         if waits:
             _promise_backorders(deps, order, inputs.locations, destination)
         order.timeline = [_accepted(order, planned)]

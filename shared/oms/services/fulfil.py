@@ -6,11 +6,11 @@ compensation finds it to undo; what a partner did for an order that closed meanw
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from oms.clock import rfc3339
-from oms.domain import lifecycle
+from oms.domain import authorization, lifecycle
 from oms.domain.change import Change
 from oms.domain.errors import NotFound
 from oms.domain.lifecycle import OrderClosed
@@ -19,7 +19,7 @@ from oms.domain.orders import Order, Shipment
 from oms.ports.carrier import Booking, BookingRequest, Origin
 from oms.ports.fraud import FraudCheck
 from oms.ports.location import ReleaseLine, ReleaseRequest
-from oms.ports.payment import CreditLimitExceeded, PaymentGateway, VoidRequest
+from oms.ports.payment import Authorization, CreditLimitExceeded, PaymentGateway, VoidRequest
 from oms.ports.unit_of_work import CommitRefused, OpenBalance
 from oms.services.deps import Deps
 from oms.services.steps import Step, change, idempotency_key, load, require_open, update
@@ -40,22 +40,22 @@ def screen_and_authorize(deps: Deps, order_id: str) -> dict[str, Any]:
         if verdict["decision"] != "approve":
             return verdict
         order, _ = update(deps, order_id, change(lambda o: _approved(o, verdict["score"], deps.now())), order)
-    if order.payment.authorization_id is None:
+    if order.payment.method == "cod":  # nothing to authorize: the carrier collects on delivery
+        order, _ = update(deps, order_id, change(lambda o: authorization.cash_on_delivery(o, deps.now())), order)
+    elif order.payment.authorization_id is None:
         payment = deps.partners(order.storefront_id).payment
         balance = (
             deps.uow.credit.balance(order.storefront_id, order.customer.id) if order.payment.method == "invoice" else 0
         )
-        authorization = payment.authorize(authorization_request(order, balance))
-        record = change(
-            lambda o: lifecycle.authorized(o, authorization.authorization_id, authorization.amount, deps.now())
-        )
+        answer = payment.authorize(authorization_request(order, balance))
+        record = change(lambda o: _authorized(o, answer, deps.clock.now()))
         try:
             order, _ = update(deps, order_id, record, order)
         except CommitRefused as refused:
             if not refused.of(OpenBalance):
                 raise
             # Another order of the customer took the credit first: this authorization must not stand.
-            _void(payment, order, authorization.authorization_id, "over-limit")
+            _void(payment, order, answer.authorization_id, "over-limit")
             balance = deps.uow.credit.balance(order.storefront_id, order.customer.id)
             raise CreditLimitExceeded(
                 f"the order of {order.totals.total} {order.currency} minor units and an open balance of "
@@ -65,11 +65,22 @@ def screen_and_authorize(deps: Deps, order_id: str) -> dict[str, Any]:
             ) from None
         except OrderClosed:
             # Cancelled while we authorized: the hold on the customer's money must not outlive the order.
-            _void(payment, order, authorization.authorization_id, "late-authorization")
+            _void(payment, order, answer.authorization_id, "late-authorization")
             raise
     # A shipment that waits for backordered units is booked once they arrive (services.backorders).
+    if order.payment.pending_until:  # the provider answers later (payment.authorized / payment.failed)
+        return {"decision": "pending", "reasons": [], "summary": "awaiting the payment provider", "shipment_ids": []}
     pending = [s.shipment_id for s in lifecycle.live(order) if s.status in ("allocated", "booked") and not s.awaiting]
     return {"decision": "approve", "reasons": [], "summary": "", "shipment_ids": pending}
+
+
+def _authorized(order: Order, answer: Authorization, now: datetime) -> Change:
+    if answer.pending:
+        return authorization.pending(order, answer.authorization_id, answer.amount, now)
+    recorded = lifecycle.authorized(order, answer.authorization_id, answer.amount, rfc3339(now))
+    if recorded:
+        order.payment.authorization_expires_at = authorization.expiry(order.payment.method, now, answer.expires_at)
+    return recorded
 
 
 def _void(payment: PaymentGateway, order: Order, authorization_id: str, why: str) -> None:
@@ -191,6 +202,7 @@ def _book(deps: Deps, order: Order, shipment: Shipment, location: Location) -> B
             destination=order.shipping_address,
             service_level=shipment.service_level,
             currency=order.currency,
+            cod_amount=shipment.value if order.payment.method == "cod" else None,
             # A re-routed shipment books again, from its new location.
             idempotency_key=idempotency_key(order, shipment.shipment_id, shipment.location_id, "book"),
         )

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from oms.domain import credit, lifecycle, partners
+from oms.domain import authorization, credit, lifecycle, partners
 from oms.domain.change import Change
-from oms.domain.errors import NotFound
+from oms.domain.errors import Conflict, NotFound
 from oms.domain.messages import (
+    CodRemittance,
     InboundReceipt,
     InvoicePayment,
     OrderRef,
     PartnerEvent,
+    PaymentNotice,
     ReturnReceipt,
     ShipmentRef,
     StockDelta,
@@ -33,13 +35,19 @@ from oms.domain.partners import Partner
 from oms.observability import metrics
 from oms.ports import phases
 from oms.ports.unit_of_work import CommitRefused, MarkEventApplied
-from oms.services import stock_health, supply
+from oms.services import authorizations, stock_health, supply
 from oms.services.deps import Deps
 from oms.services.reroute import reroute
 from oms.services.steps import Step, begin, kept, load, update, waited_too_long
 from oms.services.stock import adjust_stock, count_stock
 
 Apply = Callable[[Deps, Partner, PartnerEvent], str]  # (deps, sender, event) -> outcome
+
+
+class NotCod(Conflict):
+    code, title = "not_cash_on_delivery", "Not cash on delivery"
+
+
 Guard = Callable[[Order], "str | None"]  # why the sender may not act on this order, or None
 REFUSED = partners.REFUSED
 
@@ -240,6 +248,74 @@ def _payment_notice(kind: str, metric: str | None = None) -> Apply:
     return apply_to
 
 
+def _expired(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
+    """The provider says the authorization lapsed: noted, then renewed at once (or the shipments marked)."""
+    noted = _payment_notice("payment.authorization_expired")(deps, partner, event)
+    renewed = authorizations.renew(deps, OrderRef.model_validate(event.data).order_id)
+    return f"{noted}; {renewed}"
+
+
+def _payment_answer(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
+    """A payments partner answers an asynchronous authorization: authorized (fulfilment goes on where it
+    waited), still pending (noted), or failed (the order is rejected and its stock released)."""
+    notice = PaymentNotice.model_validate(event.data)
+    if event.type == "payment.failed":
+        authorizations.failed(deps, notice.order_id, notice.detail)
+        return "applied"
+    if event.type == "payment.pending":
+        return _outcome(_on_order(deps, partner, event, lambda o: _still_pending(o, notice, deps.now()))[1])
+    now = deps.clock.now()
+    order, step = _on_order(
+        deps, partner, event, lambda o: authorization.confirmed(o, notice.amount, now, notice.expires_at)
+    )
+    waiting = any(s.status == "allocated" and not s.awaiting for s in lifecycle.live(order))
+    if order.payment.status == "authorized" and order.status not in lifecycle.CLOSED | {"on_hold"} and waiting:
+        # Started again on a redelivery too: the phase's name is unique to it, so it runs once.
+        begin(deps, order.order_id, phases.fulfil(order.order_id, order.storefront_id, "after_payment"))
+    return _outcome(step)
+
+
+def _still_pending(order: Order, notice: PaymentNotice, at: str) -> Change:
+    noted = Change()
+    if order.payment.pending_until:
+        noted.note(at, "payment.still_pending", detail=notice.detail)
+    return noted
+
+
+def _cod_remitted(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
+    cash = CodRemittance.model_validate(event.data)
+
+    def transition(order: Order) -> Change:
+        if order.payment.method != "cod":
+            raise NotCod(f"order {order.order_id} is paid by {order.payment.method}, not cash on delivery")
+        shipment = lifecycle.shipment_of(order, cash.shipment_id)
+        if shipment.status not in lifecycle.GONE:
+            raise lifecycle.NotYet(f"shipment {cash.shipment_id} is {shipment.status}; cash is collected at delivery")
+        return authorization.remitted(order, cash.shipment_id, _receipt(partner, event), cash.amount, deps.now())
+
+    try:
+        return _outcome(_on_order(deps, partner, event, transition)[1])
+    except NotCod as wrong:
+        return f"refused: {wrong.detail}"
+
+
+def _exception(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
+    """A carrier exception on the timeline; a cash-on-delivery parcel refused at the door comes back as a
+    return that refunds nothing (nothing was paid)."""
+    ref = ShipmentRef.model_validate(event.data)
+    detail = ref.detail or "carrier exception"
+    at = deps.now()
+    outcome = _on_shipment(lambda o, r, _: lifecycle.carrier_exception(o, r.shipment_id, detail, at))(
+        deps, partner, event
+    )
+    order = load(deps, ref.order_id)
+    if order.payment.method == "cod" and "refused" in detail.lower():
+        from oms.services.returns import refused_at_door
+
+        refused_at_door(deps, ref.order_id, ref.shipment_id)
+    return outcome
+
+
 def _invoice_paid(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
     payment = InvoicePayment.model_validate(event.data)
     transition = lambda order: credit.invoice_paid(order, payment.amount, payment.reference, deps.now())  # noqa: E731
@@ -277,10 +353,12 @@ _APPLY: dict[str, Apply] = {
     "build.completed": _on_shipment(lambda o, ref, at: lifecycle.built(o, ref.shipment_id, at)),
     "shipment.shipped": _on_shipment(_in_transit),
     "shipment.delivered": _on_shipment(lambda o, ref, at: lifecycle.delivered(o, ref.shipment_id, at)),
-    "shipment.exception": _on_shipment(
-        lambda o, ref, at: lifecycle.carrier_exception(o, ref.shipment_id, ref.detail or "carrier exception", at)
-    ),
-    "payment.authorization_expired": _payment_notice("payment.authorization_expired"),
+    "shipment.exception": _exception,
+    "payment.authorization_expired": _expired,
+    "payment.authorized": _payment_answer,
+    "payment.pending": _payment_answer,
+    "payment.failed": _payment_answer,
+    "payment.cod_remitted": _cod_remitted,
     "payment.chargeback": _payment_notice("payment.chargeback", metric="Chargebacks"),
     "payment.invoice_paid": _invoice_paid,
 }

@@ -276,3 +276,41 @@ def _credit_note(deps: Deps, order: Order, ret: Return, amount: int) -> str:
 
 def attention(deps: Deps, limit: int = 100) -> list[Return]:
     return deps.uow.returns.attention(limit)
+
+
+def refused_at_door(deps: Deps, order_id: str, shipment_id: str) -> Return | None:
+    """A cash-on-delivery parcel the customer refused: it comes back as a return already on its way, to
+    the location that shipped it, that refunds nothing (nothing was paid). Once per shipment."""
+    reason = f"refused at the door: shipment {shipment_id}"
+    made: list[Return] = []
+
+    def decide(order: Order) -> Step:
+        earlier = deps.uow.returns.of_order(order_id)
+        if any(r.reason == reason for r in earlier):
+            return Step()
+        shipment = next(s for s in order.shipments if s.shipment_id == shipment_id)
+        now = deps.now()
+        ret = Return(
+            return_id=returns.return_id_for(order_id, len(earlier) + 1),
+            order_id=order_id,
+            storefront_id=order.storefront_id,
+            status="in_transit",
+            lines=[
+                returns.ReturnLine(sku=ln.sku, quantity=ln.quantity, reason="refused at the door")
+                for ln in shipment.lines
+            ],
+            reason=reason,
+            location_id=shipment.location_id,
+            decided_by="carrier",
+            created_at=now,
+            updated_at=now,
+            decided_at=now,
+            in_transit_at=now,
+        )
+        change = Change()
+        change.note(now, "return.in_transit", publish=True, order_id=order_id, return_id=ret.return_id)
+        made[:] = [ret]
+        return Step(change=change, writes=[SaveReturn(ret, 0)])
+
+    update(deps, order_id, decide)
+    return made[0] if made else None

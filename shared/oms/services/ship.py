@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oms.domain import lifecycle
+from oms.domain import authorization, lifecycle
 from oms.domain.change import Change
 from oms.domain.errors import Conflict
 from oms.domain.orders import Order, Shipment
@@ -27,9 +27,11 @@ def capture_and_ship(deps: Deps, order_id: str, shipment_id: str) -> dict[str, A
     if shipment.status in lifecycle.GONE:
         return {"shipped": shipment_id}
     capture = None
-    if not shipment.capture_id:
+    if not shipment.capture_id and order.payment.method != "cod":  # cash on delivery: paid at the door
         if not order.payment.authorization_id:
             raise lifecycle.NotYet(f"order {order_id} has no authorization to capture from")
+        if authorization.lapsed(order, deps.clock.now()):  # never ship goods no authorization pays for
+            raise CaptureFailed(order.payment.failure or "the payment authorization lapsed before the capture")
         capture = deps.partners(order.storefront_id).payment.capture(_capture_request(order, shipment))
 
     def pay(current: Order) -> Change:
@@ -142,6 +144,8 @@ def _with_capture_found(deps: Deps, order: Order, shipment_id: str) -> Order:
     recorded, so the shipment is held as paid (and shipped on the retry), never as unpaid."""
     shipment = lifecycle.shipment_of(order, shipment_id)
     if shipment.capture_id or not order.payment.authorization_id or order.status in lifecycle.CLOSED:
+        return order
+    if authorization.lapsed(order, deps.clock.now()):  # no capture against a lapsed authorization
         return order
     try:
         found = deps.partners(order.storefront_id).payment.capture(_capture_request(order, shipment))

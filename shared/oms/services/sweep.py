@@ -1,4 +1,5 @@
-"""The sweeper's work on orders: start phases that did not start, escalate shipments past their SLA."""
+"""The sweeper's work on orders: start phases that did not start, escalate shipments past their SLA, renew
+authorizations about to lapse and reject orders whose asynchronous authorization never came."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from oms.domain.errors import NotFound
 from oms.domain.orders import Order
 from oms.observability import metrics
 from oms.ports.phases import Phase
+from oms.services import authorizations
 from oms.services.deps import Deps
 from oms.services.steps import Decide, Step, change, update
 
@@ -15,9 +17,15 @@ from oms.services.steps import Decide, Step, change, update
 def sweep_due_orders(deps: Deps) -> dict[str, list[str]]:
     """Orders on the deadlines index whose time has come: phases that did not start are started, and
     released shipments past their location's SLA get an entry on the order and a metric, once."""
-    found: dict[str, list[str]] = {"escalated": [], "started": []}
+    found: dict[str, list[str]] = {"escalated": [], "started": [], "payments": []}
     now = deps.now()
     for order_id in deps.uow.orders.due(deps.clock.now()):
+        try:
+            paid = authorizations.on_due(deps, order_id)  # a lapsing or unanswered authorization
+        except NotFound:
+            continue
+        if paid:
+            found["payments"].append(f"{order_id}: {paid}")
         try:
             order, step = update(deps, order_id, lambda o: Step(change=_escalate(o, now)))
         except NotFound:

@@ -102,7 +102,8 @@ class _Orders:
 
     def _deadline(self, order_id: str) -> str | None:
         order = self._store.order(order_id)
-        return order.next_deadline() if order else None
+        found = [at for at in (order.next_deadline(), order.renew_at()) if at] if order else []
+        return min(found) if found else None
 
 
 class _Holds:

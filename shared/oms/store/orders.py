@@ -25,6 +25,7 @@ IDEMPOTENCY = "IDEMPOTENCY#"
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 CREDIT = "CREDIT#"
 _BY_STOREFRONT = "by_storefront"
+RENEWALS = "renewals"
 
 
 def _table() -> str:
@@ -37,7 +38,7 @@ def _order_key(order_id: str) -> dict[str, str]:
 
 def _order_item(order: Order) -> dict[str, Any]:
     """The order as one item: a packed document, and beside it what the indexes and conditions read."""
-    deadline = order.next_deadline()
+    deadline, renew = order.next_deadline(), order.renew_at()
     return {
         **_order_key(order.order_id),
         "storefront_id": order.storefront_id,
@@ -49,6 +50,10 @@ def _order_item(order: Order) -> dict[str, Any]:
         # packed; the sweeper finds late ones there (None leaves the attributes, and the index, out).
         "deadline_bucket": "shipment" if deadline else None,
         "deadline_at": deadline,
+        # A card authorization to renew before it lapses: in the keys-only `renewals` index, which an
+        # order's other writes do not touch (its keys do not change), for its whole waiting life.
+        "renew_bucket": "authorization" if renew else None,
+        "renew_at": renew,
     }
 
 
@@ -233,12 +238,13 @@ def get_hold(hold_id: str) -> dict[str, Any] | None:
     return {k: v for k, v in from_item(found).items() if k not in ("pk", "sk")} if found else None
 
 
-def _due(bucket: str, now: datetime, limit: int) -> list[dict[str, Any]]:
-    """Items of one deadline bucket whose deadline has passed, oldest first (the sparse deadlines index)."""
+def _due(bucket: str, now: datetime, limit: int, index: str = "deadlines") -> list[dict[str, Any]]:
+    """Items of one bucket whose time has passed, oldest first (a sparse index: deadlines or renewals)."""
+    prefix = "renew" if index == RENEWALS else "deadline"
     page = aws.dynamodb().query(
         TableName=_table(),
-        IndexName="deadlines",
-        KeyConditionExpression="deadline_bucket = :bucket AND deadline_at <= :now",
+        IndexName=index,
+        KeyConditionExpression=f"{prefix}_bucket = :bucket AND {prefix}_at <= :now",
         ExpressionAttributeValues=to_item({":bucket": bucket, ":now": rfc3339(now)}),
         Limit=limit,
     )
@@ -301,5 +307,8 @@ def list_orders(
 
 
 def due_orders(now: datetime, limit: int = 100) -> list[str]:
-    """Orders with a released shipment its location's SLA says should be packed by now."""
-    return [item["pk"].removeprefix(ORDER) for item in _due("shipment", now, limit)]
+    """Orders with something due: a released shipment its location's SLA says should be packed by now, a
+    phase to start, an asynchronous authorization past its wait, an authorization to renew."""
+    found = [item["pk"] for item in _due("shipment", now, limit)]
+    found += [item["pk"] for item in _due("authorization", now, limit, index=RENEWALS)]
+    return [pk.removeprefix(ORDER) for pk in dict.fromkeys(found)]
