@@ -63,8 +63,10 @@ def search(
     examined = 0
     while examined < BUDGET:
         chunk = min(max(limit, 25), BUDGET - examined)
-        keys = _newest_keys(storefront_ids, after, before, filters.status, chunk)
-        if not keys:
+        keys, resume = _newest_keys(storefront_ids, after, before, filters.status, chunk)
+        if resume is not None:  # below it, some storefront has not been read yet: those come next round
+            keys = [(created_key, key) for created_key, key in keys if created_key >= resume]
+        if not keys and resume is None:
             return matches, None
         orders = _read([key for _, key in keys])
         for created_key, key in keys:
@@ -75,23 +77,27 @@ def search(
             before = created_key
             if len(matches) == limit:
                 return matches, encode_position(before, _SCOPE)
-        if len(keys) < chunk:
+        if resume is None:
             return matches, None
+        before, examined = resume, examined + (0 if keys else chunk)  # every storefront is read down to here
     return matches, encode_position(before, _SCOPE)  # the budget ran out: the next page carries on from here
 
 
 def _newest_keys(
     storefront_ids: list[str], after: str, before: str, status: str | None, chunk: int
-) -> list[tuple[str, dict[str, str]]]:
-    """The `chunk` newest (created_key, order key) pairs below `before` over every storefront."""
-    client, found = aws.dynamodb(), []
+) -> tuple[list[tuple[str, dict[str, str]]], str | None]:
+    """The `chunk` newest (created_key, order key) pairs below `before` over every storefront, and where to
+    read on from if there may be more (None: that is all down to `after`). A short page is not the end:
+    DynamoDB counts its Limit before a filter, and the cursor's own order, which BETWEEN includes, is
+    dropped; a page the filter emptied still moves the position on (the newest point not yet read)."""
+    client, found, resume = aws.dynamodb(), [], []
     for storefront_id in storefront_ids:
         args: dict[str, Any] = {
             "TableName": settings().orders_table,
             "IndexName": _INDEX,
             "KeyConditionExpression": "storefront_id = :sf AND created_key BETWEEN :after AND :before",
             "ScanIndexForward": False,
-            "Limit": chunk,
+            "Limit": chunk + 1,  # the cursor's own order may be the first
         }
         values: dict[str, Any] = {":sf": storefront_id, ":after": after, ":before": before}
         if status:  # the index carries status: filtered there, before any order is read
@@ -99,12 +105,17 @@ def _newest_keys(
             args["ExpressionAttributeNames"] = {"#status": "status"}
             values[":status"] = status
         args["ExpressionAttributeValues"] = to_item(values)
-        for item in client.query(**args)["Items"]:
+        page = client.query(**args)
+        if "LastEvaluatedKey" in page:
+            resume.append(str(from_item(page["LastEvaluatedKey"])["created_key"]))
+        for item in page["Items"]:
             plain = from_item(item)
             if plain["created_key"] != before:  # BETWEEN is inclusive; the cursor's own order was shown
                 found.append((plain["created_key"], {"pk": plain["pk"], "sk": plain["sk"]}))
     found.sort(key=lambda pair: pair[0], reverse=True)
-    return found[:chunk]
+    if len(found) > chunk:  # read further than the chunk: it ends at its last pair
+        resume.append(found[chunk - 1][0])
+    return found[:chunk], max(resume) if resume else None
 
 
 def _read(keys: list[dict[str, str]]) -> dict[str, Order]:
