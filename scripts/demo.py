@@ -8,7 +8,10 @@ It places a B2C order (card), a B2B order (net-terms invoice, ship complete) and
 webhooks for every shipment: the workshop's `build.completed`, the location's `shipment.packed` (the ship
 phase captures the shipment's payment, then ships it), the carrier's `shipment.shipped` and
 `shipment.delivered`. One event is sent twice with the same id to show the replay has no second effect.
-At the end it prints each order's status, payment, shipments and timeline.
+At the end it prints each order's status, payment, shipments and timeline, and stock health; then the B2C
+customer sends one unit back: the storefront opens a return (`POST /v1/orders/{id}/returns`; an operator
+approves it if the storefront's policy holds it for review), the location that takes the parcel back sends
+`return.received`, and the demo prints the refund.
 
 Configuration, with the defaults of `make run` (API.md, "Local defaults"):
 `OMS_URL` (http://127.0.0.1:3000), `OMS_LOCAL_STOREFRONT_KEY`, `OMS_LOCAL_STOREFRONT_KEY_2` and
@@ -370,6 +373,51 @@ class Demo:
             self.say(f"{tag} shipment.delivered -> delivered; order is {after['status']}")
         return packed_ids
 
+    def return_one(self, demo: DemoOrder, order: dict[str, Any], admin_key: str, run_id: str) -> dict[str, Any]:
+        """Return one unit of the order's last line and play the receiving location: the refunded return."""
+        order_id, sku = order["order_id"], order["lines"][-1]["sku"]
+        body = {"lines": [{"sku": sku, "quantity": 1, "reason": "changed my mind"}]}
+        status, ret = self.client.call(
+            "POST",
+            f"/v1/orders/{order_id}/returns",
+            key=demo.key,
+            body=body,
+            headers={"Idempotency-Key": f"demo-{run_id}-return"},
+        )
+        return_id = ret["return_id"]
+        self.say(f"  {demo.storefront_id} asks to return 1 x {sku} of {order_id}: return {return_id} ({status})")
+        self.say(f"  {ret['status']}, refund quoted {money(ret['refund']['total'], order['currency'])}")
+        if ret["status"] == "requested":  # the storefront's policy holds returns for review: decide as an operator
+            _, ret = self.client.call(
+                "POST", f"/v1/admin/returns/{return_id}/decision", key=admin_key, body={"decision": "approve"}
+            )
+            self.say(f"  held for review; approved by an operator: {ret['status']}")
+        label = ret.get("label") or {}
+        self.say(
+            f"  label for the way back: {label.get('carrier') or '-'} {label.get('tracking_number') or '-'} "
+            f"to {ret['location_id']}"
+        )
+        lines = [{"sku": sku, "quantity": 1, "condition": "resellable"}]
+        receipt = {"return_id": return_id, "location_id": ret["location_id"], "lines": lines}
+        self.webhook(LOCATION_PARTNER, "return.received", receipt)
+        self.say(f"  {ret['location_id']}: return.received (1 x {sku}, resellable) -> back on hand there")
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            _, ret = self.client.call("GET", f"/v1/returns/{return_id}", key=demo.key)
+            if ret["status"] == "refunded":
+                break
+            if ret.get("issue") or time.monotonic() > deadline:
+                why = ret.get("issue") or f"not within {self.wait_seconds:g} s"
+                raise DemoError(f"return {return_id} was not refunded: {why}.\n  the return now: {json.dumps(ret)}")
+            time.sleep(POLL_SECONDS)
+        refund, currency = ret["refund"], order["currency"]
+        self.say(
+            f"  refunded {money(refund['total'], currency)} (goods {money(refund['goods'], currency)}, "
+            f"tax {money(refund['tax'], currency)}, shipping {money(refund['shipping'], currency)}, "
+            f"shipping tax {money(refund['shipping_tax'], currency)}), provider refund {refund['refund_id'] or '-'}"
+        )
+        return dict(ret)
+
     def replay(self, demo: DemoOrder, order_id: str, shipment_id: str, event_id: str) -> None:
         """Send a `shipment.packed` again with the id it had: accepted (202), applied never twice."""
         before = self.get(demo, order_id)
@@ -568,7 +616,12 @@ def main(
 
     demo.say("\n6. stock health after these sales (GET /v1/admin/stock-health)")
     sold = sorted({ln["sku"] for o in final for ln in o["lines"] if ln["sku"] not in MADE_TO_ORDER})
-    demo.stock_health(admin_key or os.environ.get(*ADMIN_KEY), sold)
+    admin = admin_key or os.environ.get(*ADMIN_KEY)
+    demo.stock_health(admin, sold)
+
+    demo.say("\n7. a return: one unit of the B2C order back, received, refunded")
+    (d, _), b2c = placed[0], final[0]
+    demo.return_one(d, b2c, admin, run_id)
     return final
 
 

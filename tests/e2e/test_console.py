@@ -1,11 +1,12 @@
 """The operators' console in a real browser (Chromium through Playwright) against the local stack: sign-in,
-orders, an order, the review queue, stock health and its suggestions, supply (inbounds and transfers) and dead
-letters, and that API data is only ever text."""
+orders, an order, the review queue, returns, stock health and its suggestions, supply (inbounds and transfers) and
+dead letters, and that API data is only ever text."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,9 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import ADMIN_KEY, Api, checkout_body, unique
-from tests.e2e.test_supply import ship
+from tests.e2e.test_returns import LOCATION, ask, delivered_order
+from tests.e2e.test_supply import partner_event, ship
+from tests.e2e.test_webhooks import post_event
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -250,6 +253,127 @@ def test_a_customer_name_with_markup_is_shown_as_text_and_runs_nothing(api: Api,
     assert page.locator("main img").count() == 0
     assert dialogs == []
     shot(page, "order-xss-as-text")
+
+
+@contextmanager
+def returns_held_for_review(api: Api) -> Iterator[None]:
+    """sf-local's returns wait for an operator while inside; its configuration as it was afterwards."""
+    storefront = api.admin("GET", "/v1/admin/storefronts/sf-local").json()
+    config = {k: v for k, v in storefront.items() if k not in ("storefront_id", "webhook_secret")}
+    held = api.admin("PUT", "/v1/admin/storefronts/sf-local", {**config, "returns": {"auto_approve": False}})
+    assert held.status_code == 200, held.text
+    try:
+        yield
+    finally:
+        api.admin("PUT", "/v1/admin/storefronts/sf-local", config)
+
+
+def held_return(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A delivered order of two units and a return of one of them, held for review: (order, return)."""
+    order = delivered_order(api, [(unique("RET"), 2)])
+    opened = ask(api, order["order_id"], [(order["lines"][0]["sku"], 1)])
+    assert opened.status_code == 201, opened.text
+    assert opened.json()["status"] == "requested"
+    return order, dict(opened.json())
+
+
+def admin_return(api: Api, return_id: str) -> dict[str, Any]:
+    reply = api.admin("GET", f"/v1/admin/returns/{return_id}")
+    assert reply.status_code == 200, reply.text
+    return dict(reply.json())
+
+
+def test_an_operator_approves_a_held_return_from_the_returns_page_and_its_label_is_booked(api: Api, page: Page) -> None:
+    with returns_held_for_review(api):
+        order, held = held_return(api)
+        return_id, sku = held["return_id"], held["lines"][0]["sku"]
+        sign_in(page, api)
+        page.get_by_role("link", name="Returns").click()
+        row = page.get_by_role("row").filter(has_text=return_id)
+        row.wait_for()
+        assert page.locator("nav a[aria-current=page]").inner_text() == "Returns"
+        assert f"{sku} \u00d7 1" in row.inner_text() and row.locator(".badge", has_text="requested").is_visible()
+        assert row.get_by_role("link", name=order["order_id"]).get_attribute("href") == f"#/orders/{order['order_id']}"
+        refund = f"{held['refund']['total'] // 100}.{held['refund']['total'] % 100:02d}"
+        assert row.get_by_role("cell").nth(4).inner_text() == refund  # the quoted refund, as money
+        shot(page, "returns")
+
+        row.get_by_role("button", name=f"Approve return {return_id}").click()
+        page.locator("main p[role=status]").filter(has_text=f"Return {return_id} approved: label").wait_for()
+        page.get_by_role("row").filter(has_text=return_id).wait_for(state="detached")  # the list was reloaded
+
+        approved = admin_return(api, return_id)
+        assert approved["status"] == "approved" and approved["decided_by"].startswith("admin:")
+        assert approved["label"]["carrier"] and approved["label"]["tracking_number"]
+
+        page.goto(f"{api.base}/console#/orders/{order['order_id']}")
+        returns = page.locator("section.order-returns")
+        returns.get_by_role("row").filter(has_text=return_id).wait_for()  # the order page lists it too
+        text = returns.inner_text()
+        assert "approved" in text and approved["label"]["tracking_number"] in text
+
+
+def test_an_operator_rejects_a_held_return_with_a_reason_after_a_confirm_step(api: Api, page: Page) -> None:
+    why = f"worn, tags removed {XSS}"
+    with returns_held_for_review(api):
+        _, held = held_return(api)
+        return_id = held["return_id"]
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        sign_in(page, api)
+        page.goto(f"{api.base}/console#/returns")
+        row = page.get_by_role("row").filter(has_text=return_id)
+        reject = row.get_by_role("button", name=f"Reject return {return_id}")
+        reject.click()  # the reason and the confirm step are in the page: no window.prompt or confirm
+        row.get_by_role("button", name="Keep return").click()
+        assert row.get_by_role("button", name="Confirm reject").count() == 0
+        assert admin_return(api, return_id)["status"] == "requested"
+
+        reject.click()
+        row.get_by_label(f"Reason for rejecting return {return_id}").fill(why)
+        shot(page, "returns-reject")
+        row.get_by_role("button", name="Confirm reject").click()
+        said = page.locator("main p[role=status]").filter(has_text=f"Return {return_id} rejected")
+        said.wait_for()
+        assert why in said.inner_text() and page.locator("main img").count() == 0  # the reason, as text
+        page.get_by_role("row").filter(has_text=return_id).wait_for(state="detached")
+        assert dialogs == []
+
+        rejected = admin_return(api, return_id)
+        assert (rejected["status"], rejected["reason"], rejected["label"]) == ("rejected", why, None)
+
+
+def test_a_refund_the_provider_refused_waits_on_the_returns_page_with_a_retry_button(api: Api, page: Page) -> None:
+    refusing = {"method": "card", "token": "tok_refund_fail"}  # the sandbox captures, then refuses every refund
+    order = delivered_order(api, [(unique("RFD"), 1)], payment=refusing)
+    opened = ask(api, order["order_id"], [(order["lines"][0]["sku"], 1)])
+    assert opened.status_code == 201 and opened.json()["status"] == "approved", opened.text
+    return_id, sku = opened.json()["return_id"], order["lines"][0]["sku"]
+    parcel = partner_event(
+        "return.received",
+        return_id=return_id,
+        location_id=LOCATION,
+        lines=[{"sku": sku, "quantity": 1, "condition": "resellable"}],
+    )
+    assert post_event(api, "warehouse", parcel).status_code == 202
+    refused = wait_for(lambda: admin_return(api, return_id).get("issue"), "the refused refund was never noted")
+    attempts = admin_return(api, return_id)["refund_attempts"]
+
+    sign_in(page, api)
+    page.goto(f"{api.base}/console#/returns")
+    row = page.get_by_role("row").filter(has_text=return_id)
+    row.wait_for()
+    assert refused in row.inner_text() and row.get_by_role("button", name="Approve").count() == 0
+    row.get_by_role("button", name=f"Retry refund of return {return_id}").click()
+    page.locator("main p[role=status]").filter(has_text=f"The refund of return {return_id} is still waiting").wait_for()
+    page.get_by_role("row").filter(has_text=return_id).get_by_role("button").wait_for()  # reloaded, still listed
+    assert admin_return(api, return_id)["refund_attempts"] == attempts + 1
+
+    page.goto(f"{api.base}/console#/orders/{order['order_id']}")
+    returns = page.locator("section.order-returns")
+    returns.get_by_role("row").filter(has_text=return_id).wait_for()
+    assert "received" in returns.inner_text() and refused in returns.inner_text()
+    assert returns.get_by_role("link", name="Returns").get_attribute("href") == "#/returns"
 
 
 def test_a_level_at_its_reorder_point_is_a_low_cell_of_the_stock_table(api: Api, page: Page) -> None:

@@ -1,4 +1,5 @@
-"""`make demo` end to end: its three orders go all the way to delivered on the e2e stack."""
+"""`make demo` end to end: its three orders go all the way to delivered on the e2e stack, and a unit of one comes
+back and is refunded."""
 
 from __future__ import annotations
 
@@ -30,3 +31,5 @@ def test_the_demo_delivers_every_order_and_captures_its_total(api: Api) -> None:
     assert "build.completed" in [e["type"] for e in sofa["timeline"]]
     assert "all 3 orders delivered and fully captured" in out.getvalue()
     assert "6. stock health" in out.getvalue() and "TSHIRT-RED-M" in out.getvalue().split("6. stock health")[1]
+    returned = out.getvalue().split("7. a return")[1]
+    assert "return.received" in returned and "  refunded PHP " in returned, out.getvalue()

@@ -46,7 +46,12 @@ def test_the_console_page_is_public_html_under_a_policy_without_inline_script_or
 
 @pytest.mark.parametrize(
     ("asset", "content_type"),
-    [("app.js", "text/javascript"), ("pages.js", "text/javascript"), ("console.css", "text/css")],
+    [
+        ("app.js", "text/javascript"),
+        ("pages.js", "text/javascript"),
+        ("returns.js", "text/javascript"),
+        ("console.css", "text/css"),
+    ],
 )
 def test_each_allow_listed_asset_is_served_with_its_content_type(
     lambda_context: Any, asset: str, content_type: str

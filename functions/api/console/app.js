@@ -1,7 +1,9 @@
-// The console's hash router: #/sign-in, #/orders, #/orders/<id>, #/review, #/stock, #/supply, #/dead-letters.
+// The console's hash router: #/sign-in, #/orders, #/orders/<id>, #/review, #/returns, #/stock, #/supply,
+// #/dead-letters.
 
 import { adminKey, signOut } from "./api.js";
 import { deadLettersPage, orderPage, ordersPage, reviewPage, signInPage, stockPage, supplyPage } from "./pages.js";
+import { returnsPage } from "./returns.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -49,8 +51,8 @@ async function render() {
     return;
   }
   const context = { rerender: render, id: parts[1] };
-  const pages = { orders: parts[1] ? orderPage : ordersPage, review: reviewPage, stock: stockPage, supply: supplyPage,
-    "dead-letters": deadLettersPage };
+  const pages = { orders: parts[1] ? orderPage : ordersPage, review: reviewPage, returns: returnsPage,
+    stock: stockPage, supply: supplyPage, "dead-letters": deadLettersPage };
   const page = pages[parts[0]];
   if (!page) { location.hash = "#/orders"; return; }
   document.title = `${parts[1] ? `Order ${parts[1]}` : nav.querySelector(`a[href="#/${parts[0]}"]`).textContent} · OMS console`;

@@ -57,3 +57,13 @@ export function loading(text = "Loading…") {
 export function failure(error) {
   return h("p", { class: "error", role: "alert" }, `Could not load: ${error.message}`);
 }
+
+/** A status as a coloured badge (the class keeps only [a-z_] of the value). */
+export function badge(status) {
+  return h("span", { class: `badge s-${String(status).replace(/[^a-z_]/g, "")}` }, status);
+}
+
+/** Why a call failed, for the operator: the problem's detail when the API gave one. */
+export function reason(error) {
+  return (error.problem && (error.problem.detail || error.problem.title)) || error.message;
+}

@@ -1,15 +1,12 @@
 // The console's pages: each renders into `main` from the admin API, with text nodes only.
 
 import { call, query, signIn } from "./api.js";
-import { failure, h, loading, money, show, table, when } from "./dom.js";
+import { badge, failure, h, loading, money, reason, show, table, when } from "./dom.js";
+import { orderReturns } from "./returns.js";
 
 const STATUSES = ["accepted", "on_hold", "processing", "partially_shipped", "shipped", "delivered", "completed",
   "cancelled", "rejected"];
 const STOCK = ["out", "low", "ok", "over"];
-
-function badge(status) {
-  return h("span", { class: `badge s-${String(status).replace(/[^a-z_]/g, "")}` }, status);
-}
 
 function field(label, name, value, attrs = {}) {
   const id = `f-${name}`;
@@ -271,6 +268,7 @@ export async function orderPage(main, _params, { id, rerender }) {
         s.issue || "",
       ].filter(Boolean).join("; ") || "—" },
     ], order.shipments) : h("p", { class: "empty" }, "No shipments.")),
+    orderReturns(main, order),
     h("section", {}, h("h2", {}, "Timeline"), h("ol", { class: "timeline" }, (order.timeline || []).map((t) =>
       h("li", {}, h("time", { datetime: t.at }, when(t.at)), " ", h("strong", {}, t.type),
         t.detail && Object.keys(t.detail).length ? h("span", { class: "detail" }, " ", JSON.stringify(t.detail)) : null)))),
@@ -301,11 +299,6 @@ function stockMatrix(levels, main) {
         h("span", {}, `incoming ${l.incoming} · cover ${cover} d`),
         suggestion(main, sku, place, l.suggestion));
     }))))));
-}
-
-/** Why a call failed, for the operator: the problem's detail when the API gave one. */
-function reason(error) {
-  return (error.problem && (error.problem.detail || error.problem.title)) || error.message;
 }
 
 function supplyLink(kind, id) {
