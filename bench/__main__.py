@@ -71,6 +71,23 @@ def _health(args: argparse.Namespace) -> None:
     merge_results(stock_health.SECTION, figures)
 
 
+def _flash(args: argparse.Namespace) -> None:
+    from bench import flash_sale
+
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        if done % 250 == 0 or done == total:
+            print(f"  flash sale {done}/{total} ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+
+    sale = flash_sale.run(
+        buyers=args.buyers, threads=args.threads, units=args.units, quiet=not args.verbose, progress=progress
+    )
+    result = flash_sale.figures(sale)
+    print(flash_sale.report(result))
+    merge_results(flash_sale.SECTION, result)
+
+
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], None]] = {
     "checkout": _checkout,
     "cost": _cost,
@@ -78,11 +95,12 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], None]] = {
     "imports": _imports,
     "routing": _routing,
     "health": _health,
+    "flash": _flash,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench import cost_realistic
+    from bench import cost_realistic, flash_sale
 
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
@@ -114,6 +132,15 @@ def main(argv: list[str] | None = None) -> int:
         default=cost_realistic.WEBHOOK_LATENCY_MS,
         help="the realistic scenario's storefront answers each event after this long (default: %(default)s)",
     )
+    parser.add_argument(
+        "--buyers", type=int, default=flash_sale.BUYERS, help="the flash sale's buyers (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=flash_sale.THREADS, help="threads the buyers come from (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--units", type=int, default=flash_sale.UNITS, help="units of the flash sale's sku (default: %(default)s)"
+    )
     parser.add_argument("--verbose", action="store_true", help="keep the functions' INFO logs")
     args = parser.parse_args(argv)
     names = args.names or list(BENCHMARKS)
@@ -122,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
     if args.checkouts < 1:
         parser.error("--checkouts must be at least 1")
+    if min(args.buyers, args.threads, args.units) < 1:
+        parser.error("--buyers, --threads and --units must be at least 1")
 
     for name in names:
         BENCHMARKS[name](args)
