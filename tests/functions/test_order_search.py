@@ -9,7 +9,6 @@ from oms.services.checkout import place_order
 from oms.store.order_search import Filters, search
 from tests.network import MORNING, body
 
-
 STOREFRONTS = ["sf-1"]
 
 
