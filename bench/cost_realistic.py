@@ -201,6 +201,16 @@ class Merchant(meter.Driver):
         order = self.wait(order_id, "the fraud screen", lambda o: o["status"] in ("on_hold", "processing"))
         if order["status"] == "on_hold":
             self.fraud_answer(order_id)
+
+        def answered(o: dict[str, Any]) -> bool:
+            return o["status"] == "processing" or (
+                o["payment"]["status"] == "pending" and o["payment"]["authorization_id"]
+            )
+
+        order = self.wait(order_id, "the authorization", answered)
+        if order["status"] != "processing":  # the https provider answers later: its payment.authorized webhook
+            notice = {"order_id": order_id, "amount": order["totals"]["total"]}
+            self.webhook(ADAPTERS["payment"], "payment.authorized", notice)
         order = self.wait(order_id, '"processing"', lambda o: o["status"] == "processing")
         self.status_read(order_id)  # the confirmation page
         for shipment in order["shipments"]:

@@ -391,7 +391,7 @@ def test_a_level_at_its_reorder_point_is_a_low_cell_of_the_stock_table(api: Api,
     page.get_by_label("SKU").fill(sku)
     page.get_by_role("button", name="Search").click()
     cell = page.locator(f'td.st-low[data-sku="{sku}"][data-location="mnl-wh-1"]')
-    cell.wait_for()
+    cell.wait_for(timeout=60_000)  # a loaded machine (the whole suite at once) renders slowly
     assert "on hand 3 · reserved 0 · avail 3" in cell.inner_text()
     level = api.admin("GET", f"/v1/admin/stock-health?sku={sku}").json()["levels"][0]
     assert level["suggestion"]["type"] == "reorder"  # nothing to move it from: a reorder, shown as text
