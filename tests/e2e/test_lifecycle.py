@@ -1,8 +1,11 @@
 """The order lifecycle over HTTP, as storefronts and partners drive it, with the invariants checked after each.
 
-Invariants (checked by `assert_invariants` after every scenario): units are conserved per (sku, location);
-captured never exceeds authorized; captured equals the value of the shipments that left; a cancelled or
-rejected order holds no stock and no open authorization; no order is stuck without a visible reason.
+Invariants (checked by `assert_invariants` after every scenario): units are conserved per (sku, location),
+returned units included (resellable back on hand, damaged quarantined); captured never exceeds
+authorized; captured equals the value of the shipments that left; refunded never exceeds captured, per
+order and per line; no unit is returned (or refunded) twice, and a rejected or abandoned return holds
+nothing; a cancelled or rejected order holds no stock and no open authorization; no order is stuck
+without a visible reason.
 """
 
 from __future__ import annotations
@@ -106,11 +109,41 @@ def sku(world: World) -> str:
     return name
 
 
+def assert_returns(world: World, order: dict[str, Any], back: dict[str, dict[tuple[str, str], int]]) -> None:
+    """Refunds within what was captured, per order and per line; each unit returned at most once; what came
+    back counted by condition and location (into `back`)."""
+    returns = world.api.request("GET", f"/v1/orders/{order['order_id']}/returns").json()["returns"]
+    delivered: dict[str, int] = defaultdict(int)
+    for shipment in order["shipments"]:
+        if shipment["status"] in LEFT:
+            for line in shipment["lines"]:
+                delivered[line["sku"]] += line["quantity"]
+    returned: dict[str, int] = defaultdict(int)
+    refunded: dict[str, int] = defaultdict(int)
+    for ret in returns:
+        holds = ret["status"] != "rejected" and not (ret["status"] == "closed" and ret["received_at"] is None)
+        for line in ret["lines"]:
+            returned[line["sku"]] += line["quantity"] if holds else 0
+            if line["location_id"]:
+                back["resellable"][(line["sku"], line["location_id"])] += line["received_resellable"]
+                back["damaged"][(line["sku"], line["location_id"])] += line["received_damaged"]
+        if ret["status"] in ("refunded", "closed") and ret["refund"] and ret["refunded_at"]:
+            for line in ret["refund"]["lines"]:
+                refunded[line["sku"]] += line["total"]
+    assert all(returned[sku] <= delivered[sku] for sku in returned), (returned, delivered)
+    assert order["payment"]["refunded"] == sum(refunded.values()) <= order["payment"]["captured"], order
+    shipping = order["totals"]["shipping"] + order["totals"]["tax"] - sum(ln["tax"] for ln in order["lines"])
+    for line in order["lines"]:  # a line gives back at most its goods, their tax and all the shipping
+        assert refunded[line["sku"]] <= line["line_total"] + line["tax"] + shipping, (line, refunded)
+
+
 def assert_invariants(world: World) -> None:
     orders = [world.order(order_id) for order_id in world.orders]
     left: dict[tuple[str, str], int] = defaultdict(int)
     held: dict[tuple[str, str], int] = defaultdict(int)
+    back: dict[str, dict[tuple[str, str], int]] = {"resellable": defaultdict(int), "damaged": defaultdict(int)}
     for order in orders:
+        assert_returns(world, order, back)
         payment = order["payment"]
         assert payment["captured"] <= payment["authorized"] or payment["status"] == "voided", order
         gone = [s for s in order["shipments"] if s["status"] in LEFT]
@@ -132,8 +165,10 @@ def assert_invariants(world: World) -> None:
             assert order["reason"], order
     for (sku, location_id), units in world.stock.items():
         level = next(lv for lv in world.api.stock(sku)["locations"] if lv["location_id"] == location_id)
-        assert level["on_hand"] == units - left[(sku, location_id)], (sku, location_id, level)
-        assert level["reserved"] == held[(sku, location_id)], (sku, location_id, level)
+        pair = (sku, location_id)
+        assert level["on_hand"] == units - left[pair] + back["resellable"][pair], (sku, location_id, level)
+        assert level["quarantined"] == back["damaged"][pair], (sku, location_id, level)
+        assert level["reserved"] == held[pair], (sku, location_id, level)
 
 
 def test_an_order_goes_from_checkout_to_delivered_with_payment_captured_at_pack(world: World, sku: str) -> None:
@@ -329,3 +364,48 @@ def test_an_address_no_carrier_serves_rejects_the_order(world: World, sku: str) 
     order = world.status(order_id, "rejected")
     assert "carrier" in order["reason"]
     assert_invariants(world)
+
+
+def test_units_cancelled_returned_damaged_and_refunded_keep_every_count_true(world: World, sku: str) -> None:
+    other = unique("LIFE2")
+    near = next(loc for (each, loc) in world.stock if each == sku)
+    world.put(near, other, 5)
+    order_id = world.place((sku, 3), (other, 2))
+    order = world.status(order_id, "processing")
+    cancelled = world.api.request(
+        "POST", f"/v1/orders/{order_id}/lines/cancel", json={"lines": [{"sku": other, "quantity": 1}]}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert_invariants(world)
+    order = world.wait(order_id, lambda o: all(s["status"] == "released" for s in o["shipments"]))
+    for shipment in order["shipments"]:
+        world.deliver(order_id, shipment["shipment_id"])
+    world.status(order_id, "delivered")
+    lines = [{"sku": sku, "quantity": 2, "reason": "too big"}, {"sku": other, "quantity": 1, "reason": "broken"}]
+    opened = world.api.request(
+        "POST", f"/v1/orders/{order_id}/returns", json={"lines": lines}, headers={"Idempotency-Key": unique("ret")}
+    )
+    assert opened.status_code == 201, opened.text
+    ret = opened.json()
+    world.webhook(
+        "warehouse",
+        "return.received",
+        {
+            "return_id": ret["return_id"],
+            "location_id": ret["location_id"],
+            "lines": [
+                {"sku": sku, "quantity": 1, "condition": "resellable"},
+                {"sku": sku, "quantity": 1, "condition": "damaged"},
+                {"sku": other, "quantity": 1, "condition": "damaged"},
+            ],
+        },
+    )
+    world.wait(order_id, lambda o: o["payment"]["refunded"] > 0)
+    assert_invariants(world)
+    more = world.api.request(
+        "POST",
+        f"/v1/orders/{order_id}/returns",
+        json={"lines": [{"sku": other, "quantity": 1, "reason": "again"}]},
+        headers={"Idempotency-Key": unique("ret")},
+    )
+    assert (more.status_code, more.json()["code"]) == (422, "not_returnable")  # its one delivered unit came back

@@ -28,7 +28,6 @@ from oms.ports.unit_of_work import (
     OpenBalance,
     OrderChange,
     PromiseUnits,
-    QuarantineUnits,
     ReceiveUnits,
     Reservation,
     SaveHealth,
@@ -299,9 +298,12 @@ def test_returns_are_saved_by_version_beside_their_order_and_damaged_units_are_k
     assert deps.uow.returns.attention() == [] and deps.uow.returns.get("ret_nothing_1") is None
 
     audit = {"reason": "returned", "quarantined": 1}
-    deps.uow.add(QuarantineUnits("A", "mnl", 1, audit, "test", at), QuarantineUnits("NEW", "mnl", 2, audit, "test", at))
+    deps.uow.add(
+        ReceiveUnits("A", "mnl", 1, audit, "test", at, quarantine=1),  # one resellable, one damaged
+        ReceiveUnits("NEW", "mnl", 0, audit, "test", at, quarantine=2),
+    )
     deps.uow.commit()
     found = deps.uow.stock.level("A", "mnl")
-    assert found is not None and (found.on_hand, found.quarantined, found.available) == (5, 1, 5)
+    assert found is not None and (found.on_hand, found.quarantined, found.available) == (6, 1, 6)
     fresh = deps.uow.stock.level("NEW", "mnl")
     assert fresh is not None and (fresh.on_hand, fresh.quarantined) == (0, 2)

@@ -155,3 +155,12 @@ def test_an_invoice_order_is_credited_back_and_its_open_balance_falls(deps: Deps
     done = deps.uow.returns.get(ret.return_id)
     assert done is not None and done.refund is not None and done.refund.refund_id == f"cn_{ret.return_id}"
     assert deps.uow.credit.balance("sf-1", "acme") == owed - done.refund.total
+
+
+def test_units_of_one_sku_back_in_both_conditions_land_in_one_stock_write(deps: Deps, store: MemoryStore) -> None:
+    order = deliver(deps, {"A": 2}, "k-1")
+    before = store.stock[("A", "ceb")].on_hand
+    ret = request_return(deps, "sf-1", order.order_id, asked(("A", 2)), "r-1").ret
+    both = receipt(ret.return_id, "ceb", ("A", 1, "resellable"), ("A", 1, "damaged"))
+    assert partner_events.apply(deps, WAREHOUSE, both).startswith("received; refunded")
+    assert (store.stock[("A", "ceb")].on_hand, store.stock[("A", "ceb")].quarantined) == (before + 1, 1)

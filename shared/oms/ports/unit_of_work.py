@@ -153,6 +153,7 @@ class ReceiveUnits(Write):
     actor: str
     at: str
     reserve: int = 0  # how far `reserved` moves with them: backorders served (and units held for them)
+    quarantine: int = 0  # damaged units come back with them: counted apart, neither on hand nor for sale
 
 
 @dataclass(frozen=True)
@@ -178,19 +179,6 @@ class SaveReturn(Write):
 
     ret: Return
     expected_version: int
-
-
-@dataclass(frozen=True)
-class QuarantineUnits(Write):
-    """Damaged units came back to a location: counted apart (`quarantined`), not on hand, not for sale;
-    the record is created if the location never held the sku. Unguarded: they are there."""
-
-    sku: str
-    location_id: str
-    quantity: int
-    audit: dict[str, Any]
-    actor: str
-    at: str
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from oms.observability import logger
 from oms.ports.carrier import NoCarrier, Origin, ReturnLabelRequest
 from oms.ports.erp import ErpEvent
 from oms.ports.payment import PartnerRefused, RefundFailed, RefundRequest, TransientPartnerError
-from oms.ports.unit_of_work import QuarantineUnits, ReceiveUnits, SaveReturn, Write
+from oms.ports.unit_of_work import ReceiveUnits, SaveReturn, Write
 from oms.services.deps import Deps
 from oms.services.steps import Step, load, update
 
@@ -184,13 +184,18 @@ def receive_return(deps: Deps, partner: Partner, receipt: ReturnReceipt, event_i
         got = returns.received(ret, receipt.location_id, lines, key, deps.now())
         audit = {"reason": "returned", "return_id": ret.return_id, "order_id": order.order_id}
         actor, at = f"partner:{partner.partner_id}", deps.now()
+        # One stock write per sku: its resellable units on hand, its damaged ones quarantined.
         writes: list[Write] = [
-            ReceiveUnits(sku, got.location_id, qty, audit | {"delta": qty}, actor, at)
-            for sku, qty in got.restock.items()
-        ]
-        writes += [
-            QuarantineUnits(sku, got.location_id, qty, audit | {"quarantined": qty}, actor, at)
-            for sku, qty in got.quarantine.items()
+            ReceiveUnits(
+                sku,
+                got.location_id,
+                got.restock.get(sku, 0),
+                audit | {"delta": got.restock.get(sku, 0), "quarantined": got.quarantine.get(sku, 0)},
+                actor,
+                at,
+                quarantine=got.quarantine.get(sku, 0),
+            )
+            for sku in sorted(set(got.restock) | set(got.quarantine))
         ]
         return got.change, writes
 

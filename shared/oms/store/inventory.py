@@ -110,32 +110,20 @@ def ship_units(
     }
 
 
-def receive_units(sku: str, location_id: str, qty: int, at: str, reserve: int = 0) -> TransactWriteItemTypeDef:
+def receive_units(
+    sku: str, location_id: str, qty: int, at: str, reserve: int = 0, quarantine: int = 0
+) -> TransactWriteItemTypeDef:
     """Units arrive: on_hand grows, and available with it less what they serve at once (`reserve`:
-    backorders, moving `reserved`); a location's first units create the record."""
-    values = {":q": qty, ":free": qty - reserve, ":r": reserve, ":loc": location_id, ":zero": 0, ":now": at}
+    backorders, moving `reserved`); damaged ones (`quarantine`) are counted apart; a location's first
+    units create the record."""
+    values = {":q": qty, ":free": qty - reserve, ":r": reserve, ":d": quarantine, ":loc": location_id, ":zero": 0}
+    values[":now"] = at
     return {
         "Update": {
             "TableName": _table(),
             "Key": _key(sku, location_id),
-            "UpdateExpression": "ADD on_hand :q, available :free, reserved :r SET location_id = :loc, "
+            "UpdateExpression": "ADD on_hand :q, available :free, reserved :r, quarantined :d SET location_id = :loc, "
             "stocked_at = :loc, safety_stock = if_not_exists(safety_stock, :zero), updated_at = :now",
-            "ExpressionAttributeValues": to_item(values),
-        }
-    }
-
-
-def quarantine_units(sku: str, location_id: str, qty: int, at: str) -> TransactWriteItemTypeDef:
-    """Damaged units come back: counted apart, on_hand and available untouched; creates the record."""
-    values = {":q": qty, ":loc": location_id, ":zero": 0, ":now": at}
-    return {
-        "Update": {
-            "TableName": _table(),
-            "Key": _key(sku, location_id),
-            "UpdateExpression": "ADD quarantined :q SET location_id = :loc, stocked_at = :loc, "
-            "on_hand = if_not_exists(on_hand, :zero), available = if_not_exists(available, :zero), "
-            "reserved = if_not_exists(reserved, :zero), safety_stock = if_not_exists(safety_stock, :zero), "
-            "updated_at = :now",
             "ExpressionAttributeValues": to_item(values),
         }
     }

@@ -279,7 +279,7 @@ def _item_of(write: uow.Write) -> tuple[str, ...]:
             return ("applied", partner, event_id)
         case uow.OpenBalance(storefront_id=sf, customer_id=customer):
             return ("credit", sf, customer)
-        case uow.ReceiveUnits(sku=sku, location_id=loc) | uow.QuarantineUnits(sku=sku, location_id=loc):
+        case uow.ReceiveUnits(sku=sku, location_id=loc):
             return ("stock", sku, loc)
         case uow.SaveReturn(ret=ret):
             return ("return", ret.return_id)
@@ -384,13 +384,11 @@ def _apply(store: MemoryStore, write: uow.Write) -> None:
             received = store.stock.setdefault((sku, loc), StockRecord())
             received.on_hand += qty
             received.reserved += reserve
+            received.quarantined += write.quarantine
             store.audit.append({"sku": sku, "location_id": loc, "actor": actor, "at": at, **audit})
         case uow.SaveReturn(ret=ret, expected_version=expected):
             store.returns[ret.return_id] = ret.model_copy(deep=True, update={"version": expected + 1})
             ret.version = expected + 1
-        case uow.QuarantineUnits(sku=sku, location_id=loc, quantity=qty, audit=audit, actor=actor, at=at):
-            store.stock.setdefault((sku, loc), StockRecord()).quarantined += qty
-            store.audit.append({"sku": sku, "location_id": loc, "actor": actor, "at": at, **audit})
         case uow.SaveHealth(record=record, expected_version=expected):
             store.health[(record.sku, record.location_id)] = record.model_copy(
                 deep=True, update={"version": expected + 1}

@@ -154,20 +154,17 @@ def items_of(write: uow.Write) -> list[TransactWriteItemTypeDef]:
             return [applied_store.marker(partner, event_id, kind, at)]
         case uow.OpenBalance(storefront_id=sf, customer_id=customer, delta=delta, limit=limit):
             return [orders_store.move_open_balance(sf, customer, delta, limit)]
-        case uow.ReceiveUnits(sku=sku, location_id=loc, quantity=qty, audit=audit, actor=actor, at=at, reserve=reserve):
+        case uow.ReceiveUnits(
+            sku=sku, location_id=loc, quantity=qty, audit=audit, actor=actor, at=at, reserve=reserve, quarantine=bad
+        ):
             return [
-                stock_store.receive_units(sku, loc, qty, at, reserve),
+                stock_store.receive_units(sku, loc, qty, at, reserve, bad),
                 stock_store.audit_entry(sku, loc, audit, actor, at),
             ]
         case uow.SaveInbound(inbound=inbound, expected_version=expected, lots=lots, settled=settled, previous=before):
             return supply_store.save_inbound(inbound, expected, lots, settled, before)
         case uow.SaveReturn(ret=ret, expected_version=expected):
             return [returns_store.save(ret, expected)]
-        case uow.QuarantineUnits(sku=sku, location_id=loc, quantity=qty, audit=audit, actor=actor, at=at):
-            return [
-                stock_store.quarantine_units(sku, loc, qty, at),
-                stock_store.audit_entry(sku, loc, audit, actor, at),
-            ]
         case uow.PromiseUnits(promised=promised):
             return supply_store.promise_units(promised)
         case uow.ServePromise(promised=promised):
