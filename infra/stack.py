@@ -9,6 +9,7 @@ from constructs import Construct
 
 from infra.constructs.access import grant_needs, grant_usage
 from infra.constructs.api import STAGE_BURST_LIMIT, STAGE_RATE_LIMIT, Api
+from infra.constructs.channel_stock import ChannelStock
 from infra.constructs.data import Data
 from infra.constructs.functions import Functions
 from infra.constructs.kms_keys import logs_key
@@ -69,6 +70,9 @@ class OmsStack(Stack):
             logs_key=self.logs_key,
         )
         self.stock_health = StockHealth(self, "StockHealth", inventory=self.data.inventory, handler=fns["stock_health"])
+        self.channel_stock = ChannelStock(
+            self, "ChannelStock", inventory=self.data.inventory, handler=fns["channel_stock"]
+        )
         grant_needs(fns, self.data, self.messaging, self.workflow, stage=stage)
         self.api = Api(
             self,
@@ -97,7 +101,11 @@ class OmsStack(Stack):
             stage=stage,
             dashboard_name=f"oms-{stage}",
             rest_api=self.api.rest_api,
-            dlqs={**self.messaging.dlqs, "StockHealth": self.stock_health.dlq},
+            dlqs={
+                **self.messaging.dlqs,
+                "StockHealth": self.stock_health.dlq,
+                "ChannelStock": self.channel_stock.dlq,
+            },
             state_machines=self.workflow.by_name,
             functions=fns.by_name,
             alarm_email=settings.alarm_email,

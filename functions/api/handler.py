@@ -46,7 +46,7 @@ with loading():
         app.include_router(module.router)
 
 # functions.api.routes.<name>: the operators' routes, and the storefronts' returns, registered on first use.
-OPERATOR_ROUTES = ("admin", "admin_reads", "partners", "supply", "keys", "console", "returns")
+OPERATOR_ROUTES = ("admin", "admin_reads", "partners", "supply", "keys", "console", "returns", "channels")
 _OPERATOR_PREFIXES = ("/v1/admin", "/console", "/v1/returns")
 _operators_lock = threading.Lock()
 _operators_enabled = threading.Event()

@@ -15,7 +15,6 @@ with loading():
     from oms.observability import logger, metrics, tracer
     from oms.services.stock_health import StockChange, recompute, record_changes
     from oms.store import config as config_store
-    from oms.store import from_item
     from oms.store import inventory as inventory_store
 
 PAGE = 100
@@ -57,15 +56,10 @@ def _daily_run(location_id: str) -> tuple[int, list[str]]:
 def stock_change(record: dict[str, Any]) -> StockChange | None:
     """A stream record of a stock level as the change it made; `sold` counts units shipped to customers
     (on hand and reserved fell together, marked a sale: a transfer's shipment is no sale)."""
-    stream = record.get("dynamodb") or {}
-    new = from_item(stream.get("NewImage") or {})
-    if record.get("eventName") == "REMOVE" or not str(new.get("sk", "")).startswith(inventory_store.STOCK):
+    images = inventory_store.stock_images(record)
+    if images is None:
         return None
-    if "on_hand" not in new:
-        # An image of keys alone tells nothing of the level (moto emits one, before the full one, for an
-        # update that creates its item; DynamoDB never does): the next record carries the figures.
-        return None
-    old = from_item(stream.get("OldImage") or {})
+    new, old = images
     left = int(old.get("on_hand", 0)) - int(new.get("on_hand", 0))
     released = int(old.get("reserved", 0)) - int(new.get("reserved", 0))
     sold = left if old and left > 0 and released >= left and new.get("last_move") == "sale" else 0

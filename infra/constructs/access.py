@@ -51,6 +51,9 @@ NEEDS: dict[str, Needs] = {
     "sweeper": Needs(write=("orders", "inventory"), read=("config",), start=("fulfil", "ship"), events=True),
     # Health records beside the stock; announcements on the bus and to the ERP (perhaps an https partner).
     "stock_health": Needs(write=("inventory",), read=("config",), events=True, secrets=("partners",)),
+    # Reads stock levels; records what each channel was last told in the config table; calls each channel's
+    # marketplace partner over signed HTTPS.
+    "channel_stock": Needs(write=("config",), read=("inventory",), secrets=("partners",)),
     # Outbound webhooks are signed with each storefront's own secret.
     "notifier": Needs(read=("config",), secrets=("storefronts",)),
 }

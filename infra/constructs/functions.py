@@ -63,6 +63,8 @@ SPECS: dict[str, Spec] = {
     "notifier": Spec(256, 30, "OMS worker: signed outbound webhooks to storefronts"),
     # The daily run walks every stock level (the stream's batches take a second or two).
     "stock_health": Spec(512, 600, "OMS stock health: stock changes from the stream, and the daily run"),
+    # Calls every marketplace that lists a changed sku (signed HTTPS); the six-hourly resync tells them all.
+    "channel_stock": Spec(512, 300, "OMS channel stock: stock changes from the stream to marketplaces, and the resync"),
 }
 
 

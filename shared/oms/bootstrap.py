@@ -11,6 +11,7 @@ from oms.clock import clock as default_clock
 from oms.services.deps import Deps
 
 if TYPE_CHECKING:
+    from oms.ports.marketplace import MarketplaceGateway
     from oms.ports.partners import Gateways
     from oms.store.memory import MemoryStore
 
@@ -37,12 +38,14 @@ def aws(clock: Clock | None = None) -> Deps:
         publisher=EventBridgePublisher(),
         clock=clock or default_clock,
         tax=SandboxTax(),  # the only tax adapter: a partner's tax answer would come too late for checkout
+        marketplace=_registry_marketplace,
     )
 
 
 def in_memory(store: MemoryStore, clock: Clock | None = None) -> Deps:
     """Services over a memory store with the sandbox adapters (configured per storefront as in AWS)."""
     from oms.adapters.memory import RecordingPublisher, RecordingStarter
+    from oms.adapters.sandbox_marketplace import SandboxMarketplace
     from oms.adapters.sandbox_tax import SandboxTax
     from oms.store.memory import MemoryUnitOfWork
 
@@ -53,6 +56,7 @@ def in_memory(store: MemoryStore, clock: Clock | None = None) -> Deps:
         publisher=RecordingPublisher(),
         clock=clock or default_clock,
         tax=SandboxTax(),
+        marketplace=lambda _: SandboxMarketplace(),
     )
 
 
@@ -78,3 +82,9 @@ def sandbox_gateways(config: dict[str, Any]) -> Gateways:
         erp=SandboxErp(),
         tax=SandboxTax(),
     )
+
+
+def _registry_marketplace(partner_id: str) -> MarketplaceGateway:
+    from oms.adapters.registry import marketplace_for
+
+    return marketplace_for(partner_id)

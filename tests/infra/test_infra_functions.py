@@ -1,4 +1,4 @@
-"""The seven functions: runtime, architecture, layer, tracing, logs, environment and asset contents."""
+"""The nine functions: runtime, architecture, layer, tracing, logs, environment and asset contents."""
 
 from __future__ import annotations
 
@@ -6,7 +6,17 @@ from pathlib import Path
 
 import pytest
 
-FUNCTIONS = ("api", "authorizer", "webhooks", "partner_events", "workflow", "sweeper", "notifier", "stock_health")
+FUNCTIONS = (
+    "api",
+    "authorizer",
+    "webhooks",
+    "partner_events",
+    "workflow",
+    "sweeper",
+    "notifier",
+    "stock_health",
+    "channel_stock",
+)
 
 COMMON_ENV = {"OMS_STAGE", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
 TABLES = {"OMS_ORDERS_TABLE", "OMS_INVENTORY_TABLE", "OMS_CONFIG_TABLE"}
@@ -25,6 +35,8 @@ ENVIRONMENT = {
     "sweeper": WORKERS | {"OMS_FULFIL_STATE_MACHINE_ARN", "OMS_SHIP_STATE_MACHINE_ARN"},
     "notifier": {"OMS_CONFIG_TABLE", "OMS_SECRETS_PREFIX"},
     "stock_health": {"OMS_INVENTORY_TABLE", "OMS_CONFIG_TABLE", "OMS_EVENT_BUS_NAME", "OMS_SECRETS_PREFIX"},
+    # No bus: it tells marketplaces, not the OMS.
+    "channel_stock": {"OMS_INVENTORY_TABLE", "OMS_CONFIG_TABLE", "OMS_SECRETS_PREFIX"},
 }
 POWERTOOLS_LAYER = "arn:aws:lambda:${AWS::Region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:40"
 
@@ -48,8 +60,8 @@ def test_each_function_runs_python312_on_arm64_with_its_handler_and_active_traci
     assert props["TracingConfig"] == {"Mode": "Active"}
 
 
-def test_there_are_exactly_eight_functions(default_synth):
-    default_synth.assertions.resource_count_is("AWS::Lambda::Function", 8)
+def test_there_are_exactly_nine_functions(default_synth):
+    default_synth.assertions.resource_count_is("AWS::Lambda::Function", 9)
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -81,6 +93,7 @@ def pinned_powertools() -> str:
         ("partner_events", 256, 30),
         ("sweeper", 256, 55),
         ("notifier", 256, 30),
+        ("channel_stock", 512, 300),
     ],
 )
 def test_api_and_workflow_get_512_mb_and_every_timeout_is_bounded(default_synth, name, memory, timeout):

@@ -1,4 +1,5 @@
-"""Queues with dead-letter queues, their Lambda consumers, the event bus rule and the sweeper schedule."""
+"""Queues with dead-letter queues, their Lambda consumers, the inventory stream's two readers, the event bus rule
+and the schedules."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import pytest
 CONSUMERS = {"MessagingPartnerEvents": "partner_events", "MessagingNotifications": "notifier"}
 
 
-def test_there_are_two_work_queues_their_dead_letter_queues_and_the_stock_streams_failure_queue(default_synth):
-    default_synth.assertions.resource_count_is("AWS::SQS::Queue", 5)
+def test_there_are_two_work_queues_their_dead_letter_queues_and_the_stock_streams_failure_queues(default_synth):
+    default_synth.assertions.resource_count_is("AWS::SQS::Queue", 6)
     default_synth.one("AWS::SQS::Queue", "StockHealthDlq")
+    default_synth.one("AWS::SQS::Queue", "ChannelStockDlq")
     for name in CONSUMERS:
         default_synth.one("AWS::SQS::Queue", name)
         default_synth.one("AWS::SQS::Queue", f"{name}Dlq")
@@ -69,16 +71,61 @@ def test_dead_letter_queues_have_no_consumer(default_synth):
     assert len(sources) == 3  # the two work queues and the inventory table's stream
 
 
-def test_the_inventory_stream_feeds_stock_health_in_batches_with_retries_a_filter_and_a_failure_queue(default_synth):
+def stream_mapping(synth, consumer):
+    """The mapping of the inventory table's stream to function `consumer`."""
+    table_id, _ = synth.one("AWS::DynamoDB::Table", "DataInventory")
+    function_id, _ = synth.function(consumer)
     [mapping] = [
         m["Properties"]
+        for m in synth.resources("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+        and m["Properties"]["FunctionName"] == {"Ref": function_id}
+    ]
+    return mapping
+
+
+def test_the_inventory_stream_feeds_stock_health_and_channel_stock_and_nothing_else(default_synth):
+    consumers = [
+        m["Properties"]["FunctionName"]
         for m in default_synth.resources("AWS::Lambda::EventSourceMapping").values()
         if m["Properties"]["EventSourceArn"]["Fn::GetAtt"][1] == "StreamArn"
     ]
+    assert sorted(c["Ref"] for c in consumers) == sorted(
+        default_synth.function(name)[0] for name in ("stock_health", "channel_stock")
+    )
+
+
+def test_the_inventory_stream_feeds_stock_health_in_batches_with_retries_a_filter_and_a_failure_queue(default_synth):
+    mapping = stream_mapping(default_synth, "stock_health")
     assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (100, 5)
     assert mapping["BisectBatchOnFunctionError"] and mapping["MaximumRetryAttempts"] == 5
     assert "LOC#" in json.dumps(mapping["FilterCriteria"])  # audit, supply and health items start no run
     assert "StockHealthDlq" in json.dumps(mapping["DestinationConfig"])
+
+
+def test_the_inventory_stream_feeds_channel_stock_within_a_second_with_retries_a_filter_and_a_failure_queue(
+    default_synth,
+):
+    mapping = stream_mapping(default_synth, "channel_stock")
+    assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (100, 1)
+    assert mapping["BisectBatchOnFunctionError"] and 3 <= mapping["MaximumRetryAttempts"] <= 5
+    assert mapping["MaximumRecordAgeInSeconds"] == 3600
+    assert mapping["StartingPosition"] == "TRIM_HORIZON"
+    # The very filter stock health reads by: stock records only.
+    assert mapping["FilterCriteria"] == stream_mapping(default_synth, "stock_health")["FilterCriteria"]
+    dlq_id, _ = default_synth.one("AWS::SQS::Queue", "ChannelStockDlq")
+    assert mapping["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": [dlq_id, "Arn"]}}}
+
+
+def test_every_channel_is_resynced_every_six_hours(default_synth):
+    function_id, _ = default_synth.function("channel_stock")
+    _, rule = default_synth.one("AWS::Events::Rule", "ChannelStockResync")
+    props = rule["Properties"]
+    assert props["ScheduleExpression"] == "rate(6 hours)"
+    assert "EventBusName" not in props  # schedules live on the default bus
+    (target,) = props["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
 
 
 def test_oms_events_of_subscribed_storefronts_on_the_custom_bus_go_to_the_notifications_queue(default_synth):

@@ -17,7 +17,9 @@ def fires_on_the_first(alarm):
     return alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
 
 
-@pytest.mark.parametrize("dlq", ["MessagingPartnerEventsDlq", "MessagingNotificationsDlq"])
+@pytest.mark.parametrize(
+    "dlq", ["MessagingPartnerEventsDlq", "MessagingNotificationsDlq", "StockHealthDlq", "ChannelStockDlq"]
+)
 def test_a_single_message_in_a_dead_letter_queue_raises_an_alarm(default_synth, dlq):
     dlq_id, _ = default_synth.one("AWS::SQS::Queue", dlq)
     (alarm,) = [

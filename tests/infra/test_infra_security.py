@@ -80,6 +80,8 @@ def test_the_authorizer_can_only_read_the_config_table(default_synth):
         ("workflow", ["orders", "inventory"], ["orders", "inventory", "config"]),
         ("sweeper", ["orders", "inventory"], ["orders", "inventory", "config"]),
         ("notifier", [], ["config"]),
+        ("stock_health", ["inventory"], ["inventory", "config"]),
+        ("channel_stock", ["config"], ["inventory", "config"]),
     ],
 )
 def test_each_function_reads_and_writes_only_its_tables(default_synth, name, writes, reads):
@@ -105,7 +107,7 @@ def test_only_functions_that_publish_domain_events_may_put_them_on_the_bus(defau
     bus_id, _ = default_synth.one("AWS::Events::EventBus", "MessagingBus")
     for name in ("api", "partner_events", "workflow", "sweeper"):
         assert targets(default_synth, name, {"events:PutEvents"}) == {bus_id}, name
-    for name in ("authorizer", "webhooks", "notifier"):
+    for name in ("authorizer", "webhooks", "notifier", "channel_stock"):
         assert "events:PutEvents" not in default_synth.actions_of(name), name
 
 
@@ -136,6 +138,7 @@ def test_the_api_sends_only_to_the_queues_operators_redrive_and_reads_only_their
         ("workflow", "partners"),
         ("partner_events", "partners"),
         ("notifier", "storefronts"),
+        ("channel_stock", "partners"),
     ],
 )
 def test_secrets_are_readable_only_under_the_stage_prefix_of_their_kind(default_synth, name, kind):
@@ -160,7 +163,7 @@ def test_only_the_admin_api_issues_secrets_and_only_partners_and_storefronts_web
         ":secret:oms/dev/storefronts/*",
     }
     assert not any("secretsmanager:DeleteSecret" in actions for actions in issued.values())
-    for name in ("webhooks", "workflow", "partner_events", "notifier", "sweeper", "authorizer"):
+    for name in ("webhooks", "workflow", "partner_events", "notifier", "sweeper", "authorizer", "channel_stock"):
         assert not {a for a in default_synth.actions_of(name) if a in issue}, name
 
 
@@ -170,13 +173,13 @@ def test_functions_that_call_no_partner_read_no_secret(default_synth):
 
 
 def test_each_function_may_write_logs_only_to_its_own_log_group(default_synth):
-    for name in ("api", "authorizer", "webhooks", "partner_events", "workflow", "sweeper", "notifier"):
+    for name in ("api", "authorizer", "webhooks", "partner_events", "workflow", "sweeper", "notifier", "channel_stock"):
         log_group_id = default_synth.function(name)[1]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
         assert targets(default_synth, name, {"logs:PutLogEvents"}) == {log_group_id}, name
 
 
 def test_no_function_role_carries_a_managed_policy(default_synth):
-    for name in ("api", "authorizer", "webhooks", "partner_events", "workflow", "sweeper", "notifier"):
+    for name in ("api", "authorizer", "webhooks", "partner_events", "workflow", "sweeper", "notifier", "channel_stock"):
         role_id = default_synth.function(name)[1]["Properties"]["Role"]["Fn::GetAtt"][0]
         assert "ManagedPolicyArns" not in default_synth.template["Resources"][role_id]["Properties"], name
 
@@ -208,3 +211,12 @@ def test_the_template_is_cfn_lint_clean(default_synth):
     assert default_synth.lint is not None
     output, _ = default_synth.lint.communicate(timeout=300)
     assert default_synth.lint.returncode == 0, output
+
+
+def test_channel_stock_reads_only_the_inventory_stream_and_sends_only_to_its_failure_queue(default_synth):
+    table_id, _ = default_synth.one("AWS::DynamoDB::Table", "DataInventory")
+    dlq_id, _ = default_synth.one("AWS::SQS::Queue", "ChannelStockDlq")
+    # Table reads include GetRecords (CDK's read grant); only the mapping's stream grant describes a stream.
+    assert targets(default_synth, "channel_stock", {"dynamodb:DescribeStream"}) == {table_id}
+    assert targets(default_synth, "channel_stock", {"sqs:SendMessage"}) == {dlq_id}
+    assert not {a for a in default_synth.actions_of("channel_stock") if a.startswith(("states:", "events:"))}

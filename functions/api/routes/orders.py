@@ -14,7 +14,7 @@ from functions.api.caller import storefront
 from functions.api.routes import new_router, reply, route
 from functions.api.schemas import Order, OrderList
 from oms import bootstrap
-from oms.domain.errors import NotFound, OmsError
+from oms.domain.errors import NotFound, OmsError, Unprocessable
 from oms.domain.models import CheckoutRequest
 from oms.domain.orders import OrderStatus
 from oms.observability import logger, metrics
@@ -62,7 +62,13 @@ IdempotencyKey = Annotated[
         **STOREFRONT_ONLY,
         404: ["hold_not_found"],
         409: ["insufficient_stock", "hold_not_active", "hold_expired", "order_in_flight", "stock_contention"],
-        422: ["idempotency_key_reused", "order_too_large", "unknown_sku", "cod_limit_exceeded"],
+        422: [
+            "idempotency_key_reused",
+            "order_too_large",
+            "unknown_sku",
+            "cod_limit_exceeded",
+            "payment_method_not_allowed",
+        ],
     },
 )
 def create_order(body: CheckoutRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:
@@ -72,6 +78,10 @@ def create_order(body: CheckoutRequest, idempotency_key: IdempotencyKey = None) 
         raise IdempotencyKeyMissing("send an Idempotency-Key header so a retried checkout cannot order twice")
     if not _KEY.match(key):
         raise IdempotencyKeyInvalid("the Idempotency-Key must be 1 to 255 printable ASCII characters")
+    if body.payment.method == "marketplace":  # only a channel's own orders are paid to a marketplace
+        raise Unprocessable(
+            "payment method marketplace is for orders a channel's marketplace sends", code="payment_method_not_allowed"
+        )
     result = check_out(bootstrap.aws(), body, storefront_id, key)
     if result.created:
         metrics.add_metric(name="OrdersAccepted", unit="Count", value=1)

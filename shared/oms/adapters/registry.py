@@ -20,6 +20,7 @@ from oms.adapters.sandbox_carrier import SandboxCarrier
 from oms.adapters.sandbox_erp import SandboxErp
 from oms.adapters.sandbox_fraud import SandboxFraud
 from oms.adapters.sandbox_location import SandboxLocation
+from oms.adapters.sandbox_marketplace import SandboxMarketplace
 from oms.adapters.sandbox_payment import SandboxPayment
 from oms.adapters.sandbox_tax import SandboxTax
 from oms.adapters.signed_https import (
@@ -27,6 +28,7 @@ from oms.adapters.signed_https import (
     HttpsErp,
     HttpsFraud,
     HttpsLocation,
+    HttpsMarketplace,
     HttpsPayment,
     SignedJsonClient,
 )
@@ -36,6 +38,7 @@ from oms.ports.carrier import CarrierGateway
 from oms.ports.erp import ErpSink
 from oms.ports.fraud import FraudScreen
 from oms.ports.location import LocationGateway
+from oms.ports.marketplace import MarketplaceGateway
 from oms.ports.partners import Gateways
 from oms.ports.payment import PaymentGateway
 from oms.store import TtlCache
@@ -97,6 +100,14 @@ def gateways_for(storefront_config: Mapping[str, Any] | None = None) -> Gateways
         erp=erp,
         tax=SandboxTax(),
     )
+
+
+def marketplace_for(partner_id: str) -> MarketplaceGateway:
+    """A channel's marketplace: its partner over signed HTTPS when the partner has a url, else the sandbox."""
+    record = config_store.get_partner(partner_id)
+    if record is None or not record.url:
+        return SandboxMarketplace()
+    return HttpsMarketplace(partner_client(partner_id))
 
 
 def partner_client(partner_id: str) -> SignedJsonClient:

@@ -43,6 +43,7 @@ from oms.ports.carrier import (
 from oms.ports.erp import ErpEvent, ErpReceipt
 from oms.ports.fraud import FraudCheck, FraudDecision
 from oms.ports.location import RecallAck, RecallRequest, ReleaseAck, ReleaseRequest
+from oms.ports.marketplace import OrderRefusal, StockAck, StockPublication
 from oms.ports.payment import (
     Authorization,
     AuthorizationRequest,
@@ -262,3 +263,19 @@ class HttpsErp:
         ref = reference("erp", event.idempotency_key)
         self.client.send(event.type, ref, event.idempotency_key, event)
         return ErpReceipt(ref, "recorded")  # the partner's 2xx is the record: no webhook follows
+
+
+class HttpsMarketplace:
+    """MarketplaceGateway over a SignedJsonClient: the partner's 2xx acknowledges the whole batch."""
+
+    def __init__(self, client: SignedJsonClient) -> None:
+        self.client = client
+
+    def publish_stock(self, publication: StockPublication) -> StockAck:
+        key = publication.idempotency_key
+        self.client.send("marketplace.stock", reference("stk", key), key, publication)
+        return StockAck(frozenset(publication.quantities))
+
+    def refuse_order(self, refusal: OrderRefusal) -> None:
+        key = refusal.idempotency_key
+        self.client.send("marketplace.order_refused", reference("mrf", key), key, refusal)

@@ -118,6 +118,17 @@ def cash_on_delivery(order: Order, at: str) -> Change:
     return change
 
 
+def paid_to_marketplace(order: Order, at: str) -> Change:
+    """A marketplace order is paid to the marketplace: nothing to authorize or capture with a provider;
+    each shipment's value is recorded as captured when it ships (the marketplace settles it)."""
+    change = Change()
+    if order.payment.method != "marketplace" or order.payment.status == "authorized":
+        return change
+    order.payment.authorized, order.payment.status = order.totals.total, "authorized"
+    change.note(at, "payment.marketplace", amount=order.totals.total)
+    return change
+
+
 def remitted(order: Order, shipment_id: str, reference: str, amount: int, at: str) -> Change:
     """The carrier (or a payments partner) handed over the cash collected for a shipment: its capture."""
     return captured(order, shipment_id, reference, amount, at)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from oms.clock import parse_rfc3339
+from oms.domain.models import Address, Customer, Line, ServiceLevel
 
 PartnerEventType = Literal[
     "shipment.packed",
@@ -30,6 +31,8 @@ PartnerEventType = Literal[
     "payment.pending",
     "payment.failed",
     "payment.cod_remitted",
+    "marketplace.order_created",
+    "marketplace.order_cancelled",
 ]
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -149,6 +152,42 @@ class CodRemittance(BaseModel):
     amount: int = Field(ge=1, le=10**12)
 
 
+class MarketplacePayment(BaseModel):
+    method: Literal["marketplace", "cod"]  # paid to the marketplace already, or cash on delivery
+
+
+# The checkout's shapes, named apart: the document describes a partner payload in its serialization form.
+class MarketplaceCustomer(Customer):
+    pass
+
+
+class MarketplaceLine(Line):
+    pass
+
+
+class MarketplaceAddress(Address):
+    pass
+
+
+class MarketplaceOrder(BaseModel):
+    """An order a channel's marketplace took: checked out as the storefront's checkout would."""
+
+    channel_id: str = Field(min_length=1, max_length=64)
+    marketplace_order_id: str = Field(min_length=1, max_length=128)
+    customer: MarketplaceCustomer
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    lines: Annotated[list[MarketplaceLine], Field(min_length=1, max_length=100)]
+    shipping_address: MarketplaceAddress
+    service_level: ServiceLevel = "standard"
+    payment: MarketplacePayment
+
+
+class MarketplaceCancellation(BaseModel):
+    channel_id: str = Field(min_length=1, max_length=64)
+    marketplace_order_id: str = Field(min_length=1, max_length=128)
+    reason: str | None = Field(default=None, max_length=500)
+
+
 class OrderRef(BaseModel):
     order_id: str
     detail: str | None = Field(default=None, max_length=500)
@@ -172,6 +211,8 @@ def payload_model(event_type: str) -> type[BaseModel]:
         "payment.pending": PaymentNotice,
         "payment.failed": PaymentNotice,
         "payment.cod_remitted": CodRemittance,
+        "marketplace.order_created": MarketplaceOrder,
+        "marketplace.order_cancelled": MarketplaceCancellation,
     }
     return models.get(event_type, OrderRef)
 

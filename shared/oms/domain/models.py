@@ -173,7 +173,7 @@ ServiceLevel = Literal["same_day", "express", "standard"]
 SERVICE_LEVELS: tuple[ServiceLevel, ...] = ("same_day", "express", "standard")
 LocationType = Literal["warehouse", "store", "showroom", "3pl", "workshop"]
 CustomerType = Literal["b2c", "b2b"]
-PaymentMethod = Literal["card", "invoice", "cod"]  # cod: cash on delivery, collected by the carrier
+PaymentMethod = Literal["card", "invoice", "cod", "marketplace"]  # cod: collected at the door
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 Sku = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")]

@@ -82,7 +82,7 @@ class Totals(BaseModel):
 
 
 class PaymentState(BaseModel):
-    method: Literal["card", "invoice", "cod"]
+    method: Literal["card", "invoice", "cod", "marketplace"]  # marketplace: paid to the channel
     status: PaymentStatus = "pending"
     authorized: int = 0
     captured: int = 0
@@ -118,6 +118,8 @@ class Order(BaseModel):
     shipping_address: Address
     service_level: ServiceLevel
     po_number: str | None = None
+    # Where a channel's order came from: {channel_id, partner_id, marketplace_order_id} (None: the storefront).
+    source: dict[str, str] | None = None
     ship_complete: bool = False
     hold_id: str | None = None
     routing: dict[str, Any] = Field(default_factory=dict)

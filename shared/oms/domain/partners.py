@@ -41,9 +41,11 @@ SENDERS: dict[str, frozenset[Role]] = {
     "payment.pending": frozenset({"payments"}),
     "payment.failed": frozenset({"payments"}),
     "payment.cod_remitted": frozenset({"carrier", "payments"}),
+    "marketplace.order_created": frozenset({"marketplace"}),
+    "marketplace.order_cancelled": frozenset({"marketplace"}),
 }
 # Roles whose word is not bound to particular locations.
-_EVERYWHERE: frozenset[Role] = frozenset({"carrier", "erp"})
+_EVERYWHERE: frozenset[Role] = frozenset({"carrier", "erp", "marketplace"})
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from oms.domain.orders import Order
 
 if TYPE_CHECKING:  # annotations only: the api's cold start does not load what its checkout never uses
     from oms.domain.backorder import Lot, Promised
+    from oms.domain.channels import Channel, Told
     from oms.domain.health import Record as HealthRecord
     from oms.domain.returns import Return
     from oms.domain.supply import Inbound, Transfer
@@ -110,3 +111,12 @@ class ReturnRepository(Protocol):
 class CreditAccounts(Protocol):
     def balance(self, storefront_id: str, customer_id: str) -> int:
         """A net-terms customer's open balance in minor units (0 when it has none)."""
+
+
+class ChannelRepository(Protocol):
+    def get(self, channel_id: str) -> Channel | None: ...
+
+    def all(self) -> list[Channel]: ...
+
+    def told(self, channel_id: str) -> dict[str, Told]:
+        """What the channel was last told, per sku."""

@@ -18,6 +18,7 @@ from oms.domain.models import StockLevel
 from oms.domain.orders import Order
 from oms.ports.repositories import (
     AppliedEvents,
+    ChannelRepository,
     ConfigRepository,
     CreditAccounts,
     HealthRepository,
@@ -31,6 +32,7 @@ from oms.ports.repositories import (
 
 if TYPE_CHECKING:  # annotations only: the api's cold start does not load what its checkout never uses
     from oms.domain.backorder import Lot, Promised
+    from oms.domain.channels import Channel, Told
     from oms.domain.health import Record as HealthRecord
     from oms.domain.returns import Return
     from oms.domain.supply import Inbound, Transfer
@@ -182,6 +184,20 @@ class SaveReturn(Write):
 
 
 @dataclass(frozen=True)
+class SaveChannel(Write):
+    """A channel's configuration, as put by an operator. Unguarded: the last put wins."""
+
+    channel: Channel
+
+
+@dataclass(frozen=True)
+class SaveTold(Write):
+    """What a channel was last told of a sku. Unguarded: publications of one channel run one at a time."""
+
+    told: Told
+
+
+@dataclass(frozen=True)
 class PromiseUnits(Write):
     """Backordered units promised against a lot. Guard: that many of the lot are unpromised."""
 
@@ -286,6 +302,8 @@ class UnitOfWork(Protocol):
     def health(self) -> HealthRepository: ...
     @property
     def returns(self) -> ReturnRepository: ...
+    @property
+    def channels(self) -> ChannelRepository: ...
 
     def add(self, *writes: Write) -> None:
         """Gather writes for the next commit."""

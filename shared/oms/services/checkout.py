@@ -56,20 +56,31 @@ def body_hash(request: CheckoutRequest) -> str:
 
 
 def check_out(
-    deps: Deps, request: CheckoutRequest, storefront_id: str, idempotency_key: str, tax: TaxCalculator | None = None
+    deps: Deps,
+    request: CheckoutRequest,
+    storefront_id: str,
+    idempotency_key: str,
+    tax: TaxCalculator | None = None,
+    source: dict[str, str] | None = None,
 ) -> CheckoutResult:
     """Place the order and start its fulfil phase. A retry answered from the key starts the phase again
     while the order is still accepted: its first answer may have been lost between the commit and the
     start (the phase's name is the order's, and its tasks are safe to run twice)."""
-    result = place_order(deps, request, storefront_id, idempotency_key, tax)
+    result = place_order(deps, request, storefront_id, idempotency_key, tax, source)
     if result.created or result.order.status == "accepted":
         begin(deps, result.order.order_id, phases.fulfil(result.order.order_id, storefront_id))
     return result
 
 
 def place_order(
-    deps: Deps, request: CheckoutRequest, storefront_id: str, idempotency_key: str, tax: TaxCalculator | None = None
+    deps: Deps,
+    request: CheckoutRequest,
+    storefront_id: str,
+    idempotency_key: str,
+    tax: TaxCalculator | None = None,
+    source: dict[str, str] | None = None,
 ) -> CheckoutResult:
+    """`source`: a channel's order names its channel and the marketplace's order id."""
     fingerprint = body_hash(request)
     destination = locate(request.shipping_address)
     hold = active_hold(deps, request.hold_id, storefront_id) if request.hold_id else None
@@ -105,6 +116,7 @@ def place_order(
                 return replay
             planned, waits = _on_backorder(deps, inputs, sourcing, refused)
         order = build_order(request, storefront_id, planned, tax or deps.tax, deps.now(), inputs.stocked, waits)
+        order.source = source
         if order.payment.method == "cod":
             config = deps.uow.config.storefront(storefront_id)
             authorization.check_cod_limit(config.config if config else {}, order.totals.total, order.currency)

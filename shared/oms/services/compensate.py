@@ -9,6 +9,7 @@ from typing import Any
 from oms.domain import lifecycle
 from oms.domain.orders import Order, Shipment
 from oms.observability import metrics
+from oms.ports.marketplace import OrderRefusal
 from oms.services.deps import Deps
 from oms.services.steps import Step, load, update
 from oms.services.undo import release_stock, undo_partners, void_unused
@@ -65,6 +66,16 @@ def compensate(deps: Deps, order_id: str, error: dict[str, Any]) -> dict[str, An
     payment_failure = detail if kind in ("PaymentDeclined", "CreditLimitExceeded") else None
     order = close(deps, order_id, "rejected", reason, payment_failure)
     metrics.add_metric(name=f"OrdersRejected_{kind}", unit="Count", value=1)  # rejections by reason
+    if order.source:  # a channel's order: its marketplace cancels it there too
+        deps.marketplace(order.source["partner_id"]).refuse_order(
+            OrderRefusal(
+                channel_id=order.source["channel_id"],
+                marketplace_order_id=order.source["marketplace_order_id"],
+                reason=reason,
+                code=kind,
+                idempotency_key=f"mkt:{order.source['channel_id']}:{order.source['marketplace_order_id']}:refused",
+            )
+        )
     return {"status": order.status, "reason": order.reason}
 
 

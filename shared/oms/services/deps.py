@@ -13,6 +13,7 @@ from oms.ports.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     # Types only: the partners' ports load where a step calls a partner, not on the api's cold start.
+    from oms.ports.marketplace import MarketplaceGateway
     from oms.ports.partners import Gateways
     from oms.ports.tax import TaxCalculator
 
@@ -25,6 +26,9 @@ class Deps:
     publisher: EventPublisher
     clock: Clock
     tax: TaxCalculator  # checkout prices with it at once (no partner answers by webhook there)
+    # A channel's marketplace, by its partner id (oms.domain.channels): sandbox unless the partner has a url.
+    marketplace: Callable[[str], MarketplaceGateway]
 
     def now(self) -> str:
         return rfc3339(self.clock.now())
+

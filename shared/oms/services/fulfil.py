@@ -35,6 +35,9 @@ def screen_and_authorize(deps: Deps, order_id: str) -> dict[str, Any]:
     """
     order = load(deps, order_id)
     require_open(order)
+    if not lifecycle.screened(order) and order.payment.method == "marketplace":
+        # The marketplace screened and took the payment: nothing for our screen to decide.
+        order, _ = update(deps, order_id, change(lambda o: _approved(o, None, deps.now())), order)
     if not lifecycle.screened(order):
         verdict = _screen(deps, order)
         if verdict["decision"] != "approve":
@@ -42,6 +45,8 @@ def screen_and_authorize(deps: Deps, order_id: str) -> dict[str, Any]:
         order, _ = update(deps, order_id, change(lambda o: _approved(o, verdict["score"], deps.now())), order)
     if order.payment.method == "cod":  # nothing to authorize: the carrier collects on delivery
         order, _ = update(deps, order_id, change(lambda o: authorization.cash_on_delivery(o, deps.now())), order)
+    elif order.payment.method == "marketplace":
+        order, _ = update(deps, order_id, change(lambda o: authorization.paid_to_marketplace(o, deps.now())), order)
     elif order.payment.authorization_id is None:
         payment = deps.partners(order.storefront_id).payment
         balance = (

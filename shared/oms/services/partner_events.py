@@ -20,6 +20,8 @@ from oms.domain.messages import (
     CodRemittance,
     InboundReceipt,
     InvoicePayment,
+    MarketplaceCancellation,
+    MarketplaceOrder,
     OrderRef,
     PartnerEvent,
     PaymentNotice,
@@ -316,6 +318,14 @@ def _exception(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
     return outcome
 
 
+def _marketplace(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
+    from oms.services import channels  # marketplace events only: checkout's imports stay off the others
+
+    if event.type == "marketplace.order_created":
+        return channels.marketplace_order(deps, partner, MarketplaceOrder.model_validate(event.data))
+    return channels.marketplace_cancelled(deps, partner, MarketplaceCancellation.model_validate(event.data))
+
+
 def _invoice_paid(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
     payment = InvoicePayment.model_validate(event.data)
     transition = lambda order: credit.invoice_paid(order, payment.amount, payment.reference, deps.now())  # noqa: E731
@@ -359,6 +369,8 @@ _APPLY: dict[str, Apply] = {
     "payment.pending": _payment_answer,
     "payment.failed": _payment_answer,
     "payment.cod_remitted": _cod_remitted,
+    "marketplace.order_created": _marketplace,
+    "marketplace.order_cancelled": _marketplace,
     "payment.chargeback": _payment_notice("payment.chargeback", metric="Chargebacks"),
     "payment.invoice_paid": _invoice_paid,
 }

@@ -85,7 +85,7 @@ def void_unused(deps: Deps, order: Order) -> Change:
 def _may_be_authorized(order: Order) -> bool:
     """Whether an authorization was asked for and its answer may be lost: it is asked for only once the
     screen (or a review) approved, and a provider's refusal (payment failed) holds nothing."""
-    if order.payment.method == "cod":  # nothing is ever authorized: the carrier collects at the door
+    if order.payment.method in ("cod", "marketplace"):  # nothing is authorized with a provider
         return False
     return order.payment.authorization_id is None and order.payment.status != "failed" and lifecycle.screened(order)
 

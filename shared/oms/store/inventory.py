@@ -24,6 +24,17 @@ STOCK = "LOC#"
 AUDIT = "ADJ#"
 
 
+def stock_images(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """A stream record of a stock level as its (new, old) images, plain; None for a removal, any other
+    record (audit, supply, health), or an image of keys alone (moto emits one, before the full one, for an
+    update that creates its item; DynamoDB never does: the next record carries the figures)."""
+    stream = record.get("dynamodb") or {}
+    new = from_item(stream.get("NewImage") or {})
+    if record.get("eventName") == "REMOVE" or not str(new.get("sk", "")).startswith(STOCK) or "on_hand" not in new:
+        return None
+    return new, from_item(stream.get("OldImage") or {})
+
+
 def _table() -> str:
     return settings().inventory_table
 

@@ -15,12 +15,14 @@ from datetime import datetime
 from typing import Any, Literal
 
 from oms.clock import rfc3339
+from oms.domain.channels import Channel, Told
 from oms.domain.health import Record as HealthRecord
 from oms.domain.models import Location, Product, StockLevel
 from oms.domain.orders import Order
 from oms.domain.returns import Return
 from oms.ports import unit_of_work as uow
 from oms.ports.repositories import StorefrontConfig
+from oms.store.memory_sales import MemoryChannels, MemoryReturns
 from oms.store.memory_supply import MemorySupply, SupplyTables, supply_allowed, supply_apply, supply_item
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -55,6 +57,8 @@ class MemoryStore(SupplyTables):
     credit: dict[tuple[str, str], int] = field(default_factory=dict)  # (storefront, customer) -> open balance
     health: dict[tuple[str, str], HealthRecord] = field(default_factory=dict)
     returns: dict[str, Return] = field(default_factory=dict)
+    channels: dict[str, Channel] = field(default_factory=dict)
+    told: dict[tuple[str, str], Told] = field(default_factory=dict)  # (channel, sku)
     locations: dict[str, Location] = field(default_factory=dict)
     products: dict[str, Product] = field(default_factory=dict)
     storefronts: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -186,26 +190,6 @@ class _Credit:
             return self._store.credit.get((storefront_id, customer_id), 0)
 
 
-class _Returns:
-    def __init__(self, store: MemoryStore) -> None:
-        self._store = store
-
-    def get(self, return_id: str) -> Return | None:
-        with self._store.lock:
-            found = self._store.returns.get(return_id)
-            return found.model_copy(deep=True) if found else None
-
-    def of_order(self, order_id: str) -> list[Return]:
-        with self._store.lock:
-            found = [r.model_copy(deep=True) for r in self._store.returns.values() if r.order_id == order_id]
-        return sorted(found, key=lambda r: r.created_at)
-
-    def attention(self, limit: int = 100) -> list[Return]:
-        with self._store.lock:
-            found = [r.model_copy(deep=True) for r in self._store.returns.values() if r.needs_operator]
-        return sorted(found, key=lambda r: r.updated_at)[:limit]
-
-
 class _Health:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -236,7 +220,8 @@ class MemoryUnitOfWork(uow.GatheringUnitOfWork):
         self.applied_events = _Applied(store)
         self.credit = _Credit(store)
         self.supply = MemorySupply(store, store.lock)
-        self.returns = _Returns(store)
+        self.returns = MemoryReturns(store.returns, store.lock)
+        self.channels = MemoryChannels(store.channels, store.told, store.lock)
         self.health = _Health(store)
 
     def _commit(self, writes: list[uow.Write]) -> None:
@@ -283,6 +268,10 @@ def _item_of(write: uow.Write) -> tuple[str, ...]:
             return ("stock", sku, loc)
         case uow.SaveReturn(ret=ret):
             return ("return", ret.return_id)
+        case uow.SaveChannel(channel=channel):
+            return ("channel", channel.channel_id)
+        case uow.SaveTold(told=told):
+            return ("told", told.channel_id, told.sku)
         case uow.SaveHealth(record=record):
             return ("health", record.sku, record.location_id)
     raise TypeError(f"unknown write {type(write).__name__}")
@@ -386,6 +375,10 @@ def _apply(store: MemoryStore, write: uow.Write) -> None:
             received.reserved += reserve
             received.quarantined += write.quarantine
             store.audit.append({"sku": sku, "location_id": loc, "actor": actor, "at": at, **audit})
+        case uow.SaveChannel(channel=channel):
+            store.channels[channel.channel_id] = channel.model_copy(deep=True)
+        case uow.SaveTold(told=told):
+            store.told[(told.channel_id, told.sku)] = told.model_copy()
         case uow.SaveReturn(ret=ret, expected_version=expected):
             store.returns[ret.return_id] = ret.model_copy(deep=True, update={"version": expected + 1})
             ret.version = expected + 1

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from oms.clock import rfc3339
 from oms.domain.backorder import Lot, Promised
+from oms.domain.channels import Channel, Told
 from oms.domain.health import Record as HealthRecord
 from oms.domain.models import Location, Product, StockLevel
 from oms.domain.orders import Order
@@ -16,6 +17,7 @@ from oms.domain.returns import Return
 from oms.domain.supply import Inbound, Transfer
 from oms.ports import unit_of_work as uow
 from oms.ports.repositories import StorefrontConfig
+from oms.store import channels as channels_store
 from oms.store import config as config_store
 from oms.store import health as health_store
 from oms.store import inventory as stock_store
@@ -108,6 +110,17 @@ class DynamoReturns:
         return returns_store.attention(limit)
 
 
+class DynamoChannels:
+    def get(self, channel_id: str) -> Channel | None:
+        return channels_store.get(channel_id)
+
+    def all(self) -> list[Channel]:
+        return channels_store.every()
+
+    def told(self, channel_id: str) -> dict[str, Told]:
+        return channels_store.told(channel_id)
+
+
 class DynamoHealth:
     def get(self, sku: str, location_id: str) -> HealthRecord | None:
         return health_store.get(sku, location_id)
@@ -165,6 +178,10 @@ def items_of(write: uow.Write) -> list[TransactWriteItemTypeDef]:
             return supply_store.save_inbound(inbound, expected, lots, settled, before)
         case uow.SaveReturn(ret=ret, expected_version=expected):
             return [returns_store.save(ret, expected)]
+        case uow.SaveChannel(channel=channel):
+            return [channels_store.save_channel(channel)]
+        case uow.SaveTold(told=told):
+            return [channels_store.save_told(told)]
         case uow.PromiseUnits(promised=promised):
             return supply_store.promise_units(promised)
         case uow.ServePromise(promised=promised):
@@ -197,6 +214,7 @@ class DynamoUnitOfWork(uow.GatheringUnitOfWork):
         self.supply = DynamoSupply()
         self.health = DynamoHealth()
         self.returns = DynamoReturns()
+        self.channels = DynamoChannels()
 
     def _commit(self, writes: list[uow.Write]) -> None:
         items: list[TransactWriteItemTypeDef] = []

@@ -1,0 +1,1 @@
+"""Channel stock: what the inventory table's stream says changed, published to the channels; and the resync."""

@@ -1,0 +1,63 @@
+"""Channels in the config table: each channel's configuration (`CHANNEL` / its id) and what it was last told
+per sku (`CHANNELSTOCK#<channel id>` / the sku), so a channel's figures are one Query."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from oms import aws
+from oms.domain.channels import Channel, Told
+from oms.settings import settings
+from oms.store import from_item, to_item
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+CHANNEL, TOLD = "CHANNEL", "CHANNELSTOCK#"
+
+
+def _table() -> str:
+    return settings().config_table
+
+
+def save_channel(channel: Channel) -> TransactWriteItemTypeDef:
+    item = {"pk": CHANNEL, "sk": channel.channel_id, "body": channel.model_dump_json()}
+    return {"Put": {"TableName": _table(), "Item": to_item(item)}}
+
+
+def save_told(told: Told) -> TransactWriteItemTypeDef:
+    item = {"pk": f"{TOLD}{told.channel_id}", "sk": told.sku, **told.model_dump()}
+    return {"Put": {"TableName": _table(), "Item": to_item(item)}}
+
+
+def _query(pk: str) -> list[dict[str, Any]]:
+    client, found = aws.dynamodb(), []
+    args: dict[str, Any] = {
+        "TableName": _table(),
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": to_item({":pk": pk}),
+        "ConsistentRead": True,
+    }
+    while True:
+        page = client.query(**args)
+        found += [from_item(raw) for raw in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return found
+        args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def get(channel_id: str) -> Channel | None:
+    found = aws.dynamodb().get_item(TableName=_table(), Key=to_item({"pk": CHANNEL, "sk": channel_id}))
+    return Channel.model_validate_json(str(from_item(found["Item"])["body"])) if "Item" in found else None
+
+
+def every() -> list[Channel]:
+    return [Channel.model_validate_json(str(item["body"])) for item in _query(CHANNEL)]
+
+
+def told(channel_id: str) -> dict[str, Told]:
+    found = (
+        Told.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk")})
+        for item in _query(f"{TOLD}{channel_id}")
+    )
+    return {t.sku: t for t in found}
