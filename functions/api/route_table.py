@@ -75,6 +75,7 @@ ROUTES: tuple[Route, ...] = (
     Route("put_storefront", "PUT", "/v1/admin/storefronts/{storefront_id}", "api", KEY),
     Route("get_storefront", "GET", "/v1/admin/storefronts/{storefront_id}", "api", KEY),
     Route("rotate_storefront_secret", "POST", "/v1/admin/storefronts/{storefront_id}/secret", "api", KEY),
+    Route("list_channels", "GET", "/v1/admin/channels", "api", KEY),
     Route("put_channel", "PUT", "/v1/admin/channels/{channel_id}", "api", KEY),
     Route("get_channel", "GET", "/v1/admin/channels/{channel_id}", "api", KEY),
     Route("channel_stock", "GET", "/v1/admin/channels/{channel_id}/stock", "api", KEY),

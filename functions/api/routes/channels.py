@@ -30,6 +30,12 @@ class ChannelStock(BaseModel):
     skus: list[Told] = Field(description="per sku: the quantity last published, when, and whether it was acknowledged")
 
 
+class ChannelList(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+    channels: list[ChannelView]
+
+
 class Resynced(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
@@ -54,6 +60,12 @@ def put_channel(channel_id: Id, body: ChannelIn) -> Response[str]:
         raise Unprocessable(f"partner {body.partner_id} is not a marketplace", code="not_a_marketplace")
     channel, created = channels.put_channel(bootstrap.aws(), channel_id, body)
     return reply(201 if created else 200, channel.model_dump(mode="json"))
+
+
+@route(router, "list_channels", summary="Every channel, by id", tags=["channels"], ok={200: ChannelList})
+def list_channels() -> dict[str, Any]:
+    admin(router)
+    return {"channels": [c.model_dump(mode="json") for c in bootstrap.aws().uow.channels.all()]}
 
 
 @route(
