@@ -6,14 +6,11 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
-from infra.constructs.stock_health import failure_queue, stock_records
+from infra.constructs.stock_health import read_stock_stream
 
-BATCH_SIZE = 100
 # At most 1 s of changes per invocation (stock health waits 5): a marketplace must hear of the last unit
 # before it sells it again; a burst of one sku within that second is still published once.
 BATCHING_WINDOW = Duration.seconds(1)
@@ -28,26 +25,15 @@ class ChannelStock(Construct):
         self, scope: Construct, construct_id: str, *, inventory: dynamodb.Table, handler: lambda_.Function
     ) -> None:
         super().__init__(scope, construct_id)
-        # A batch that keeps failing is described here (shard, sequence numbers) for an operator; the
-        # stream moves on, and the next resync tells every channel every figure anyway.
-        self.dlq = failure_queue(self)
-        handler.add_event_source(
-            sources.DynamoEventSource(
-                inventory,
-                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-                batch_size=BATCH_SIZE,
-                max_batching_window=BATCHING_WINDOW,
-                bisect_batch_on_error=True,
-                retry_attempts=RETRIES,
-                max_record_age=MAX_RECORD_AGE,
-                on_failure=sources.SqsDlq(self.dlq),
-                # Only stock records, as for stock health: nothing else changes what a channel may sell.
-                filters=stock_records(),
-            )
-        )
-        events.Rule(
+        # A batch that keeps failing is described on the DLQ for an operator; the stream moves on, and the
+        # next resync tells every channel every figure anyway.
+        self.dlq = read_stock_stream(
             self,
-            "Resync",
+            inventory,
+            handler,
+            batching_window=BATCHING_WINDOW,
+            retries=RETRIES,
             schedule=events.Schedule.rate(RESYNC_EVERY),
-            targets=[targets.LambdaFunction(handler, retry_attempts=2)],
+            rule_id="Resync",
+            max_record_age=MAX_RECORD_AGE,
         )

@@ -48,31 +48,52 @@ def failure_queue(scope: Construct) -> sqs.Queue:
     return queue
 
 
+def read_stock_stream(
+    scope: Construct,
+    inventory: dynamodb.Table,
+    handler: lambda_.Function,
+    *,
+    batching_window: Duration,
+    retries: int,
+    schedule: events.Schedule,
+    rule_id: str,
+    max_record_age: Duration | None = None,
+) -> sqs.Queue:
+    """A reader of the inventory table's stock records: a stream mapping (batched, bisected on error,
+    retried, a failure queue it answers with) and a schedule that runs the same function for a full pass."""
+    dlq = failure_queue(scope)
+    handler.add_event_source(
+        sources.DynamoEventSource(
+            inventory,
+            starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+            batch_size=BATCH_SIZE,
+            max_batching_window=batching_window,
+            bisect_batch_on_error=True,
+            retry_attempts=retries,
+            max_record_age=max_record_age,
+            on_failure=sources.SqsDlq(dlq),
+            # Only stock records: audit entries, inbounds, promises and health records never start a run
+            # (a health write would otherwise feed itself).
+            filters=stock_records(),
+        )
+    )
+    events.Rule(scope, rule_id, schedule=schedule, targets=[targets.LambdaFunction(handler, retry_attempts=2)])
+    return dlq
+
+
 class StockHealth(Construct):
     def __init__(
         self, scope: Construct, construct_id: str, *, inventory: dynamodb.Table, handler: lambda_.Function
     ) -> None:
         super().__init__(scope, construct_id)
-        # A batch that keeps failing is described here (shard, sequence numbers) for an operator; the
-        # stream moves on, and the daily run assesses every level again anyway.
-        self.dlq = failure_queue(self)
-        handler.add_event_source(
-            sources.DynamoEventSource(
-                inventory,
-                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-                batch_size=BATCH_SIZE,
-                max_batching_window=BATCHING_WINDOW,
-                bisect_batch_on_error=True,
-                retry_attempts=RETRIES,
-                on_failure=sources.SqsDlq(self.dlq),
-                # Only stock records: audit entries, inbounds and health records themselves never start a
-                # run (a health write would otherwise feed itself).
-                filters=stock_records(),
-            )
-        )
-        events.Rule(
+        # A batch that keeps failing is described on the DLQ (shard, sequence numbers) for an operator;
+        # the stream moves on, and the daily run (01:00 in Manila) assesses every level again anyway.
+        self.dlq = read_stock_stream(
             self,
-            "DailyRun",
-            schedule=events.Schedule.cron(minute="0", hour="17"),  # 01:00 in Manila, when stock is still
-            targets=[targets.LambdaFunction(handler, retry_attempts=2)],
+            inventory,
+            handler,
+            batching_window=BATCHING_WINDOW,
+            retries=RETRIES,
+            schedule=events.Schedule.cron(minute="0", hour="17"),
+            rule_id="DailyRun",
         )
