@@ -138,6 +138,9 @@ class Order(BaseModel):
         """The document as stored: the token kept, the routing explanation apart (written once, it need
         not be rewritten, and paid for, on every lifecycle step), absent values left out."""
         doc = self.model_dump(mode="json", exclude={"routing", "status", "version"}, exclude_none=True)
+        for shipment in doc["shipments"]:  # almost always empty: not worth its bytes on every write
+            if not shipment.get("awaiting"):
+                shipment.pop("awaiting", None)
         if self.payment.token:
             doc["payment"]["token"] = self.payment.token
         return doc
@@ -156,9 +159,14 @@ class Order(BaseModel):
         return min(due) if due else None
 
     def renew_at(self) -> str | None:
-        """When the authorization must be renewed: a day before it lapses, while shipments wait to be paid."""
+        """When the authorization must be renewed: a day before it lapses, while shipments wait to be paid
+        and the order is slow (held, or a shipment waiting for backordered units, late, or held). An order
+        on its usual way is paid within hours and never needs it; a slow one was written when it became
+        slow, which is when it enters the sweeper's index (so the usual order pays no index writes)."""
         expires = self.payment.authorization_expires_at
-        waiting = any(s.captured < s.value for s in self.shipments if s.status not in ("cancelled", "rejected"))
-        if not expires or not waiting or self.payment.pending_until:
+        live = [s for s in self.shipments if s.status not in ("cancelled", "rejected")]
+        waiting = any(s.captured < s.value for s in live)
+        slow = self.status == "on_hold" or any(s.awaiting or s.sla_missed or s.issue for s in live)
+        if not expires or not waiting or not slow or self.payment.pending_until:
             return None
         return rfc3339(parse_rfc3339(expires) - RENEW_BEFORE)

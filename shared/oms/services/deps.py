@@ -31,4 +31,3 @@ class Deps:
 
     def now(self) -> str:
         return rfc3339(self.clock.now())
-

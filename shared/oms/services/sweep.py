@@ -21,15 +21,13 @@ def sweep_due_orders(deps: Deps) -> dict[str, list[str]]:
     now = deps.now()
     for order_id in deps.uow.orders.due(deps.clock.now()):
         try:
-            paid = authorizations.on_due(deps, order_id)  # a lapsing or unanswered authorization
-        except NotFound:
-            continue
-        if paid:
-            found["payments"].append(f"{order_id}: {paid}")
-        try:
             order, step = update(deps, order_id, lambda o: Step(change=_escalate(o, now)))
         except NotFound:
             continue
+        # After the escalation: a shipment late past its SLA makes the order slow, so its renewal is due.
+        paid = authorizations.on_due(deps, order_id)  # a lapsing or unanswered authorization
+        if paid:
+            found["payments"].append(f"{order_id}: {paid}")
         for entry in step.change.entries:
             found["escalated"].append(f"{order_id}/{entry.detail['shipment_id']}")
             metrics.add_metric(name="ShipmentSlaMissed", unit="Count", value=1)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from oms import aws
 from oms.domain.channels import Channel, Told
 from oms.settings import settings
-from oms.store import from_item, to_item
+from oms.store import TtlCache, from_item, to_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -21,6 +21,7 @@ def _table() -> str:
 
 
 def save_channel(channel: Channel) -> TransactWriteItemTypeDef:
+    _channels.forget((_table(), CHANNEL))
     item = {"pk": CHANNEL, "sk": channel.channel_id, "body": channel.model_dump_json()}
     return {"Put": {"TableName": _table(), "Item": to_item(item)}}
 
@@ -51,8 +52,16 @@ def get(channel_id: str) -> Channel | None:
     return Channel.model_validate_json(str(from_item(found["Item"])["body"])) if "Item" in found else None
 
 
+# Every stream batch asks for the channels (most stacks have few, many have none): kept 30 s per container,
+# as the rest of the configuration is (oms.store.config); a put in this process forgets it at once.
+_channels: TtlCache[list[Channel]] = TtlCache(30.0)
+
+
 def every() -> list[Channel]:
-    return [Channel.model_validate_json(str(item["body"])) for item in _query(CHANNEL)]
+    found = _channels.get_or_load(
+        (_table(), CHANNEL), lambda: [Channel.model_validate_json(str(i["body"])) for i in _query(CHANNEL)]
+    )
+    return list(found or [])
 
 
 def told(channel_id: str) -> dict[str, Told]:
