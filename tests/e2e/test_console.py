@@ -1,9 +1,10 @@
 """The operators' console in a real browser (Chromium through Playwright) against the local stack: sign-in,
-orders, an order, the review queue, returns, stock health and its suggestions, supply (inbounds and transfers) and
-dead letters, and that API data is only ever text."""
+orders, an order, the review queue, returns, stock health and its suggestions, supply (inbounds and transfers),
+channels and dead letters, and that API data is only ever text."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import ADMIN_KEY, Api, checkout_body, unique
+from tests.e2e.test_channels import heard, marketplace, receiver, told
 from tests.e2e.test_returns import LOCATION, ask, delivered_order
 from tests.e2e.test_supply import partner_event, ship
 from tests.e2e.test_webhooks import post_event
@@ -24,6 +26,8 @@ if not CHROMIUM.exists():
         f"the console's browser tests need Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True
     )
 sync_api = pytest.importorskip("playwright.sync_api", reason="the console's browser tests need playwright")
+
+__all__ = ["receiver"]  # the fixture, used by name
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
 XSS = "<img src=x onerror=alert(1)>"
@@ -505,6 +509,81 @@ def test_the_supply_page_looks_up_an_inbound_and_requests_a_transfer_from_its_fo
     assert transfer["status"] == "requested" and transfer["lines"][0]["quantity"] == 3
     assert page.get_by_label("Inbound or transfer id").input_value() == transfer_id
     shot(page, "supply", full_page=True)
+
+
+def test_the_channels_page_shows_what_a_channel_was_told_and_resyncs_it(api: Api, page: Page, receiver: str) -> None:
+    partner_id, _ = marketplace(api, receiver)
+    sku, channel_id = unique("CHC"), unique("shopee-ph")
+    api.stock_at("mnl-wh-1", sku, 10)
+    buffer = {"units": 1, "percent": 20}  # 20 % of 10 holds back more than 1 unit: 8 told
+    setup = {"storefront_id": "sf-local", "partner_id": partner_id, "skus": [sku], "buffer": buffer}
+    assert api.admin("PUT", f"/v1/admin/channels/{channel_id}", setup).status_code == 201
+    wait_for(lambda: told(api, channel_id, sku) == 8, "the channel was never told 8 (10 less 20 %)")
+
+    def stock_events() -> int:
+        return sum(sku in e["data"]["quantities"] for e in heard("marketplace.stock"))
+
+    sent_before = stock_events()
+    sign_in(page, api)
+    page.get_by_role("link", name="Channels").click()
+    row = page.get_by_role("row").filter(has_text=channel_id)
+    row.wait_for()
+    assert page.locator("nav a[aria-current=page]").inner_text() == "Channels"
+    cells = [row.get_by_role("cell").nth(i).inner_text() for i in range(5)]
+    assert cells == [channel_id, "sf-local", partner_id, "1 unit / 20 %", sku]
+
+    row.get_by_role("link", name=f"Stock of channel {channel_id}").click()
+    section = page.locator("section.channel-stock")
+    section.get_by_role("heading", name=f"Stock told to {channel_id}").wait_for()
+    told_row = section.get_by_role("row").filter(has_text=sku)
+    told_row.wait_for()
+    assert told_row.get_by_role("cell").nth(1).inner_text() == "8"  # the quantity told
+    assert "\u2713 yes" in told_row.inner_text()  # the receiver acknowledged it
+    assert f"channel={channel_id}" in page.url  # the open channel lives in the hash
+
+    section.get_by_role("button", name="Resync now").click()
+    said = section.locator("p[role=status]").filter(has_text=f"Sent 1 figure again to {channel_id}.")
+    said.wait_for()  # said once the table is reloaded
+    assert section.get_by_role("row").filter(has_text=sku).get_by_role("cell").nth(1).inner_text() == "8"
+    assert section.get_by_role("button", name="Resync now").is_enabled()
+    wait_for(lambda: stock_events() > sent_before, "the resync never reached the marketplace")
+    shot(page, "channels")
+
+
+def test_the_channels_page_says_when_there_are_none_and_shows_a_refused_figure_with_its_error(
+    api: Api, page: Page
+) -> None:
+    """What the local marketplace never does (refuse a figure) and an empty list, answered by the browser itself."""
+    at = "2026-01-02T03:04:05Z"
+    channel = {"channel_id": "lazada-ph", "storefront_id": "sf-local", "partner_id": "lazada", "skus": None}
+    channel |= {"buffer": {"units": 0, "percent": 5}, "created_at": at, "updated_at": at}
+    figure = {"channel_id": "lazada-ph", "sku": "SKU-1", "quantity": 0, "told_at": at}
+    figure |= {"acknowledged": False, "attempts": 3, "error": f"marketplace said 503 {XSS}"}
+    listed: list[dict[str, Any]] = []
+
+    def answer(body: Any) -> Callable[[Any], None]:
+        return lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(body()))
+
+    page.route("**/v1/admin/channels", answer(lambda: {"channels": listed}))
+    page.route("**/v1/admin/channels/lazada-ph/stock", answer(lambda: {"channel_id": "lazada-ph", "skus": [figure]}))
+    sign_in(page, api)
+    page.goto(f"{api.base}/console#/channels")
+    page.get_by_text("No channels yet.").wait_for()
+
+    listed.append(channel)
+    page.goto(f"{api.base}/console#/channels?channel=lazada-ph")
+    row = page.get_by_role("row").filter(has_text="lazada-ph")
+    row.wait_for()
+    assert row.get_by_role("cell").nth(4).inner_text() == "all"  # no list of skus: the storefront's every sku
+    assert row.get_by_role("link", name="Stock of channel lazada-ph").get_attribute("aria-current") == "true"
+    told_row = page.locator("section.channel-stock").get_by_role("row").filter(has_text="SKU-1")
+    told_row.wait_for()
+    assert "\u2717 no" in told_row.inner_text() and f"marketplace said 503 {XSS}" in told_row.inner_text()
+    assert page.locator("main img").count() == 0  # the marketplace's error, as text
+
+    page.goto(f"{api.base}/console#/channels?channel=no-such-channel")  # not stubbed: the API's 404
+    page.get_by_role("alert").filter(has_text="No channel no-such-channel.").wait_for()
+    assert page.get_by_role("button", name="Resync now").is_disabled()
 
 
 def test_dead_letters_lists_each_queue_with_its_redrive_button(api: Api, page: Page) -> None:

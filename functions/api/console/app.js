@@ -1,7 +1,8 @@
 // The console's hash router: #/sign-in, #/orders, #/orders/<id>, #/review, #/returns, #/stock, #/supply,
-// #/dead-letters.
+// #/channels, #/dead-letters.
 
 import { adminKey, signOut } from "./api.js";
+import { channelsPage } from "./channels.js";
 import { deadLettersPage, orderPage, ordersPage, reviewPage, signInPage, stockPage, supplyPage } from "./pages.js";
 import { returnsPage } from "./returns.js";
 
@@ -52,7 +53,7 @@ async function render() {
   }
   const context = { rerender: render, id: parts[1] };
   const pages = { orders: parts[1] ? orderPage : ordersPage, review: reviewPage, returns: returnsPage,
-    stock: stockPage, supply: supplyPage, "dead-letters": deadLettersPage };
+    stock: stockPage, supply: supplyPage, channels: channelsPage, "dead-letters": deadLettersPage };
   const page = pages[parts[0]];
   if (!page) { location.hash = "#/orders"; return; }
   document.title = `${parts[1] ? `Order ${parts[1]}` : nav.querySelector(`a[href="#/${parts[0]}"]`).textContent} · OMS console`;

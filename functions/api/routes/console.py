@@ -28,6 +28,7 @@ ASSETS: dict[str, str] = {  # file name -> content type; the allow-list
     "dom.js": "text/javascript; charset=utf-8",
     "pages.js": "text/javascript; charset=utf-8",
     "returns.js": "text/javascript; charset=utf-8",
+    "channels.js": "text/javascript; charset=utf-8",
 }
 # No inline script or style anywhere, so the policy can forbid both; the API is the page's own origin.
 CSP = (
