@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 
-def test_one_sampling_rule_records_a_reservoir_and_a_twentieth_of_this_stages_traffic(default_synth):
+def test_one_sampling_rule_records_a_twentieth_of_this_stages_traffic_and_keeps_no_reservoir(default_synth):
     _, rule = default_synth.one("AWS::XRay::SamplingRule", "TracingSamplingRule")
     props = rule["Properties"]["SamplingRule"]
-    assert (props["FixedRate"], props["ReservoirSize"]) == (0.05, 1)
+    assert (props["FixedRate"], props["ReservoirSize"]) == (0.05, 0)
     assert props["Priority"] < 10000  # ahead of X-Ray's Default rule (1/s + 5%, every service)
     assert props["ServiceName"] == "oms-dev*"
 
