@@ -19,7 +19,7 @@ help:
 	@echo "make keys STAGE=dev ROLE=admin|storefront [STOREFRONT=id] - issue an API key of a deployed stack"
 	@echo "make keys STAGE=dev REVOKE=<key id> - revoke one"
 	@echo "make invoke FN=api EVENT=events/api/health.json - run one function with a sample event"
-	@echo "make bench   - benchmarks (cost, realistic cost, round trips, imports, routing, stock health, flash sale)"
+	@echo "make bench   - benchmarks (cost, realistic cost, round trips, imports, routing, stock health, flash sale, channels)"
 
 tools:
 	@scripts/check-tools

@@ -88,6 +88,29 @@ def _flash(args: argparse.Namespace) -> None:
     merge_results(flash_sale.SECTION, result)
 
 
+def _channels(args: argparse.Namespace) -> None:
+    from bench import channel_publish
+
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        if done % 250 == 0 or done == total:
+            print(
+                f"  stock changes {done}/{total} ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True
+            )
+
+    run = channel_publish.run(
+        skus=args.channel_skus,
+        channels=args.channels,
+        changes=args.stock_changes,
+        marketplace_latency_ms=args.marketplace_latency_ms,
+        progress=progress,
+    )
+    result = channel_publish.figures(run)
+    print(channel_publish.report(result))
+    merge_results(channel_publish.SECTION, result)
+
+
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], None]] = {
     "checkout": _checkout,
     "cost": _cost,
@@ -96,11 +119,12 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], None]] = {
     "routing": _routing,
     "health": _health,
     "flash": _flash,
+    "channels": _channels,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench import cost_realistic, flash_sale
+    from bench import channel_publish, cost_realistic, flash_sale
 
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
@@ -141,6 +165,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--units", type=int, default=flash_sale.UNITS, help="units of the flash sale's sku (default: %(default)s)"
     )
+    parser.add_argument(
+        "--stock-changes",
+        type=int,
+        default=channel_publish.CHANGES,
+        help="the channels burst's stock changes (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--channel-skus", type=int, default=channel_publish.SKUS, help="skus the channels list (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--channels", type=int, default=channel_publish.CHANNELS, help="channels of sf-local (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--marketplace-latency-ms",
+        type=float,
+        default=channel_publish.MARKETPLACE_LATENCY_MS,
+        help="the channels' marketplaces answer after this long (default: %(default)s)",
+    )
     parser.add_argument("--verbose", action="store_true", help="keep the functions' INFO logs")
     args = parser.parse_args(argv)
     names = args.names or list(BENCHMARKS)
@@ -151,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--checkouts must be at least 1")
     if min(args.buyers, args.threads, args.units) < 1:
         parser.error("--buyers, --threads and --units must be at least 1")
+    if min(args.stock_changes, args.channel_skus, args.channels) < 1:
+        parser.error("--stock-changes, --channel-skus and --channels must be at least 1")
 
     for name in names:
         BENCHMARKS[name](args)

@@ -204,7 +204,7 @@ class Merchant(meter.Driver):
 
         def answered(o: dict[str, Any]) -> bool:
             return o["status"] == "processing" or (
-                o["payment"]["status"] == "pending" and o["payment"]["authorization_id"]
+                o["payment"]["status"] == "pending" and bool(o["payment"]["authorization_id"])
             )
 
         order = self.wait(order_id, "the authorization", answered)

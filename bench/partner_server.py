@@ -38,6 +38,7 @@ class Received:
     id: str
     signed: bool  # the signature verified against the owner's secret
     body: dict[str, Any]
+    at: float = 0.0  # time.perf_counter() when the request had arrived (its body read), before the latency
 
 
 @dataclass
@@ -73,7 +74,8 @@ class PartnerServer:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, answer = owner._answer(self.path, self.headers.get(SIGNATURE_HEADER), body)
+                arrived = time.perf_counter()
+                status, answer = owner._answer(self.path, self.headers.get(SIGNATURE_HEADER), body, arrived)
                 raw = json.dumps(answer).encode() if answer is not None else b""
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -95,7 +97,9 @@ class PartnerServer:
             self._server.server_close()
             self._server = None
 
-    def _answer(self, path: str, header: str | None, body: bytes) -> tuple[int, dict[str, Any] | None]:
+    def _answer(
+        self, path: str, header: str | None, body: bytes, arrived: float = 0.0
+    ) -> tuple[int, dict[str, Any] | None]:
         parts = path.split("?", 1)[0].strip("/").split("/")
         if len(parts) != 2 or parts[0] not in ("partners", "storefronts"):
             return 404, {"error": f"nothing at {path}"}
@@ -111,7 +115,14 @@ class PartnerServer:
             verify(header, body, [secrets.get(owner, "")], int(time.time()))
         except SignatureInvalid:
             signed = False
-        received = Received(owner, str(envelope.get("type", "")), str(envelope.get("id", "")), signed, envelope)
+        received = Received(
+            owner,
+            str(envelope.get("type", "")),
+            str(envelope.get("id", "")),
+            signed,
+            envelope,
+            arrived or time.perf_counter(),
+        )
         with self._lock:
             (self.calls if kind == "partners" else self.events).append(received)
         if not signed:

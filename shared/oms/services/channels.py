@@ -32,7 +32,7 @@ from oms.ports.unit_of_work import SaveChannel, SaveTold, Write
 from oms.services.checkout import check_out
 from oms.services.compensate import close
 from oms.services.deps import Deps
-from oms.services.routing_inputs import gather
+from oms.services.routing_inputs import gather, read_levels, storefront_policy
 
 TRANSACTION_LIMIT = 100
 
@@ -58,23 +58,32 @@ def put_channel(deps: Deps, channel_id: str, body: ChannelIn) -> tuple[Channel, 
 
 
 def available_for(deps: Deps, storefront_id: str, skus: set[str]) -> dict[str, int]:
-    """What the storefront can sell of each sku now: the stock at the locations its rules let ship."""
-    inputs = gather(deps, storefront_id, skus)
-    selling = {loc.location_id for loc in eligible(inputs.locations, inputs.policy)}
+    """What the storefront can sell of each sku now: the stock at the locations its rules let ship (only
+    those are read)."""
+    selling = eligible(deps.uow.config.locations(), storefront_policy(deps, storefront_id))
+    levels = read_levels(deps, skus, selling)
     found = dict.fromkeys(skus, 0)
-    for (sku, location_id), level in inputs.levels.items():
-        if location_id in selling:
-            found[sku] += level.available
+    for (sku, _), level in levels.items():
+        found[sku] += level.available
     return found
 
 
-def publish(deps: Deps, channel: Channel, skus: set[str], everything: bool = False) -> int:
-    """Tell the channel its figures of these skus that changed (`everything`: all of them again)."""
+def publish(
+    deps: Deps,
+    channel: Channel,
+    skus: set[str],
+    everything: bool = False,
+    available: dict[str, int] | None = None,
+) -> int:
+    """Tell the channel its figures of these skus that changed (`everything`: all of them again);
+    `available`: the storefront's figures when the caller read them already (for all its channels)."""
     listed = {sku for sku in skus if channel.lists(sku)}
     if not listed:
         return 0
     told = {} if everything else deps.uow.channels.told(channel.channel_id)
-    figures = domain.to_tell(channel, available_for(deps, channel.storefront_id, listed), told)
+    if available is None:
+        available = available_for(deps, channel.storefront_id, listed)
+    figures = domain.to_tell(channel, {sku: available[sku] for sku in listed}, told)
     if not figures:
         return 0
     now = deps.now()
@@ -113,8 +122,13 @@ def _record(deps: Deps, told: list[Told]) -> None:
 def publish_changes(deps: Deps, skus: set[str]) -> dict[str, int]:
     """Skus whose availability changed (the stream's batch): every channel listing one hears its figure."""
     counts = {"channels": 0, "published": 0}
-    for channel in deps.uow.channels.all():
-        sent = publish(deps, channel, skus)
+    every = deps.uow.channels.all()
+    storefronts = {channel.storefront_id for channel in every}
+    # One read of the stock per storefront, shared by all its channels.
+    wanted = {sf: {sku for c in every if c.storefront_id == sf for sku in skus if c.lists(sku)} for sf in storefronts}
+    available = {sf: available_for(deps, sf, listed) if listed else {} for sf, listed in wanted.items()}
+    for channel in every:
+        sent = publish(deps, channel, skus, available=available[channel.storefront_id])
         counts["channels"] += bool(sent)
         counts["published"] += sent
     return counts

@@ -15,7 +15,7 @@ from oms import aws
 from oms.domain.models import StockLevel
 from oms.settings import settings
 from oms.store import Item, from_item, to_item
-from oms.store.dynamo import batch_get
+from oms.store.dynamo import BATCH_GET_LIMIT, batch_get
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -58,9 +58,9 @@ def get_levels(skus: Iterable[str], location_ids: Iterable[str]) -> dict[tuple[s
     """The stock records of every (sku, location) pair that has one."""
     skus, location_ids = sorted(set(skus)), sorted(set(location_ids))
     pairs = [(sku, loc) for sku in skus for loc in location_ids]
-    if len(pairs) > len(skus) * 2 and len(pairs) > 100:
-        # Many locations: one Query per sku reads less than thousands of keys in batches.
-        return {(lv.sku, lv.location_id): lv for sku in skus for lv in levels_of(sku)}
+    if len(skus) < -(-len(pairs) // BATCH_GET_LIMIT):
+        # Fewer calls as one Query per sku (many locations) than as batches of keys (many skus).
+        return {(lv.sku, lv.location_id): lv for sku in skus for lv in levels_of(sku) if lv.location_id in location_ids}
     items = batch_get(_table(), [_key(sku, loc) for sku, loc in pairs])
     return {(lv.sku, lv.location_id): lv for lv in (_level(from_item(i)) for i in items)}
 
