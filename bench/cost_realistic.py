@@ -12,10 +12,9 @@ way a merchant runs it, on the same meters (`bench.cost.metering`, every unit co
   All of it is configured through the admin API, as an operator would (`PUT /v1/admin/partners/{id}`
   with `url`, `PUT /v1/admin/storefronts/sf-local` with `adapters` and `webhook_url`).
 * **The fraud screen's answer.** The signed-HTTPS fraud adapter answers "pending" (its decision comes
-  later) and the OMS holds the order for review; no fraud-decision webhook exists yet, so the scenario
-  plays the screen's approval as the review approval (`POST /v1/admin/orders/{id}/review`), which resumes
-  the fulfil phase: one API request, one api invocation, one more fulfil execution, two more order
-  writes (on hold, approved). Authorization, booking, release and capture then each make one partner call.
+  later) and the OMS holds the order for review; the screen's decision comes as its signed `fraud.decided`
+  webhook, which resumes the fulfil phase: one webhook request, its worker, one more fulfil execution, two
+  more order writes (on hold, approved). Authorization, booking, release and capture then each make one partner call.
 * **A storefront webhook receiving every event** (the notifier delivers each order and shipment event,
   signed, to the same local server, which answers after WEBHOOK_LATENCY_MS).
 * **Two status reads per order** (`GET /v1/orders/{id}`: the confirmation page, the tracking page),
@@ -183,12 +182,19 @@ class Merchant(meter.Driver):
     """bench.cost's driver, with the fraud screen's answer and the storefront's status reads."""
 
     def fraud_answer(self, order_id: str) -> None:
-        """The screen approves: played as the review approval (no fraud-decision webhook exists)."""
-        body = json.dumps({"decision": "approve"}).encode()
-        path = f"/v1/admin/orders/{order_id}/review"
-        status, reply = self.call("POST", path, body, _admin_headers(self))
-        if status != 200:
-            raise meter.LifecycleStuck(f"approving {order_id} answered {status}: {json.dumps(reply)[:500]}")
+        """The screen that answered "pending" decides later: its signed fraud.decided webhook."""
+        self.webhook(ADAPTERS["fraud"], "fraud.decided", {"order_id": order_id, "decision": "approve"})
+
+    def wait_off_hold(self, order_id: str) -> None:
+        """The decision is applied by the partner-events worker: wait until the order leaves its hold."""
+        deadline = time.monotonic() + meter.STEP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            with self.tally.scoped(meter.POLLING):
+                status, order = self.storefront("GET", f"/v1/orders/{order_id}")
+            if status == 200 and order is not None and order["status"] != "on_hold":
+                return
+            time.sleep(0.05)
+        raise meter.LifecycleStuck(f"order {order_id} stayed on hold after the screen's fraud.decided")
 
     def status_read(self, order_id: str) -> None:
         status, _ = self.storefront("GET", f"/v1/orders/{order_id}")
@@ -201,6 +207,7 @@ class Merchant(meter.Driver):
         order = self.wait(order_id, "the fraud screen", lambda o: o["status"] in ("on_hold", "processing"))
         if order["status"] == "on_hold":
             self.fraud_answer(order_id)
+            self.wait_off_hold(order_id)
 
         def answered(o: dict[str, Any]) -> bool:
             return o["status"] == "processing" or (
@@ -688,9 +695,9 @@ def _notes(realistic: dict[str, Any]) -> list[str]:
         "allow for a loopback host only; a real partner's TLS handshake is taken as part of its latency); the "
         "wait is in the measured workflow duration (Lambda GB-s and Express duration) and, unscaled, in the "
         "Lambda-like figure",
-        "the fraud adapter answers 'pending' and the OMS holds the order for review; with no fraud-decision "
-        "webhook, the screen's approval is played as POST /v1/admin/orders/{id}/review (1 API request, 1 api "
-        "invocation, 1 more fulfil execution, 2 more order writes) - a decision webhook would cost about as much",
+        "the fraud adapter answers 'pending' and the OMS holds the order for review; the screen's approval is "
+        "its signed fraud.decided webhook (1 webhook request and its worker, 1 more fulfil execution, 2 more "
+        "order writes)",
         f"{STATUS_READS} storefront status reads (GET /v1/orders/{{id}}) per order are counted; the driver's own "
         "polling is not",
         "X-Ray: traces = API requests + workflow executions + SQS- and stream-triggered invocations (unsampled), "

@@ -12,6 +12,7 @@ from oms.services.deps import Deps
 from oms.store.memory import MemoryStore
 from tests.network import body
 from tests.services.events import ERP, WAREHOUSE, event, packed
+from tests.services.flow import run_fulfil
 
 
 def test_a_snapshot_sets_on_hand_keeps_reservations_and_is_applied_once(deps: Deps, store: MemoryStore) -> None:
@@ -85,3 +86,24 @@ def test_a_count_below_what_is_reserved_is_applied_with_its_shortage_and_never_l
     assert (store.stock[("A", "mnl")].on_hand, store.stock[("A", "mnl")].reserved) == (3, 3)  # nothing available
     assert (store.audit[-1]["counted"], store.audit[-1]["shortage"]) == (1, 2)  # the variance, for a person
     assert partner_events.apply(deps, ERP, snapshot) == "duplicate"
+
+
+def test_a_screen_that_answered_pending_decides_later_and_only_its_own_storefronts_orders(
+    deps: Deps, store: MemoryStore
+) -> None:
+    from oms.domain.partners import Partner
+
+    screen = Partner("screen", "Screen", roles=frozenset({"fraud"}))
+    customer = {"id": "c-9", "email": "ana@review.test", "type": "b2c"}  # the sandbox screen holds it
+    order = place_order(deps, body({"A": 1}, customer=customer), "sf-1", "k-fraud").order
+    assert run_fulfil(deps, order.order_id) == "review"
+    decided = event("fraud.decided", order_id=order.order_id, decision="approve")
+    assert partner_events.apply(deps, screen, decided).startswith("refused: partner screen does not screen")
+    store.storefronts["sf-1"] = {"adapters": {"fraud": "https:screen"}}
+    assert (
+        partner_events.apply(deps, screen, event("fraud.decided", order_id=order.order_id, decision="approve"))
+        == "approved"
+    )
+    assert f"{order.order_id}-fulfil-after_review" in deps.phases.started  # type: ignore[attr-defined]
+    late = event("fraud.decided", order_id=order.order_id, decision="reject")
+    assert partner_events.apply(deps, screen, late) == "stale: the order is not on hold for review"

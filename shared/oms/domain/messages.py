@@ -33,6 +33,7 @@ PartnerEventType = Literal[
     "payment.cod_remitted",
     "marketplace.order_created",
     "marketplace.order_cancelled",
+    "fraud.decided",
 ]
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -188,6 +189,14 @@ class MarketplaceCancellation(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class FraudDecided(BaseModel):
+    """A fraud screen's later decision on an order it held for review (its first answer was "pending")."""
+
+    order_id: str = Field(min_length=1, max_length=64)
+    decision: Literal["approve", "reject"]
+    detail: str | None = Field(default=None, max_length=500)
+
+
 class OrderRef(BaseModel):
     order_id: str
     detail: str | None = Field(default=None, max_length=500)
@@ -213,6 +222,7 @@ def payload_model(event_type: str) -> type[BaseModel]:
         "payment.cod_remitted": CodRemittance,
         "marketplace.order_created": MarketplaceOrder,
         "marketplace.order_cancelled": MarketplaceCancellation,
+        "fraud.decided": FraudDecided,
     }
     return models.get(event_type, OrderRef)
 

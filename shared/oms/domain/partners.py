@@ -14,7 +14,7 @@ from typing import Literal, get_args
 
 REFUSED = "partner_event.refused"  # the timeline entry of an event turned down as out of its sender's scope
 
-Role = Literal["location", "carrier", "payments", "erp", "supplier", "marketplace"]
+Role = Literal["location", "carrier", "payments", "erp", "supplier", "marketplace", "fraud"]
 ROLES: tuple[Role, ...] = get_args(Role)
 
 # Who may send each event type. Shipment events also need the shipment's location in a location
@@ -41,11 +41,12 @@ SENDERS: dict[str, frozenset[Role]] = {
     "payment.pending": frozenset({"payments"}),
     "payment.failed": frozenset({"payments"}),
     "payment.cod_remitted": frozenset({"carrier", "payments"}),
+    "fraud.decided": frozenset({"fraud", "payments"}),  # a screen that answered "pending" decides later
     "marketplace.order_created": frozenset({"marketplace"}),
     "marketplace.order_cancelled": frozenset({"marketplace"}),
 }
 # Roles whose word is not bound to particular locations.
-_EVERYWHERE: frozenset[Role] = frozenset({"carrier", "erp", "marketplace"})
+_EVERYWHERE: frozenset[Role] = frozenset({"carrier", "erp", "marketplace", "fraud", "payments"})
 
 
 @dataclass(frozen=True)

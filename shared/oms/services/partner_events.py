@@ -18,6 +18,7 @@ from oms.domain.change import Change
 from oms.domain.errors import Conflict, NotFound
 from oms.domain.messages import (
     CodRemittance,
+    FraudDecided,
     InboundReceipt,
     InvoicePayment,
     MarketplaceCancellation,
@@ -326,6 +327,23 @@ def _marketplace(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
     return channels.marketplace_cancelled(deps, partner, MarketplaceCancellation.model_validate(event.data))
 
 
+def _fraud_decided(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
+    """The screen decides an order it held: approve resumes fulfilment, reject closes it (as a review)."""
+    from oms.services.review import review
+
+    decided = FraudDecided.model_validate(event.data)
+    order = load(deps, decided.order_id)
+    storefront = deps.uow.config.storefront(order.storefront_id)
+    screen = ((storefront.config if storefront else {}).get("adapters") or {}).get("fraud")
+    if screen != f"https:{partner.partner_id}":  # only the storefront's own screen decides its orders
+        return _refuse(deps, partner, event, f"partner {partner.partner_id} does not screen this storefront's orders")
+    try:
+        review(deps, decided.order_id, decided.decision, by=f"partner:{partner.partner_id}")
+    except lifecycle.NotOnHold:
+        return "stale: the order is not on hold for review"
+    return f"{decided.decision}d"
+
+
 def _invoice_paid(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
     payment = InvoicePayment.model_validate(event.data)
     transition = lambda order: credit.invoice_paid(order, payment.amount, payment.reference, deps.now())  # noqa: E731
@@ -369,6 +387,7 @@ _APPLY: dict[str, Apply] = {
     "payment.pending": _payment_answer,
     "payment.failed": _payment_answer,
     "payment.cod_remitted": _cod_remitted,
+    "fraud.decided": _fraud_decided,
     "marketplace.order_created": _marketplace,
     "marketplace.order_cancelled": _marketplace,
     "payment.chargeback": _payment_notice("payment.chargeback", metric="Chargebacks"),
