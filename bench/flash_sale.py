@@ -107,10 +107,13 @@ def model(
     passes what it counted. `keys_read_per_attempt`: the (sku, location) keys of one levels read (every
     location of the demo: 6). `attempts_per_checkout`: transactions per successful checkout in the rush.
     """
-    from bench.cost import load_prices
+    from bench.cost import PricesMissing, load_prices
     from oms.services.checkout import MAX_ATTEMPTS
 
-    per_item = int(load_prices().get("dynamodb_transactional_write_units_per_item_kb", 2))
+    try:
+        per_item = int(load_prices().get("dynamodb_transactional_write_units_per_item_kb", 2))
+    except PricesMissing:  # the price list is beside the repository, not in it: DynamoDB's documented 2
+        per_item = 2
     wcu_per_transaction = hot_items_per_transaction * per_item * max(1, math.ceil(stock_item_bytes / WRITE_UNIT_BYTES))
     rcu_per_attempt = keys_read_per_attempt * EVENTUAL_READ_UNITS  # each key <= 4 KB, a missing one costs too
     write_ceiling = PARTITION_WCU / wcu_per_transaction
