@@ -8,7 +8,7 @@
   until `payment.authorized` or `payment.failed` arrives, or PENDING_FOR passes: then the order is
   rejected and its stock released.
 - Cash on delivery: nothing is authorized; what the carrier will collect is recorded as `authorized`
-  (status stays "pending") and each remittance captures its shipment.
+  (status stays "pending") and each remittance is its shipment's capture (lifecycle.captured).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Final
 from oms.clock import parse_rfc3339, rfc3339
 from oms.domain.change import Change
 from oms.domain.errors import Unprocessable
-from oms.domain.lifecycle import GONE, captured, live
+from oms.domain.lifecycle import GONE, live
 from oms.domain.orders import Order
 
 DEFAULT_COD_LIMIT: Final = 5_000_000  # PHP 50,000.00: the most a storefront collects at the door per order
@@ -127,11 +127,6 @@ def paid_to_marketplace(order: Order, at: str) -> Change:
     order.payment.authorized, order.payment.status = order.totals.total, "authorized"
     change.note(at, "payment.marketplace", amount=order.totals.total)
     return change
-
-
-def remitted(order: Order, shipment_id: str, reference: str, amount: int, at: str) -> Change:
-    """The carrier (or a payments partner) handed over the cash collected for a shipment: its capture."""
-    return captured(order, shipment_id, reference, amount, at)
 
 
 def check_cod_limit(config: dict[str, object], total: int, currency: str) -> None:

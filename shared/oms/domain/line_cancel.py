@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from oms.domain.change import Change
 from oms.domain.errors import Conflict, Unprocessable
 from oms.domain.lifecycle import DEAD_SHIPMENT, GONE, live
-from oms.domain.orders import Order, OrderLine, Shipment
+from oms.domain.orders import Order, Shipment
 
 _ORDER = {"allocated": 0, "booked": 1, "released": 2}  # furthest from leaving first
 
@@ -90,9 +90,7 @@ def cancel_units(order: Order, wanted: Mapping[str, int], at: str) -> Cancellati
             shipment.lines = [line for line in shipment.lines if line.quantity]
     for shipment_id, units in done.taken.items():
         shipment = next(s for s in order.shipments if s.shipment_id == shipment_id)
-        value = sum(_price(order, sku, units_) for sku, units_ in units.items())
-        for sku, units_ in units.items():
-            _shrink_line(order, sku, units_)
+        value = sum(_shrink_line(order, sku, units_) for sku, units_ in units.items())
         shipment.value -= value
         done.amount += value
         if not shipment.lines:
@@ -115,21 +113,14 @@ def cancel_units(order: Order, wanted: Mapping[str, int], at: str) -> Cancellati
     return done
 
 
-def _line_share(order: Order, sku: str, units: int) -> tuple[OrderLine, int, int]:
-    """The sku's line, and the goods and tax of `units` of it as it stands (the last units: the rest)."""
+def _shrink_line(order: Order, sku: str, units: int) -> int:
+    """Take `units` off the sku's line: their goods, and their share of its tax (the last units: the rest).
+    Answers what they cost."""
     line = next(line for line in order.lines if line.sku == sku and line.quantity)
     tax = line.tax if units >= line.quantity else line.tax * units // line.quantity
-    return line, line.unit_price * units, tax
-
-
-def _price(order: Order, sku: str, units: int) -> int:
-    _, goods, tax = _line_share(order, sku, units)
-    return goods + tax
-
-
-def _shrink_line(order: Order, sku: str, units: int) -> None:
-    line, goods, tax = _line_share(order, sku, units)
+    goods = line.unit_price * units
     line.quantity, line.line_total, line.tax = line.quantity - units, line.line_total - goods, line.tax - tax
+    return goods + tax
 
 
 def _move_shipping(order: Order, emptied: list[str]) -> None:

@@ -20,10 +20,11 @@ import hashlib
 import json
 
 from oms.domain import channels as domain
+from oms.domain import inventory
 from oms.domain.channels import Channel, ChannelIn, Told
 from oms.domain.errors import Conflict, InsufficientStock, NotFound, Unprocessable
 from oms.domain.messages import MarketplaceCancellation, MarketplaceOrder
-from oms.domain.models import CheckoutRequest
+from oms.domain.models import CheckoutRequest, StockLevel
 from oms.domain.partners import Partner
 from oms.domain.routing import eligible
 from oms.observability import metrics
@@ -61,11 +62,10 @@ def available_for(deps: Deps, storefront_id: str, skus: set[str]) -> dict[str, i
     """What the storefront can sell of each sku now: the stock at the locations its rules let ship (only
     those are read)."""
     selling = eligible(deps.uow.config.locations(), storefront_policy(deps, storefront_id))
-    levels = read_levels(deps, skus, selling)
-    found = dict.fromkeys(skus, 0)
-    for (sku, _), level in levels.items():
-        found[sku] += level.available
-    return found
+    by_sku: dict[str, list[StockLevel]] = {sku: [] for sku in skus}
+    for (sku, _), level in read_levels(deps, skus, selling).items():
+        by_sku[sku].append(level)
+    return {sku: inventory.availability(levels)["available"] for sku, levels in by_sku.items()}
 
 
 def publish(
@@ -139,7 +139,11 @@ def resync(deps: Deps, channel_id: str) -> int:
     channel = deps.uow.channels.get(channel_id)
     if channel is None:
         raise NotFound(f"no channel {channel_id}", code="channel_not_found")
-    skus = set(channel.skus) if channel.skus is not None else set(deps.uow.channels.told(channel_id))
+    return _resync(deps, channel)
+
+
+def _resync(deps: Deps, channel: Channel) -> int:
+    skus = set(channel.skus) if channel.skus is not None else set(deps.uow.channels.told(channel.channel_id))
     return publish(deps, channel, skus, everything=True)
 
 
@@ -148,7 +152,7 @@ def resync_all(deps: Deps) -> dict[str, int]:
     counts = {"channels": 0, "published": 0}
     for channel in deps.uow.channels.all():
         counts["channels"] += 1
-        counts["published"] += resync(deps, channel.channel_id)
+        counts["published"] += _resync(deps, channel)
     return counts
 
 

@@ -15,6 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pydantic import BaseModel
+
 from oms.domain import authorization, backorder, promise
 from oms.domain.errors import Conflict, InsufficientStock, NotFound, Unprocessable
 from oms.domain.geo import Point, locate
@@ -49,8 +51,9 @@ class CheckoutResult:
     created: bool  # False: the same Idempotency-Key and body answered before
 
 
-def body_hash(request: CheckoutRequest) -> str:
-    """A fingerprint of what was asked, insensitive to key order and whitespace."""
+def body_hash(request: BaseModel) -> str:
+    """A fingerprint of what was asked (a checkout, a return), insensitive to key order and whitespace:
+    what an Idempotency-Key's second use must repeat."""
     canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -294,7 +294,7 @@ def _cod_remitted(deps: Deps, partner: Partner, event: PartnerEvent) -> str:
         shipment = lifecycle.shipment_of(order, cash.shipment_id)
         if shipment.status not in lifecycle.GONE:
             raise lifecycle.NotYet(f"shipment {cash.shipment_id} is {shipment.status}; cash is collected at delivery")
-        return authorization.remitted(order, cash.shipment_id, _receipt(partner, event), cash.amount, deps.now())
+        return lifecycle.captured(order, cash.shipment_id, _receipt(partner, event), cash.amount, deps.now())
 
     try:
         return _outcome(_on_order(deps, partner, event, transition)[1])

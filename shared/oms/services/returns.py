@@ -8,8 +8,6 @@ the same step), read again and decided again when someone else saved either firs
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +24,7 @@ from oms.ports.carrier import NoCarrier, Origin, ReturnLabelRequest
 from oms.ports.erp import ErpEvent
 from oms.ports.payment import PartnerRefused, RefundFailed, RefundRequest, TransientPartnerError
 from oms.ports.unit_of_work import ReceiveUnits, SaveReturn, Write
+from oms.services.checkout import body_hash
 from oms.services.deps import Deps
 from oms.services.steps import Step, load, update
 
@@ -41,17 +40,12 @@ def policy_of(deps: Deps, storefront_id: str) -> ReturnPolicy:
     return ReturnPolicy.from_config((storefront.config if storefront else {}).get("returns"))
 
 
-def _fingerprint(request: ReturnRequest) -> str:
-    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def request_return(
     deps: Deps, storefront_id: str, order_id: str, request: ReturnRequest, idempotency_key: str
 ) -> Requested:
     """Open a return on a storefront's own order (another's is a 404), once per Idempotency-Key."""
     policy = policy_of(deps, storefront_id)
-    fingerprint = _fingerprint(request)
+    fingerprint = body_hash(request)
     found: list[Requested] = []
 
     def decide(order: Order) -> Step:
@@ -116,14 +110,18 @@ def _label(deps: Deps, order: Order, ret: Return) -> Change:
 
 
 def _on_return(deps: Deps, return_id: str, act: Callable[[Order, Return], tuple[Change, list[Write]]]) -> Return:
-    """One step of a return, committed with its order; both read again when either moved meanwhile."""
-    order_id = _order_id(deps, return_id)
+    """One step of a return, committed with its order; both read again when either moved meanwhile.
+    The return's id names its order (oms.domain.returns.return_id_for): no read to find it."""
+    missing = NotFound(f"no return {return_id}", code="return_not_found")
+    order_id = returns.order_id_of(return_id)
+    if order_id is None:
+        raise missing
     done: list[Return] = []
 
     def decide(order: Order) -> Step:
         ret = deps.uow.returns.get(return_id)
         if ret is None:
-            raise NotFound(f"no return {return_id}", code="return_not_found")
+            raise missing
         version = ret.version
         change, writes = act(order, ret)
         done[:] = [ret]
@@ -131,15 +129,11 @@ def _on_return(deps: Deps, return_id: str, act: Callable[[Order, Return], tuple[
             return Step()
         return Step(change=change, writes=[SaveReturn(ret, version), *writes])
 
-    update(deps, order_id, decide)
+    try:
+        update(deps, order_id, decide)
+    except NotFound as gone:
+        raise missing if gone.code == "order_not_found" else gone from None
     return done[0]
-
-
-def _order_id(deps: Deps, return_id: str) -> str:
-    ret = deps.uow.returns.get(return_id)
-    if ret is None:
-        raise NotFound(f"no return {return_id}", code="return_not_found")
-    return ret.order_id
 
 
 def get_return(deps: Deps, return_id: str, storefront_id: str | None) -> Return:
@@ -175,9 +169,6 @@ def receive_return(deps: Deps, partner: Partner, receipt: ReturnReceipt, event_i
     """The location took the parcel in: resellable units back on hand there, damaged ones quarantined;
     then the refund. A redelivery refunds what a first delivery could not."""
     key = f"{partner.partner_id}:{event_id}"
-    ret = deps.uow.returns.get(receipt.return_id)
-    if ret is None:
-        raise NotFound(f"no return {receipt.return_id}", code="return_not_found")
 
     def act(order: Order, ret: Return) -> tuple[Change, list[Write]]:
         lines = [ReceivedLine(sku=ln.sku, quantity=ln.quantity, condition=ln.condition) for ln in receipt.lines]

@@ -60,7 +60,8 @@ def get_levels(skus: Iterable[str], location_ids: Iterable[str]) -> dict[tuple[s
     pairs = [(sku, loc) for sku in skus for loc in location_ids]
     if len(skus) < -(-len(pairs) // BATCH_GET_LIMIT):
         # Fewer calls as one Query per sku (many locations) than as batches of keys (many skus).
-        return {(lv.sku, lv.location_id): lv for sku in skus for lv in levels_of(sku) if lv.location_id in location_ids}
+        asked = set(location_ids)
+        return {(lv.sku, lv.location_id): lv for sku in skus for lv in levels_of(sku) if lv.location_id in asked}
     items = batch_get(_table(), [_key(sku, loc) for sku, loc in pairs])
     return {(lv.sku, lv.location_id): lv for lv in (_level(from_item(i)) for i in items)}
 
