@@ -81,7 +81,12 @@ def _flash(args: argparse.Namespace) -> None:
             print(f"  flash sale {done}/{total} ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
 
     sale = flash_sale.run(
-        buyers=args.buyers, threads=args.threads, units=args.units, quiet=not args.verbose, progress=progress
+        buyers=args.buyers,
+        threads=args.threads,
+        units=args.units,
+        quiet=not args.verbose,
+        progress=progress,
+        buckets=args.buckets,
     )
     result = flash_sale.figures(sale)
     print(flash_sale.report(result))
@@ -164,6 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--units", type=int, default=flash_sale.UNITS, help="units of the flash sale's sku (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--buckets",
+        type=int,
+        default=flash_sale.BUCKETS,
+        help="stock buckets per location for the flash sale, 0 for none (default: %(default)s)",
     )
     parser.add_argument(
         "--stock-changes",

@@ -61,6 +61,7 @@ UNITS = 500
 LOCATIONS = ("mnl-wh-1", "ceb-wh-1")  # seeded warehouses with no daily capacity counter
 BUYERS = 10_000  # the issue's rush: ~4 minutes on a 2-core machine (the refusals are fast); --buyers 2000 for ~2.5
 THREADS = 32
+BUCKETS = 8  # per location, spread before the sale (PUT /v1/admin/inventory/{location}/{sku}/buckets); 0: none
 RUSH_BUYERS = 10_000  # the issue's rush: 10,000 buyers in the first minute
 RUSH_SECONDS = 60.0
 STOREFRONT = "sf-local"
@@ -100,6 +101,7 @@ def model(
     attempts_per_checkout: float = 1.0,
     plan_throttle: tuple[float, int] | None = (50.0, 100),
     stage_throttle: tuple[float, int] | None = (100.0, 200),
+    buckets: int = BUCKETS,
 ) -> dict[str, Any]:
     """Checkouts per second one sku's partition takes, from DynamoDB's per-partition limits.
 
@@ -158,6 +160,33 @@ def model(
         "rush_hot_wcu_per_s_at_max_attempts": round(rush_rate * worst_wcu),
         "storefront_plan_throttle": list(plan_throttle) if plan_throttle else None,
         "stage_throttle": list(stage_throttle) if stage_throttle else None,
+        "with_buckets": with_buckets(
+            buckets, locations_of_sku, wcu_per_transaction, read_ceiling, (round(1000 / high), round(1000 / low))
+        ),
+    }
+
+
+def with_buckets(
+    buckets: int, locations: int, wcu_per_transaction: int, read_ceiling: float, conflicts: tuple[int, int]
+) -> dict[str, Any]:
+    """The ceiling once each location's stock is spread over `buckets` counters (oms.domain.buckets).
+
+    A checkout's reservation is then an update of one bucket, whose partition key (`<sku>#B<n>`) is its own:
+    the writes spread over buckets x locations partitions, each taking what the one record took. The
+    levels read still reads the records, on the sku's partition (3,000 RCU/s), then the buckets (one key
+    each per partition): that read is the new bound. Item conflicts spread over the buckets too.
+    """
+    partitions = max(1, buckets) * locations
+    write_ceiling = PARTITION_WCU / wcu_per_transaction * partitions
+    return {
+        "buckets_per_location": buckets,
+        "partitions_written": partitions,
+        "write_ceiling_checkouts_per_s": round(write_ceiling, 1),
+        "write_ceiling_checkouts_per_s_per_location": round(write_ceiling / locations, 1),
+        "read_ceiling_attempts_per_s": round(read_ceiling, 1),
+        "ceiling_checkouts_per_s_per_sku": round(min(write_ceiling, read_ceiling), 1),
+        "bound_by": "the levels read on the sku's partition" if read_ceiling < write_ceiling else "writes",
+        "item_conflict_ceiling_checkouts_per_s": [c * partitions for c in conflicts],
     }
 
 
@@ -221,6 +250,16 @@ def report_model(figures: dict[str, Any]) -> list[str]:
         + (f"{stage[0]:g} rps (burst {stage[1]})" if stage else "(none)")
         + ": one storefront's sale is answered 429 above that",
     ]
+    b = figures["with_buckets"]
+    lines += [
+        f"  after: {b['buckets_per_location']} buckets per location (PUT .../buckets before the sale): a checkout "
+        f"writes one bucket, on its own partition ({b['partitions_written']} in all) -> writes allow "
+        f"{b['write_ceiling_checkouts_per_s']:g} checkouts/s ({b['write_ceiling_checkouts_per_s_per_location']:g} "
+        f"per location); the levels read still reads the records on the sku's partition: "
+        f"{b['read_ceiling_attempts_per_s']:g} attempts/s -> ceiling {b['ceiling_checkouts_per_s_per_sku']:g} "
+        f"checkouts/s for the sku, bound by {b['bound_by']}; item conflicts "
+        f"{b['item_conflict_ceiling_checkouts_per_s'][0]}-{b['item_conflict_ceiling_checkouts_per_s'][1]}/s",
+    ]
     return lines
 
 
@@ -237,6 +276,7 @@ class Attempts:
     items: list[int] = field(default_factory=list)  # items per transaction
     hot_items: list[int] = field(default_factory=list)  # of which on the sku's partition (inventory, pk = sku)
     keys_read: list[int] = field(default_factory=list)  # keys per BatchGetItem of the sku's partition
+    partitions: Counter[str] = field(default_factory=Counter)  # inventory items written, by partition key
 
 
 class AttemptCounter:
@@ -275,6 +315,7 @@ class AttemptCounter:
             seen.transactions += 1
             seen.items.append(len(items))
             seen.hot_items.append(sum(1 for item in items if _on_sku_partition(item, inventory)))
+            seen.partitions.update(_inventory_partitions(items, inventory))
             result = original(handler)
             status = result[0] if isinstance(result, tuple) else 200
             if status >= 400:
@@ -304,6 +345,18 @@ def _on_sku_partition(item: dict[str, Any], inventory: str) -> bool:
             if key.get("sku", {}).get("S") == SKU:
                 return True
     return False
+
+
+def _inventory_partitions(items: list[dict[str, Any]], inventory: str) -> list[str]:
+    """The partition keys of the sale's sku (its record or a bucket, `<sku>#B<n>`) a transaction writes."""
+    found = []
+    for item in items:
+        for op in item.values():
+            if isinstance(op, dict) and op.get("TableName") == inventory:
+                pk = str((op.get("Key") or op.get("Item") or {}).get("sku", {}).get("S", ""))
+                if pk == SKU or pk.startswith(f"{SKU}#"):
+                    found.append(pk)
+    return found
 
 
 def _refusal(result: Any) -> str:
@@ -347,6 +400,8 @@ class Sale:
     stock_item_bytes: int
     locations_read: int
     throttles: tuple[tuple[float, int] | None, tuple[float, int] | None]
+    buckets: int = 0
+    levels_after_merge: list[dict[str, Any]] | None = None
 
     def figures(self) -> dict[str, Any]:
         sold = [b for b in self.results if b.status == 201]
@@ -366,6 +421,13 @@ class Sale:
         invariant = all(
             row["reserved"] == row["live_shipment_units"] and row["available"] >= 0 for row in per_location.values()
         ) and self.orders_found == len(sold)
+        merged_back = [
+            (lv["on_hand"], lv["reserved"], lv["available"], bool(lv.get("buckets")))
+            for lv in sorted(self.levels_after_merge or [], key=lambda lv: lv["location_id"])
+        ]
+        written: Counter[str] = Counter()
+        for b in self.results:
+            written.update(b.attempts.partitions)
         attempts = [b.attempts.transactions for b in sold]
         refused_attempts = [b.attempts.transactions for b in refused]
         reasons: Counter[str] = Counter()
@@ -410,6 +472,16 @@ class Sale:
             "orders_closed_after_checkout": self.orders_closed,
             "workflows_settled": self.workflows_settled,
             "invariant_holds": invariant,
+            "buckets_per_location": self.buckets,
+            "stock_partitions_written": len(written),
+            "busiest_stock_partition_share": round(max(written.values()) / sum(written.values()), 3) if written else 0,
+            # After the sale the buckets are merged back: the same figures, from the records alone.
+            "merged_back_unchanged": self.levels_after_merge is None
+            or merged_back
+            == [
+                (lv["on_hand"], lv["reserved"], lv["available"], False)
+                for lv in sorted(self.levels, key=lambda lv: lv["location_id"])
+            ],
         }
 
 
@@ -505,6 +577,17 @@ def _stock(stack: Any, admin_key: str, units: int) -> None:
             raise RuntimeError(f"stocking {SKU} at {location_id} answered {status}: {reply.decode()[:300]}")
 
 
+def _set_buckets(stack: Any, admin_key: str, buckets: int) -> None:
+    """Each location's units of SKU spread over `buckets` counters (0: merged back), through the admin API."""
+    from bench.checkout_round_trips import _call
+
+    for location_id in LOCATIONS:
+        path = f"/v1/admin/inventory/{location_id}/{SKU}/buckets"
+        status, _, reply = _call(stack, "PUT", path, admin_key, {"buckets": buckets})
+        if status >= 300:
+            raise RuntimeError(f"buckets of {SKU} at {location_id} answered {status}: {reply.decode()[:300]}")
+
+
 def _buy(stack: Any, key: str, counter: AttemptCounter, number: int, cart: dict[str, Any]) -> Buyer:
     """One buyer's checkout, timed, with the transactions its api function sent."""
     from bench.checkout_round_trips import _call
@@ -549,8 +632,10 @@ def run(
     cdk_out: Path | None = None,
     quiet: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    buckets: int = BUCKETS,
 ) -> Sale:
-    """Stock `units` of SKU over LOCATIONS, then `buyers` one-unit checkouts at once from `threads` threads."""
+    """Stock `units` of SKU over LOCATIONS (spread over `buckets` per location), then `buyers` one-unit
+    checkouts at once from `threads` threads; the buckets are merged back after the sale."""
     from bench.checkout_round_trips import _call, _quiet_function_logs, _workflows_settled
     from local.runtime import LocalStack, Options
     from local.seed import seed
@@ -565,6 +650,8 @@ def run(
             creds = seed(stack)
             admin, key = creds.admin_key, creds.storefront_keys[STOREFRONT]
             _stock(stack, admin, units)
+            if buckets:
+                _set_buckets(stack, admin, buckets)
             _lift_throttles(stack)
             # Warm-up on another sku: imports, the authorizer's grant, the config cache (a warm container).
             warm = {**carts[0], "lines": [{"sku": "MUG-CLASSIC", "quantity": 1, "unit_price": 45_000}]}
@@ -593,6 +680,11 @@ def run(
             if status != 200:
                 raise RuntimeError(f"reading the stock of {SKU} answered {status}: {reply.decode()[:300]}")
             orders = _orders_of_sku(stack, key)
+            merged = None
+            if buckets:
+                _set_buckets(stack, admin, 0)
+                status, _, again = _call(stack, "GET", f"/v1/admin/inventory/{SKU}", admin, None)
+                merged = json.loads(again)["locations"] if status == 200 else []
             # The operators' search for the same orders (GET /v1/admin/orders?sku=), as a cross-check.
             searched = len(_pages(stack, admin, f"/v1/admin/orders?sku={SKU}&limit=100"))
             keys_read = Counter(n for b in results for n in b.attempts.keys_read)
@@ -612,6 +704,8 @@ def run(
                 stock_item_bytes=_stock_item_bytes(stack, inventory),
                 locations_read=keys_read.most_common(1)[0][0] if keys_read else 0,
                 throttles=template_throttles(out),
+                buckets=buckets,
+                levels_after_merge=merged,
             )
     finally:
         stack.stop()
@@ -635,7 +729,8 @@ def figures(sale: Sale) -> dict[str, Any]:
     items = measured["items_per_transaction"]
     plan, stage = sale.throttles
     modelled = model(
-        hot_items_per_transaction=int(max(hot, key=lambda k: hot[k])) if hot else 1,
+        # One stock item per one-line checkout: the sku's record, or with buckets one bucket on its own partition.
+        hot_items_per_transaction=max(1, int(max(hot, key=lambda k: hot[k])) if hot else 1),
         items_per_transaction=int(max(items, key=lambda k: items[k])) if items else 4,
         stock_item_bytes=sale.stock_item_bytes or 300,
         keys_read_per_attempt=sale.locations_read or 6,
@@ -643,13 +738,21 @@ def figures(sale: Sale) -> dict[str, Any]:
         attempts_per_checkout=measured["attempts_per_sale_mean"] or 1.0,
         plan_throttle=plan,
         stage_throttle=stage,
+        buckets=sale.buckets or BUCKETS,
     )
     return {**measured, "model": modelled}
 
 
 def report(result: dict[str, Any]) -> str:
     f = result
-    verdict = "OK" if f["units_sold"] == f["units_on_hand"] and not f["oversold"] and f["invariant_holds"] else "FAILED"
+    verdict = (
+        "OK"
+        if f["units_sold"] == f["units_on_hand"]
+        and not f["oversold"]
+        and f["invariant_holds"]
+        and f.get("merged_back_unchanged", True)
+        else "FAILED"
+    )
     lines = [
         f"flash sale: {f['units_on_hand']} units of {f['sku']} over {', '.join(f['locations'])}; "
         f"{f['buyers']:,} buyers of 1 unit from {f['threads']} threads (local stack, in process)",
@@ -679,6 +782,16 @@ def report(result: dict[str, Any]) -> str:
         f"    invariant (reserved = live shipments' units, available >= 0, every order found: "
         f"{f['orders_of_sku_found']}, closed since {f['orders_closed_after_checkout']}): "
         f"{'holds' if f['invariant_holds'] else 'BROKEN'}; workflows settled: {f['workflows_settled']}"
+    )
+    lines.append(
+        f"    buckets: {f.get('buckets_per_location', 0)} per location; the sale's stock writes went to "
+        f"{f.get('stock_partitions_written', 0)} partitions, the busiest took "
+        f"{f.get('busiest_stock_partition_share', 0):.0%}"
+        + (
+            f"; merged back after the sale: {'same figures' if f['merged_back_unchanged'] else 'DIFFERENT figures'}"
+            if f.get("buckets_per_location")
+            else ""
+        )
     )
     if f["orders_of_sku_found_by_admin_search"] != f["orders_of_sku_found"]:
         lines.append(

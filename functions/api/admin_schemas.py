@@ -46,6 +46,9 @@ class StockLevel(BaseModel):
     safety_stock: int
     available: int
     quarantined: int = Field(default=0, description="returned damaged: kept apart, neither on hand nor for sale")
+    buckets: dict[str, int] | None = Field(
+        default=None, description="a hot sku spread for a sale: units ready in each bucket (part of available)"
+    )
 
 
 class Adjusted(StockLevel):

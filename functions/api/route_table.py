@@ -65,6 +65,7 @@ ROUTES: tuple[Route, ...] = (
     Route("put_product", "PUT", "/v1/admin/products/{sku}", "api", KEY),
     Route("put_inventory", "PUT", "/v1/admin/inventory/{location_id}/{sku}", "api", KEY),
     Route("adjust_inventory", "POST", "/v1/admin/inventory/{location_id}/{sku}/adjustments", "api", KEY),
+    Route("put_stock_buckets", "PUT", "/v1/admin/inventory/{location_id}/{sku}/buckets", "api", KEY),
     Route("get_inventory", "GET", "/v1/admin/inventory/{sku}", "api", KEY),
     Route("review_order", "POST", "/v1/admin/orders/{order_id}/review", "api", KEY),
     Route("admin_cancel_order", "POST", "/v1/admin/orders/{order_id}/cancel", "api", KEY),

@@ -35,11 +35,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 def changed_sku(record: dict[str, Any]) -> str | None:
-    """The sku of a stream record whose stock level's `available` changed (a new level counts); None for
-    anything else (a removal, another kind of record, a write that left `available` as it was)."""
+    """The sku of a stream record whose stock level's `available` changed (a new level counts), or of a
+    hot sku's bucket a sale drew from; None for anything else (a removal, another kind of record, a write
+    that left `available` as it was)."""
     images = inventory_store.stock_images(record)
     if images is None:
-        return None
+        return inventory_store.bucket_sku(record)
     new, old = images
     if old and old.get("available") == new.get("available"):
         return None

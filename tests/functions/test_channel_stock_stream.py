@@ -87,6 +87,16 @@ def test_a_stream_record_names_its_sku_only_when_available_changed(
     assert channel_stock.changed_sku(stream_record(old, new, event)) == sku
 
 
+def bucket(available: int) -> dict[str, Any]:
+    return {"sku": "A#B3", "sk": "BUCKET#mnl", "of_sku": "A", "location_id": "mnl", "available": available}
+
+
+def test_a_sale_from_a_hot_skus_bucket_names_its_sku_and_a_bucket_left_as_it_was_does_not() -> None:
+    assert channel_stock.changed_sku(stream_record(bucket(4), bucket(3))) == "A"
+    assert channel_stock.changed_sku(stream_record(None, bucket(3), "INSERT")) == "A"
+    assert channel_stock.changed_sku(stream_record(bucket(3), bucket(3))) is None
+
+
 def test_a_removal_is_ignored_even_with_a_new_image() -> None:
     removed = stream_record(of("A", 5, 0), of("A", 4, 0), "REMOVE")
     assert channel_stock.changed_sku(removed) is None

@@ -24,6 +24,7 @@ from oms.ports.unit_of_work import (
     DropPromise,
     EndHold,
     MarkEventApplied,
+    MoveToBuckets,
     NewHold,
     OpenBalance,
     OrderChange,
@@ -307,3 +308,27 @@ def test_returns_are_saved_by_version_beside_their_order_and_damaged_units_are_k
     assert found is not None and (found.on_hand, found.quarantined, found.available) == (6, 1, 6)
     fresh = deps.uow.stock.level("NEW", "mnl")
     assert fresh is not None and (fresh.on_hand, fresh.quarantined) == (0, 2)
+
+
+def test_a_hot_skus_buckets_lend_units_sell_them_alone_and_give_them_back(deps: Deps) -> None:
+    deps.uow.add(MoveToBuckets("A", "mnl", {0: 2, 1: 2, 2: 1}, 3))
+    deps.uow.commit()
+    seen = deps.uow.stock.levels(["A"], ["mnl"])[("A", "mnl")]
+    assert (seen.reserved, seen.available, seen.buckets) == (0, 5, {0: 2, 1: 2, 2: 1})
+    assert level(deps, "A", "mnl") == (5, 5)  # the record counts what it lent as reserved
+
+    # A sale draws from one bucket; more than it has is refused by name, even with units elsewhere.
+    refusal = refused(deps, Reservation("A", "mnl", 2, bucket=2))
+    assert refusal.refused == (Reservation("A", "mnl", 2, bucket=2),)
+    deps.uow.add(Reservation("A", "mnl", 2, bucket=0), Reservation("A", "mnl", 1, bucket=1))
+    deps.uow.commit()
+    seen = deps.uow.stock.levels(["A"], ["mnl"])[("A", "mnl")]
+    assert (seen.reserved, seen.available, seen.buckets) == (3, 2, {0: 0, 1: 1, 2: 1})
+
+    # Taking back more than a bucket holds is refused; a merge returns exactly what is left.
+    assert refused(deps, MoveToBuckets("A", "mnl", {0: -1}, 3)).refused == (MoveToBuckets("A", "mnl", {0: -1}, 3),)
+    deps.uow.add(MoveToBuckets("A", "mnl", {1: -1, 2: -1}, 0))
+    deps.uow.commit()
+    seen = deps.uow.stock.levels(["A"], ["mnl"])[("A", "mnl")]
+    assert (seen.reserved, seen.available, seen.buckets) == (3, 2, {})
+    assert level(deps, "A", "mnl") == (5, 3)  # the sold units are the shipments' reservations now

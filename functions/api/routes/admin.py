@@ -11,6 +11,7 @@ from functions.api import admin_schemas as views
 from functions.api.caller import admin
 from functions.api.routes import new_router, route
 from oms import bootstrap
+from oms.domain.buckets import MAX_BUCKETS
 from oms.domain.errors import NotFound, Unprocessable
 from oms.domain.models import (
     ADMIN_ONLY,
@@ -28,7 +29,7 @@ from oms.domain.models import (
 from oms.domain.models import Id as IdType
 from oms.domain.return_policy import ReturnPolicy
 from oms.domain.routing import RoutingPolicy
-from oms.services import stock, stock_health
+from oms.services import stock, stock_buckets, stock_health
 from oms.store import config as config_store
 from oms.store import inventory as inventory_store
 from oms.store import signing_secrets, usage_keys
@@ -53,7 +54,15 @@ def _stock_view(level: Any) -> dict[str, Any]:
         "safety_stock": level.safety_stock,
         "available": level.available,
         "quarantined": level.quarantined,
-    }
+    } | ({"buckets": {str(k): units for k, units in sorted(level.buckets.items())}} if level.buckets else {})
+
+
+class StockBuckets(Strict):
+    model_config = ADMIN_ONLY
+
+    buckets: Annotated[int, Field(ge=0, le=MAX_BUCKETS, strict=True)] = Field(
+        description="counters to spread the available units over for a sale (0: merge them back)"
+    )
 
 
 @route(router, "put_location", summary="Create or replace a location", tags=["admin"], ok={200: views.Location})
@@ -121,6 +130,23 @@ def adjust_inventory(location_id: IdType, sku: Sku, body: Adjustment) -> dict[st
     _location_exists(location_id)
     level = stock.adjust_stock(bootstrap.aws(), sku, location_id, body.delta, body.reason, actor=who.key_id)
     return {**_stock_view(level), "adjustments": inventory_store.audit_trail(sku, location_id, limit=10)}
+
+
+@route(
+    router,
+    "put_stock_buckets",
+    summary="Spread a hot sku's stock over buckets for a sale, or merge it back",
+    tags=["admin"],
+    ok={200: views.StockLevel},
+    problems={404: ["location_not_found", "stock_not_found"], 409: ["stock_busy"]},
+)
+def put_stock_buckets(location_id: IdType, sku: Sku, body: StockBuckets) -> dict[str, Any]:
+    """Each bucket is a counter on its own DynamoDB partition that checkout reserves from alone, so a sku
+    sells N times faster than one record allows (see the README's hot skus); calling again spreads the
+    units that came back to the record since. Readers always see the sum."""
+    admin(router)
+    _location_exists(location_id)
+    return _stock_view(stock_buckets.set_buckets(bootstrap.aws(), sku, location_id, body.buckets))
 
 
 @route(router, "get_inventory", summary="Stock of one sku at every location", tags=["admin"], ok={200: views.SkuStock})

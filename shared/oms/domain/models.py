@@ -384,6 +384,7 @@ class StockLevel(BaseModel):
     reserved: int = 0
     safety_stock: int = 0
     quarantined: int = 0  # returned damaged: kept apart, neither on hand nor for sale
+    buckets: dict[int, int] = Field(default_factory=dict)  # a hot sku's units ready in each bucket (domain.buckets)
 
     @property
     def available(self) -> int:

@@ -82,11 +82,25 @@ class ClaimIdempotencyKey(Write):
 
 @dataclass(frozen=True)
 class Reservation(Write):
-    """Reserve (delta > 0; guard: that many available) or release (delta < 0; guard: that many reserved)."""
+    """Reserve (delta > 0; guard: that many available) or release (delta < 0; guard: that many reserved).
+    `bucket`: reserve from that bucket of a hot sku instead (oms.domain.buckets; guard: its units)."""
 
     sku: str
     location_id: str
     delta: int
+    bucket: int | None = None
+
+
+@dataclass(frozen=True)
+class MoveToBuckets(Write):
+    """Units between a stock record and its buckets (oms.domain.buckets.spread): `moves` per bucket,
+    negative back to the record; the record then has `buckets` buckets. Guards: the record has what it
+    lends (available) or takes back (reserved), each bucket what it gives back."""
+
+    sku: str
+    location_id: str
+    moves: dict[int, int]
+    buckets: int
 
 
 @dataclass(frozen=True)

@@ -33,12 +33,11 @@ from oms.ports.unit_of_work import (
     EndHold,
     NewOrder,
     PromiseUnits,
-    Reservation,
     RoutingExplanation,
     Write,
 )
 from oms.services.deps import Deps
-from oms.services.routing_inputs import Held, RoutingInputs, UnknownSku, gather, read_levels
+from oms.services.routing_inputs import Held, RoutingInputs, UnknownSku, gather, read_levels, reservations
 from oms.services.steps import begin
 
 MAX_ATTEMPTS = 8  # re-plans after a lost race for the same units; each loss means another order won
@@ -126,7 +125,7 @@ def place_order(
         if waits:
             _promise_backorders(deps, order, inputs.locations, destination)
         order.timeline = [_accepted(order, planned)]
-        stock = _reservations(planned, held, inputs.stocked, waits) + _capacity(deps, planned, inputs.locations)
+        stock = _reservations(planned, held, inputs, waits) + _capacity(deps, planned, inputs.locations)
         stock += [PromiseUnits(p) for p in _promises(order)]
         if len(stock) + sum(isinstance(w, PromiseUnits) for w in stock) + 5 > TRANSACTION_LIMIT:
             raise Unprocessable(
@@ -258,15 +257,14 @@ def held_units(hold: dict[str, Any] | None) -> dict[tuple[str, str], int]:
     return dict(units)
 
 
-def _reservations(
-    planned: Plan, held: Held, stocked: set[tuple[str, str]], waits: list[list[AwaitedUnits]]
-) -> list[Write]:
-    """One reservation per (sku, location): the plan's units less what a hold already reserved, and
-    less the backordered units (promised against their inbound instead).
+def _reservations(planned: Plan, held: Held, inputs: RoutingInputs, waits: list[list[AwaitedUnits]]) -> list[Write]:
+    """One reservation per (sku, location) (per bucket of a hot sku): the plan's units less what a hold
+    already reserved, and less the backordered units (promised against their inbound instead).
 
     A commit touches an item once, so deltas are merged per item. Made-to-order units at a workshop
     without a stock record are built, not reserved.
     """
+    stocked = inputs.stocked
     delta: dict[tuple[str, str], int] = defaultdict(int)
     for i, shipment in enumerate(planned.shipments):
         for line in shipment.lines:
@@ -275,7 +273,7 @@ def _reservations(
                 delta[(line.sku, shipment.location_id)] += line.quantity - awaited
     for pair, qty in held.items():
         delta[pair] -= qty
-    return [Reservation(sku, loc, qty) for (sku, loc), qty in sorted(delta.items()) if qty]
+    return list(reservations(inputs.levels, delta))
 
 
 def _capacity(deps: Deps, planned: Plan, locations: list[Location]) -> list[Write]:

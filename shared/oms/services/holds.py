@@ -14,7 +14,7 @@ from oms.ids import new_id
 from oms.ports.unit_of_work import CommitRefused, EndHold, NewHold, Reservation
 from oms.services.checkout import held_units
 from oms.services.deps import Deps
-from oms.services.routing_inputs import gather, read_levels
+from oms.services.routing_inputs import gather, read_levels, reservations
 
 # Where a hold without an address is planned from: the centre of the OMS's home market.
 DEFAULT_COUNTRY = "PH"
@@ -46,7 +46,7 @@ def place_hold(deps: Deps, request: HoldRequest, storefront_id: str) -> dict[str
             "expires_at": rfc3339(deps.clock.now() + timedelta(seconds=request.ttl_seconds)),
         }
         units = held_units(hold)
-        deps.uow.add(*(Reservation(sku, loc, qty) for (sku, loc), qty in sorted(units.items())), NewHold(hold))
+        deps.uow.add(*reservations(inputs.levels, units), NewHold(hold))
         try:
             deps.uow.commit()
         except CommitRefused:

@@ -7,10 +7,12 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from oms.domain import buckets
 from oms.domain.errors import Unprocessable
 from oms.domain.geo import Point
 from oms.domain.models import Location, Product, StockLevel
 from oms.domain.routing import Candidate, RoutingPolicy, SourcingLine, SourcingRequest
+from oms.ports.unit_of_work import Reservation
 from oms.services.deps import Deps
 
 
@@ -112,3 +114,18 @@ def gather(
 
 def read_levels(deps: Deps, skus: Iterable[str], locations: list[Location]) -> dict[tuple[str, str], StockLevel]:
     return deps.uow.stock.levels(skus, [loc.location_id for loc in locations])
+
+
+def reservations(
+    levels: Mapping[tuple[str, str], StockLevel], units: Mapping[tuple[str, str], int]
+) -> list[Reservation]:
+    """The writes that reserve `units` per (sku, location) (negative: release) from the levels as read: a hot
+    sku's units from its buckets (oms.domain.buckets), anything else from its stock record."""
+    writes: list[Reservation] = []
+    for (sku, loc), qty in sorted(units.items()):
+        level = levels.get((sku, loc))
+        if qty > 0 and level is not None and level.buckets:
+            writes += [Reservation(sku, loc, n, bucket=k) for k, n in buckets.draw(level, qty)]
+        elif qty:
+            writes.append(Reservation(sku, loc, qty))
+    return writes

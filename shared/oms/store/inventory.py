@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from oms import aws
+from oms.domain.buckets import merged
 from oms.domain.models import StockLevel
 from oms.settings import settings
 from oms.store import Item, from_item, to_item
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 STOCK = "LOC#"
 AUDIT = "ADJ#"
+BUCKET = "BUCKET#"  # sort key prefix of a hot sku's bucket; its partition key is `<sku>#B<n>` (domain.buckets)
 
 
 def stock_images(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -35,12 +37,37 @@ def stock_images(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
     return new, from_item(stream.get("OldImage") or {})
 
 
+def bucket_sku(record: dict[str, Any]) -> str | None:
+    """The sku of a stream record of a bucket whose units changed (a sale drew from it); None otherwise."""
+    stream = record.get("dynamodb") or {}
+    new, old = from_item(stream.get("NewImage") or {}), from_item(stream.get("OldImage") or {})
+    if not str(new.get("sk", "")).startswith(BUCKET) or new.get("available") == old.get("available"):
+        return None
+    return str(new.get("of_sku") or "") or None
+
+
 def _table() -> str:
     return settings().inventory_table
 
 
 def _key(sku: str, location_id: str) -> Item:
     return to_item({"sku": sku, "sk": f"{STOCK}{location_id}"})
+
+
+def _bucket_key(sku: str, location_id: str, bucket: int) -> Item:
+    # Its own partition key: a bucket lands on another partition than its record (the point of it).
+    return to_item({"sku": f"{sku}#B{bucket}", "sk": f"{BUCKET}{location_id}"})
+
+
+def _with_buckets(records: list[dict[str, Any]]) -> list[StockLevel]:
+    """Stock records as readers see them: a bucketed record's buckets read (one more batch) and merged."""
+    hot = {(r["sku"], r["location_id"]): int(r["buckets"]) for r in records if int(r.get("buckets", 0) or 0) > 0}
+    units: dict[tuple[str, str], dict[int, int]] = {pair: {} for pair in hot}
+    if hot:
+        keys = [_bucket_key(sku, loc, k) for (sku, loc), n in hot.items() for k in range(n)]
+        for item in (from_item(i) for i in batch_get(_table(), keys)):
+            units[(item["of_sku"], item["location_id"])][int(item["bucket_no"])] = int(item.get("available", 0))
+    return [merged(_level(r), units.get((r["sku"], r["location_id"]), {})) for r in records]
 
 
 def _level(data: dict[str, Any]) -> StockLevel:
@@ -63,7 +90,7 @@ def get_levels(skus: Iterable[str], location_ids: Iterable[str]) -> dict[tuple[s
         asked = set(location_ids)
         return {(lv.sku, lv.location_id): lv for sku in skus for lv in levels_of(sku) if lv.location_id in asked}
     items = batch_get(_table(), [_key(sku, loc) for sku, loc in pairs])
-    return {(lv.sku, lv.location_id): lv for lv in (_level(from_item(i)) for i in items)}
+    return {(lv.sku, lv.location_id): lv for lv in _with_buckets([from_item(i) for i in items])}
 
 
 def levels_of(sku: str) -> list[StockLevel]:
@@ -75,17 +102,32 @@ def levels_of(sku: str) -> list[StockLevel]:
         "ExpressionAttributeValues": to_item({":sku": sku, ":stock": STOCK}),
         "ConsistentRead": True,
     }
-    levels = []
+    records = []
     while True:
         page = client.query(**args)
-        levels += [_level(from_item(item)) for item in page["Items"]]
+        records += [from_item(item) for item in page["Items"]]
         if "LastEvaluatedKey" not in page:
-            return levels
+            return _with_buckets(records)
         args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def change_reservation(sku: str, location_id: str, delta: int, at: str) -> TransactWriteItemTypeDef:
-    """Reserve (delta > 0, only if that many are available) or release (delta < 0) units."""
+def change_reservation(
+    sku: str, location_id: str, delta: int, at: str, bucket: int | None = None
+) -> TransactWriteItemTypeDef:
+    """Reserve (delta > 0, only if that many are available) or release (delta < 0) units; `bucket`:
+    reserve from that bucket of a hot sku (its units are reserved on the record already)."""
+    if bucket is not None:
+        if delta <= 0:
+            raise ValueError("units go back to the stock record, never to a bucket")
+        return {
+            "Update": {
+                "TableName": _table(),
+                "Key": _bucket_key(sku, location_id, bucket),
+                "UpdateExpression": "SET available = available - :q, updated_at = :now",
+                "ConditionExpression": "available >= :q",
+                "ExpressionAttributeValues": to_item({":q": delta, ":now": at}),
+            }
+        }
     if delta > 0:
         update = "SET reserved = reserved + :q, available = available - :q, updated_at = :now"
         condition = "available >= :q"
@@ -139,6 +181,48 @@ def receive_units(
             "ExpressionAttributeValues": to_item(values),
         }
     }
+
+
+def move_to_buckets(
+    sku: str, location_id: str, moves: dict[int, int], buckets: int, at: str
+) -> list[TransactWriteItemTypeDef]:
+    """The record lends (or takes back) the units `moves` names, in one transaction with the buckets."""
+    lent = sum(moves.values())
+    # Lending takes the record's available units; taking back needs the units still counted reserved.
+    values: dict[str, Any] = {":lent": lent, ":n": buckets, ":now": at}
+    condition = "attribute_exists(sku)"
+    if lent > 0:
+        condition += " AND available >= :lent"
+    elif lent < 0:
+        condition += " AND reserved >= :back"
+        values[":back"] = -lent
+    items: list[TransactWriteItemTypeDef] = [
+        {
+            "Update": {
+                "TableName": _table(),
+                "Key": _key(sku, location_id),
+                "UpdateExpression": "SET reserved = reserved + :lent, available = available - :lent, "
+                "buckets = :n, updated_at = :now",
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": to_item(values),
+            }
+        }
+    ]
+    for bucket, units in sorted(moves.items()):
+        update: dict[str, Any] = {
+            "TableName": _table(),
+            "Key": _bucket_key(sku, location_id, bucket),
+            "UpdateExpression": "ADD available :units SET of_sku = :sku, location_id = :loc, bucket_no = :k, "
+            "updated_at = :now",
+            "ExpressionAttributeValues": to_item(
+                {":units": units, ":sku": sku, ":loc": location_id, ":k": bucket, ":now": at}
+                | ({":back": -units} if units < 0 else {})
+            ),
+        }
+        if units < 0:
+            update["ConditionExpression"] = "available >= :back"
+        items.append({"Update": update})  # type: ignore[typeddict-item]
+    return items
 
 
 def set_level(level: StockLevel, reserved_seen: int, at: str) -> TransactWriteItemTypeDef:
@@ -211,7 +295,7 @@ def levels_at(location_id: str, limit: int, start: Item | None = None) -> tuple[
         args["ExclusiveStartKey"] = start
     page = aws.dynamodb().query(**args)
     keys = [{"sku": item["sku"], "sk": item["sk"]} for item in page["Items"]]
-    levels = sorted((_level(from_item(i)) for i in batch_get(_table(), keys)), key=lambda lv: lv.sku)
+    levels = sorted(_with_buckets([from_item(i) for i in batch_get(_table(), keys)]), key=lambda lv: lv.sku)
     return levels, page.get("LastEvaluatedKey")
 
 

@@ -22,6 +22,7 @@ from oms.domain.orders import Order
 from oms.domain.returns import Return
 from oms.ports import unit_of_work as uow
 from oms.ports.repositories import StorefrontConfig
+from oms.store.memory_buckets import BucketTables, bucket_allowed, bucket_apply, bucket_item
 from oms.store.memory_sales import MemoryChannels, MemoryReturns
 from oms.store.memory_supply import MemorySupply, SupplyTables, supply_allowed, supply_apply, supply_item
 
@@ -43,7 +44,7 @@ class StockRecord:
 
 
 @dataclass
-class MemoryStore(SupplyTables):
+class MemoryStore(SupplyTables, BucketTables):
     """Every table's contents. One store is one database; units of work over it are its sessions."""
 
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # the order as stored, with its version
@@ -147,7 +148,8 @@ class _Stock:
     def levels(self, skus: Iterable[str], location_ids: Iterable[str]) -> dict[tuple[str, str], StockLevel]:
         with self._store.lock:
             pairs = [(sku, loc) for sku in set(skus) for loc in set(location_ids)]
-            return {pair: level for pair in pairs if (level := self._store.level(*pair)) is not None}
+            found = (self._store.level(*pair) for pair in pairs)
+            return {(lv.sku, lv.location_id): self._store.merged_level(lv) for lv in found if lv is not None}
 
     def level(self, sku: str, location_id: str) -> StockLevel | None:
         with self._store.lock:
@@ -241,7 +243,7 @@ class MemoryUnitOfWork(uow.GatheringUnitOfWork):
 
 
 def _item_of(write: uow.Write) -> tuple[str, ...]:
-    if (supplied := supply_item(write)) is not None:
+    if (supplied := supply_item(write) or bucket_item(write)) is not None:
         return supplied
     match write:
         case uow.NewOrder(order=order) | uow.OrderChange(order=order):
@@ -285,7 +287,7 @@ def _one_write_per_item(writes: Sequence[uow.Write]) -> None:
 
 
 def _allowed(store: MemoryStore, write: uow.Write) -> bool:
-    if (allowed := supply_allowed(store, write)) is not None:
+    if (allowed := supply_allowed(store, write)) is not None or (allowed := bucket_allowed(store, write)) is not None:
         return allowed
     match write:
         case uow.NewOrder(order=order):
@@ -333,7 +335,7 @@ def _allowed(store: MemoryStore, write: uow.Write) -> bool:
 
 
 def _apply(store: MemoryStore, write: uow.Write) -> None:
-    if supply_apply(store, write):
+    if supply_apply(store, write) or bucket_apply(store, write):
         return
     match write:
         case uow.NewOrder(order=order):

@@ -148,8 +148,10 @@ def items_of(write: uow.Write) -> list[TransactWriteItemTypeDef]:
             return [orders_store.routing_explanation(order)]
         case uow.ClaimIdempotencyKey(storefront_id=sf, key=key, body_hash=body, order_id=order_id, now=now):
             return [orders_store.idempotency_record(sf, key, body, order_id, now)]
-        case uow.Reservation(sku=sku, location_id=loc, delta=delta):
-            return [stock_store.change_reservation(sku, loc, delta, _now())]
+        case uow.Reservation(sku=sku, location_id=loc, delta=delta, bucket=bucket):
+            return [stock_store.change_reservation(sku, loc, delta, _now(), bucket)]
+        case uow.MoveToBuckets(sku=sku, location_id=loc, moves=moves, buckets=buckets):
+            return stock_store.move_to_buckets(sku, loc, moves, buckets, _now())
         case uow.ShipUnits(sku=sku, location_id=loc, quantity=qty, released=released, purpose=purpose):
             return [stock_store.ship_units(sku, loc, qty, _now(), released, purpose)]
         case uow.CountShipment(location_id=loc, day=day, limit=limit):
