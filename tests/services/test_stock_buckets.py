@@ -10,6 +10,7 @@ from oms.domain.errors import NotFound
 from oms.services.checkout import place_order
 from oms.services.compensate import close
 from oms.services.deps import Deps
+from oms.services.reroute import reroute
 from oms.services.stock_buckets import set_buckets
 from oms.store.memory import MemoryStore
 from tests.network import body
@@ -69,3 +70,18 @@ def test_spreading_again_spreads_what_came_back_and_a_missing_record_is_not_foun
     with pytest.raises(NotFound) as missing:
         set_buckets(deps, "B", "mnl", 2)
     assert missing.value.code == "stock_not_found"
+
+
+def test_a_shipment_rerouted_to_a_bucketed_location_takes_its_units_from_the_buckets(
+    deps: Deps, store: MemoryStore
+) -> None:
+    set_buckets(deps, "A", "ceb", 2)
+    order_id, at = buy(deps, "k1", units=2)
+    assert at == "mnl"
+    shipment_id = deps.uow.orders.get(order_id).shipments[0].shipment_id  # type: ignore[union-attr]
+
+    assert reroute(deps, order_id, shipment_id, "mnl", "out of stock on the shelf", "r1") == "rerouted to ceb"
+    assert sum(store.bucket_units[("A", "ceb", k)] for k in range(2)) == 3
+    assert (store.stock[("A", "ceb")].reserved, store.stock[("A", "mnl")].reserved) == (5, 0)
+    moved = deps.uow.stock.levels(["A"], ["ceb"])[("A", "ceb")]
+    assert (moved.reserved, moved.available) == (2, 3)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from oms.domain import lifecycle
 from oms.domain.errors import InsufficientStock, Unprocessable
 from oms.domain.geo import locate
+from oms.domain.models import StockLevel
 from oms.domain.orders import Order
 from oms.domain.routing import SourcingLine, plan
 from oms.ports import phases
-from oms.ports.unit_of_work import Reservation
 from oms.services.deps import Deps
-from oms.services.routing_inputs import gather
+from oms.services.routing_inputs import gather, reservations
 from oms.services.steps import Step, begin, kept, load, update, waited_too_long
 from oms.services.undo import release_stock, reserved_units, undo_partners, void_unused
 
@@ -32,7 +32,7 @@ def reroute(deps: Deps, order_id: str, shipment_id: str, rejected_by: str, reaso
     if shipment.awaiting:  # never released: the location was not asked to pick it yet
         return "stale: awaiting incoming stock"
     refused = {*shipment.rejected_by, rejected_by}
-    target, promised_by = _new_home(deps, order, shipment_id, refused)
+    target, promised_by, levels = _new_home(deps, order, shipment_id, refused)
     undo_partners(deps, order, [shipment])
 
     def decide(current: Order) -> Step:
@@ -48,7 +48,7 @@ def reroute(deps: Deps, order_id: str, shipment_id: str, rejected_by: str, reaso
             return Step(change=dropped, writes=list(writes))
         moved = lifecycle.rerouted(current, shipment_id, target, reason, deps.now(), promised_by)
         moving.rejected_by = sorted(refused)
-        writes += [Reservation(sku, target, qty) for sku, qty in reserved_units(moving).items()]
+        writes += reservations(levels, {(sku, target): qty for sku, qty in reserved_units(moving).items()})
         return Step(change=moved, writes=list(writes))
 
     order, _ = update(deps, order_id, decide)
@@ -68,8 +68,11 @@ def _phase(order: Order, shipment_id: str) -> phases.Phase:
     return phases.fulfil(order.order_id, order.storefront_id, "reroute", [shipment_id], attempt)
 
 
-def _new_home(deps: Deps, order: Order, shipment_id: str, refused: set[str]) -> tuple[str | None, str | None]:
-    """The location that takes the whole shipment under the storefront's rules, and its new promise."""
+def _new_home(
+    deps: Deps, order: Order, shipment_id: str, refused: set[str]
+) -> tuple[str | None, str | None, dict[tuple[str, str], StockLevel]]:
+    """The location that takes the whole shipment under the storefront's rules, its new promise, and the
+    stock as read (a hot sku's units are reserved from its buckets)."""
     shipment = lifecycle.shipment_of(order, shipment_id)
     inputs = gather(deps, order.storefront_id, {ln.sku for ln in shipment.lines}, exclude=refused)
     request = inputs.request(
@@ -82,8 +85,8 @@ def _new_home(deps: Deps, order: Order, shipment_id: str, refused: set[str]) -> 
     try:
         found = plan(request).shipments[0]
     except (InsufficientStock, Unprocessable):
-        return None, None  # nowhere holds it all, or nowhere can keep the shipment's service level
-    return found.location_id, found.promised_by
+        return None, None, inputs.levels  # nowhere holds it all, or nowhere keeps the shipment's service level
+    return found.location_id, found.promised_by, inputs.levels
 
 
 def _moved(kind: str, detail: dict[str, object], shipment_id: str) -> bool:
