@@ -171,7 +171,7 @@ def with_buckets(
 ) -> dict[str, Any]:
     """The ceiling once each location's stock is spread over `buckets` counters (oms.domain.buckets).
 
-    A checkout's reservation is then an update of one bucket, whose partition key (`<sku>#B<n>`) is its own:
+    A checkout's reservation is then an update of one bucket, whose partition key (`<sku>#<location>#B<n>`) is its own:
     the writes spread over buckets x locations partitions, each taking what the one record took. The
     levels read still reads the records, on the sku's partition (3,000 RCU/s), then the buckets (one key
     each per partition): that read is the new bound. Item conflicts spread over the buckets too.
@@ -348,7 +348,7 @@ def _on_sku_partition(item: dict[str, Any], inventory: str) -> bool:
 
 
 def _inventory_partitions(items: list[dict[str, Any]], inventory: str) -> list[str]:
-    """The partition keys of the sale's sku (its record or a bucket, `<sku>#B<n>`) a transaction writes."""
+    """The partition keys of the sale's sku (its record or a bucket, `<sku>#<location>#B<n>`) a transaction writes."""
     found = []
     for item in items:
         for op in item.values():

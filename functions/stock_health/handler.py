@@ -4,6 +4,7 @@ folded into each level's sales and status; or, from the daily schedule, every le
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -28,7 +29,7 @@ READERS = 4
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = bootstrap.aws()
     if "Records" in event:
-        changes = [change for record in event["Records"] if (change := stock_change(record))]
+        changes = with_buckets(deps, [change for record in event["Records"] if (change := stock_change(record))])
         news = record_changes(deps, changes)
         outcome = {"changes": len(changes), "announced": len(news)}
     else:  # the daily schedule's event: READERS locations at a time, each read page by page
@@ -70,4 +71,20 @@ def stock_change(record: dict[str, Any]) -> StockChange | None:
         available=max(0, int(new.get("available", 0))),
         sold=sold,
         day=str(new.get("updated_at", ""))[:10],
+        bucketed=int(new.get("buckets", 0) or 0) > 0,
     )
+
+
+def with_buckets(deps: Any, changes: list[StockChange]) -> list[StockChange]:
+    """A bucketed record's image counts the units it lent its buckets as reserved: its available is
+    read again as readers see it (the buckets' units in it), so a spread is not an empty shelf."""
+    hot = [c for c in changes if c.bucketed]
+    if not hot:
+        return changes
+    levels = deps.uow.stock.levels({c.sku for c in hot}, {c.location_id for c in hot})
+    return [
+        replace(c, available=levels[(c.sku, c.location_id)].available)
+        if c.bucketed and (c.sku, c.location_id) in levels
+        else c
+        for c in changes
+    ]

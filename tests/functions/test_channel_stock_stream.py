@@ -88,7 +88,7 @@ def test_a_stream_record_names_its_sku_only_when_available_changed(
 
 
 def bucket(available: int) -> dict[str, Any]:
-    return {"sku": "A#B3", "sk": "BUCKET#mnl", "of_sku": "A", "location_id": "mnl", "available": available}
+    return {"sku": "A#mnl#B3", "sk": "BUCKET#mnl", "of_sku": "A", "location_id": "mnl", "available": available}
 
 
 def test_a_sale_from_a_hot_skus_bucket_names_its_sku_and_a_bucket_left_as_it_was_does_not() -> None:

@@ -9,7 +9,9 @@ import pytest
 
 import oms.clock
 from functions.stock_health import handler as stock_health
+from oms import bootstrap
 from oms.clock import rfc3339
+from oms.ports.unit_of_work import MoveToBuckets
 from oms.store import health as health_store
 from oms.store import to_item
 from tests.functions.conftest import AwsStack
@@ -69,6 +71,22 @@ def test_a_batch_of_sales_becomes_a_health_record_and_the_daily_run_reads_every_
     assert record is not None and sum(record.sold.values()) == 4 and record.status is not None
     daily = stock_health.handler({"source": "aws.events", "detail-type": "Scheduled Event"}, lambda_context)
     assert daily["levels"] >= 6  # the network's stock levels, every location
+
+
+@pytest.mark.usefixtures("network")
+def test_a_hot_sku_spread_over_buckets_is_not_read_as_an_empty_shelf(aws_stack: AwsStack, lambda_context: Any) -> None:
+    deps = bootstrap.aws()
+    deps.uow.add(MoveToBuckets("A", "mnl", {0: 3, 1: 2}, 2))
+    deps.uow.commit()
+    # The record's image after the spread: all 5 lent, so 0 available on the record itself.
+    spread = stream_record(level(5, 0), level(5, 5, buckets=2))
+
+    assert stock_health.stock_change(spread).available == 0  # type: ignore[union-attr]
+    (change,) = stock_health.with_buckets(deps, [stock_health.stock_change(spread)])  # type: ignore[list-item]
+    assert change.available == 5
+    stock_health.handler({"Records": [spread]}, lambda_context)
+    record = health_store.get("A", "mnl")
+    assert record is not None and record.status not in ("out", "low")
 
 
 def test_an_image_of_keys_alone_is_skipped() -> None:

@@ -31,6 +31,7 @@ class StockChange:
     available: int
     sold: int = 0
     day: str = ""
+    bucketed: bool = False  # a hot sku's record: its units in buckets are not in `available` (domain.buckets)
 
 
 def record_changes(deps: Deps, changes: Sequence[StockChange]) -> list[str]:

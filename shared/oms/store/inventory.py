@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 STOCK = "LOC#"
 AUDIT = "ADJ#"
-BUCKET = "BUCKET#"  # sort key prefix of a hot sku's bucket; its partition key is `<sku>#B<n>` (domain.buckets)
+BUCKET = "BUCKET#"  # sort key prefix of a hot sku's bucket, partition key `<sku>#<location>#B<n>` (domain.buckets)
 
 
 def stock_images(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -55,8 +55,9 @@ def _key(sku: str, location_id: str) -> Item:
 
 
 def _bucket_key(sku: str, location_id: str, bucket: int) -> Item:
-    # Its own partition key: a bucket lands on another partition than its record (the point of it).
-    return to_item({"sku": f"{sku}#B{bucket}", "sk": f"{BUCKET}{location_id}"})
+    # A partition key of its own (no sku has a '#'): every bucket of every location lands apart from the
+    # sku's records and from each other (the point of it).
+    return to_item({"sku": f"{sku}#{location_id}#B{bucket}", "sk": f"{BUCKET}{location_id}"})
 
 
 def _with_buckets(records: list[dict[str, Any]]) -> list[StockLevel]:
