@@ -552,10 +552,9 @@ def _lambda_usd(units: dict[str, float], prices: dict[str, Any], like: bool = Fa
 
 def price_scope(units: dict[str, float], prices: dict[str, Any], fixed_rate: float) -> dict[str, float]:
     """USD by service for one scope's units (stream reads by a Lambda trigger: free)."""
-    from bench.cost import GB, LAMBDA_PLATFORM_LOG_BYTES
+    from bench.cost import GB
 
-    invocations = units.get("lambda.invocations", 0.0)
-    log_bytes = units.get("logs.function_bytes", 0.0) + invocations * LAMBDA_PLATFORM_LOG_BYTES
+    log_bytes = units.get("logs.function_bytes", 0.0) + units.get("logs.platform_bytes", 0.0)
     return {
         "lambda": _lambda_usd(units, prices),
         "dynamodb": units.get("dynamodb.wru", 0.0) * prices["dynamodb_on_demand_per_million_write_request_units"] / 1e6
@@ -563,11 +562,9 @@ def price_scope(units: dict[str, float], prices: dict[str, Any], fixed_rate: flo
         "api_gateway": units.get("api.requests", 0.0) * prices["api_gateway_rest_per_million_requests"] / 1e6,
         "secrets_manager": units.get("secretsmanager.calls", 0.0) * prices["secrets_manager_per_10k_api_calls"] / 1e4,
         "cloudwatch_logs": log_bytes / GB * prices["cloudwatch_logs_ingestion_per_gb"],
-        # one trace per API request or stream batch, recorded at the sampling rule's fixed rate
-        "xray": (invocations if not units.get("api.requests") else units["api.requests"])
-        * fixed_rate
-        * prices["xray_traces_recorded_per_million"]
-        / 1e6,
+        # one trace per API request, recorded at the sampling rule's fixed rate; channel_stock passes its
+        # caller's decision through (PassThrough) and a stream batch has none: no trace of its own
+        "xray": units.get("api.requests", 0.0) * fixed_rate * prices["xray_traces_recorded_per_million"] / 1e6,
         "dynamodb_streams": 0.0,
     }
 

@@ -30,17 +30,27 @@ How each unit is counted (only wrappers inside this module, installed for the ru
   request units from item sizes by DynamoDB's rules, with the item before and after each write read
   from moto's backend; see `_dynamo_units`. Global secondary index writes are counted too.
 * SQS: `SQSResponse.call_action` (every API call a request, batches one request, each 64 KB of payload
-  a request) plus EventBridge's deliveries to SQS targets (`SQSBackend.send_message` outside any SQS
-  API call). Receives that return nothing are reported apart: the local pollers poll every 50 ms,
+  a request; Lambda's on-failure records to a queue are SendMessage calls too) plus EventBridge's
+  deliveries to SQS targets (`SQSBackend.send_message` outside any SQS API call). Receives that return
+  nothing are reported apart: the local pollers poll every 50 ms,
   AWS's event source mapping long-polls at its own rate (a fixed monthly figure, in `fixed_monthly`).
 * EventBridge: PutEvents entries (each 64 KB chunk one event). Secrets Manager: GetSecretValue calls.
 * Step Functions: after the run, the execution histories of both state machines for the measured
   orders: Standard transitions = states entered (Map iterations included) + task retries; Express =
   executions and GB-seconds at the 64 MB minimum, duration start->stop billed per 100 ms.
 * Logs: bytes the functions write (the "oms" Powertools logger's stream and stdout, where metrics go
-  as EMF), Lambda's own START/END/REPORT lines at ~300 bytes per invocation, API access-log lines.
-* X-Ray: one trace per API request, per workflow execution and per SQS-triggered invocation, times
-  the fixed rate of the template's sampling rule (the traces recorded at volume); its reservoir (traces
+  as EMF), Lambda's own START/END/REPORT lines at ~300 bytes per invocation unless the function's
+  LoggingConfig filters system logs at WARN (the template's: then none), API access-log lines.
+* Lambda's asynchronous invocations (EventBridge -> notifier, webhooks -> partner_events): each event
+  accepted (`registry.invoke_async`, by its sender) and each attempt, retries included, as an invocation.
+* X-Ray: the sampled entry points' traces, one per REST API request and per workflow execution (an
+  upper bound: an execution started by a traced request joins its trace), times the fixed rate of the
+  template's sampling rule (the traces recorded at volume); the functions behind them pass the decision
+  on (EventBridge and the webhook's asynchronous invoke carry the trace header). An HTTP API traces
+  nothing. A function with active tracing invoked by anything else (a queue, a stream, a schedule, an
+  event, an HTTP API) starts traces of its own, sampled by Lambda's fixed rule that the stack's cannot
+  lower: each such invocation counted as a recorded trace (`self_traced`; none in the template, whose
+  other functions are PassThrough). The rule's reservoir (traces
   recorded each second before the rate applies) is a fixed monthly ceiling, in `fixed_monthly`.
 
 Prices: ../shared/aws-prices.json, for both workflow types, per order and per 1,000 orders.
@@ -758,7 +768,37 @@ def lambda_like_seconds(seconds: float, moto: dict[str, float], memory_mb: int) 
     return compute + waits + external
 
 
-def _lambda_meter(tally: Tally, memory: dict[str, int], short: dict[str, str]) -> Callable[[Any], Any]:
+def platform_log_bytes(stack: Any) -> dict[str, int]:
+    """Bytes of Lambda's own log lines per invocation, by physical function name: START, END and REPORT
+    unless the function's LoggingConfig filters system logs at WARN (then only failures, not metered)."""
+    found = {}
+    for logical_id, props in stack.assembly.of_type("AWS::Lambda::Function"):
+        level = (props.get("LoggingConfig") or {}).get("SystemLogLevel", "INFO")
+        found[stack.assembly.physical(logical_id).ref] = 0 if level == "WARN" else LAMBDA_PLATFORM_LOG_BYTES
+    return found
+
+
+def _async_meter(tally: Tally, short: dict[str, str]) -> Callable[[Any], Any]:
+    """Events handed to Lambda's asynchronous invocation, by function and by sender ("events", "lambda")."""
+
+    def wrap(original: Callable[..., None]) -> Callable[..., None]:
+        def invoke_async(key: str, event: Any, source: str = "lambda") -> None:
+            scope = tally.counted()
+            if scope is not None:
+                fn = short.get(key.rsplit(":function:", 1)[-1].split(":", 1)[0], key)
+                tally.add(scope, {f"lambda.async_events.{fn}": 1, f"lambda.async_events_from.{source}": 1})
+            original(key, event, source)
+
+        return invoke_async
+
+    return wrap
+
+
+def _lambda_meter(
+    tally: Tally, memory: dict[str, int], short: dict[str, str], platform: dict[str, int]
+) -> Callable[[Any], Any]:
+    from local.lambdas import async_source
+
     def wrap(original: Callable[[str, float, bool], None]) -> Callable[[str, float, bool], None]:
         def record(name: str, seconds: float, failed: bool) -> None:
             original(name, seconds, failed)
@@ -780,9 +820,12 @@ def _lambda_meter(tally: Tally, memory: dict[str, int], short: dict[str, str]) -
                 f"lambda.moto_seconds.{fn}": moto.get("seconds", 0.0),
                 "lambda.like_gb_seconds": mb / 1024 * math.ceil(like * 1000) / 1000,
                 f"lambda.like_gb_seconds.{fn}": mb / 1024 * math.ceil(like * 1000) / 1000,
+                "logs.platform_bytes": platform.get(name, LAMBDA_PLATFORM_LOG_BYTES),
             }
             if failed:
                 values[f"lambda.errors.{fn}"] = 1
+            if async_source() is not None:  # an attempt of an asynchronous event (the first or a retry)
+                values[f"lambda.async_attempts.{fn}"] = 1
             tally.add(scope, values)
 
         return record
@@ -817,11 +860,17 @@ def access_log_line(template: str, method: str, path: str, status: int, latency_
         "responseLatency": str(max(1, round(latency_ms))),
         "authorizer.key_id": "0123456789abcdef" if authorized else "-",
         "authorizer.storefront_id": STOREFRONT if authorized else "-",
+        "routeKey": f"{method} {_resource_of(path)}",  # an HTTP API's
+        "path": path,
     }
     return _CONTEXT_VAR.sub(lambda m: values.get(m.group(1), "-"), template)
 
 
-def _gateway_meter(tally: Tally, access_format: str | None) -> Callable[[Any], Any]:
+def _gateway_meter(tally: Tally, access_format: str | None, stack: Any = None) -> Callable[[Any], Any]:
+    """Every request, and apart those an HTTP API of the template answered (`api.http_requests`, its own price);
+    access-log bytes rendered with the format of the stage that answered."""
+    http_format = _http_access_format(stack) if stack is not None else None
+
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         def handle(method: str, target: str, headers: list[tuple[str, str]], body: bytes, *args: Any) -> Any:
             started = time.perf_counter()
@@ -829,10 +878,14 @@ def _gateway_meter(tally: Tally, access_format: str | None) -> Callable[[Any], A
             scope = tally.counted()
             if scope is not None:
                 values: dict[str, float] = {"api.requests": 1, f"api.requests.{method} {_resource_of(target)}": 1}
-                if access_format:
+                http = stack is not None and stack.gateway.http_api_for(method, target) is not None
+                if http:
+                    values["api.http_requests"] = 1
+                log_format = http_format if http else access_format
+                if log_format:
                     authorized = any(k.lower() == "authorization" for k, _ in headers)
                     line = access_log_line(
-                        access_format,
+                        log_format,
                         method,
                         target,
                         int(response[0]),
@@ -944,8 +997,10 @@ def metering(stack: Any, tally: Tally) -> Iterator[None]:
         patches.enter_context(_patched(SecretsManagerResponse, "call_action", _secrets_meter(tally)))
         patches.enter_context(_patched(BotocoreStubber, "process_request", _stubber_timer(tally)))
         patches.enter_context(_patched(stack.registry, "_handler", _handler_scope(tally)))
-        patches.enter_context(_patched(stack.registry.stats, "record", _lambda_meter(tally, memory, short)))
-        patches.enter_context(_patched(stack.gateway, "handle", _gateway_meter(tally, _access_format(stack))))
+        patches.enter_context(_patched(stack.registry, "invoke_async", _async_meter(tally, short)))
+        lambda_meter = _lambda_meter(tally, memory, short, platform_log_bytes(stack))
+        patches.enter_context(_patched(stack.registry.stats, "record", lambda_meter))
+        patches.enter_context(_patched(stack.gateway, "handle", _gateway_meter(tally, _access_format(stack), stack)))
         yield
 
 
@@ -956,6 +1011,15 @@ def function_names(stack: Any) -> dict[str, str]:
         parts = str(fn.handler).split(".")
         names[str(fn.name)] = parts[1] if len(parts) >= 3 else str(fn.name)
     return names
+
+
+def _http_access_format(stack: Any) -> str | None:
+    """The access-log format of the template's HTTP API stage (partner webhooks), if it logs."""
+    for _, props in stack.assembly.of_type("AWS::ApiGatewayV2::Stage"):
+        setting = props.get("AccessLogSettings") or {}
+        if isinstance(setting.get("Format"), str):
+            return str(setting["Format"])
+    return None
 
 
 def _access_format(stack: Any) -> str | None:
@@ -1097,7 +1161,8 @@ def _add_stock(driver: Driver, units: int) -> None:
 
 
 def _settle(stack: Any, timeout: float = SETTLE_TIMEOUT_S) -> bool:
-    """Wait until no phase runs and the polled queues are empty (visible and in flight), a few checks running."""
+    """Wait until no phase runs, no asynchronous invocation is in flight (nor waiting to be retried) and the
+    polled queues are empty (visible and in flight), a few checks running."""
     import boto3
 
     region = stack.assembly.region
@@ -1108,7 +1173,7 @@ def _settle(stack: Any, timeout: float = SETTLE_TIMEOUT_S) -> bool:
     deadline = time.monotonic() + timeout
     quiet = 0
     while time.monotonic() < deadline:
-        busy = any(
+        busy = stack.registry.in_flight > 0 or any(
             sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING", maxResults=1)["executions"]
             for arn in machines.values()
         )
@@ -1221,7 +1286,11 @@ def price(per_order: dict[str, float], prices: dict[str, Any], workflow: str, la
     else:
         sfn = per_order["sfn_transitions"] * p["step_functions_standard_per_thousand_transitions"] / 1e3
     return {
-        "api_gateway": per_order["api_requests"] * p["api_gateway_rest_per_million_requests"] / 1e6,
+        # HTTP API requests (partner webhooks) at the HTTP API's price, the rest at the REST API's.
+        "api_gateway": (per_order["api_requests"] - per_order.get("api_requests_http", 0))
+        * p["api_gateway_rest_per_million_requests"]
+        / 1e6
+        + per_order.get("api_requests_http", 0) * p["api_gateway_http_per_million_requests"] / 1e6,
         "lambda": per_order["lambda_invocations"] * p["lambda_per_million_requests"] / 1e6
         + lambda_gb_s * p["lambda_per_gb_second_arm64"],
         "step_functions": sfn,
@@ -1254,19 +1323,24 @@ def _dominant(priced: dict[str, Any]) -> str:
 
 
 def _fixed_monthly(
-    sweep: dict[str, float], prices: dict[str, Any], queues: int, sampling: Sampling | None = None
+    sweep: dict[str, float],
+    prices: dict[str, Any],
+    queues: int,
+    sampling: Sampling | None = None,
+    sweeper_traced: bool = True,
 ) -> dict[str, Any]:
-    """Costs that do not grow with orders: the sweeper every minute, idle SQS long polls of each mapping,
-    the X-Ray reservoir (at most its traces every second of the month, reached only with steady traffic)."""
+    """Costs that do not grow with orders: the sweeper every minute (a trace each run if it starts its own),
+    idle SQS long polls of each mapping, the X-Ray reservoir (at most its traces every second of the month,
+    reached only with steady traffic)."""
     per_sweep = (
         sweep.get("lambda.invocations", 0) * prices["lambda_per_million_requests"] / 1e6
         + sweep.get("lambda.gb_seconds", 0) * prices["lambda_per_gb_second_arm64"]
         + sweep.get("dynamodb.rru", 0) * prices["dynamodb_on_demand_per_million_read_request_units"] / 1e6
         + sweep.get("dynamodb.wru", 0) * prices["dynamodb_on_demand_per_million_write_request_units"] / 1e6
-        + (sweep.get("logs.function_bytes", 0) + LAMBDA_PLATFORM_LOG_BYTES * sweep.get("lambda.invocations", 0))
+        + (sweep.get("logs.function_bytes", 0) + sweep.get("logs.platform_bytes", 0))
         / GB
         * prices["cloudwatch_logs_ingestion_per_gb"]
-        + sweep.get("lambda.invocations", 0) * prices["xray_traces_recorded_per_million"] / 1e6
+        + sweep.get("lambda.invocations", 0) * sweeper_traced * prices["xray_traces_recorded_per_million"] / 1e6
     )
     receives = queues * ESM_POLLERS * ESM_RECEIVES_PER_POLLER_PER_MONTH
     return {
@@ -1291,20 +1365,45 @@ def _fixed_monthly(
 # -- the run ----------------------------------------------------------------------------------------
 
 
+def self_traced(stack: Any) -> set[str]:
+    """Functions that start traces of their own: active tracing, and invoked by neither the REST API nor a
+    state machine (which sample with the stack's rule and pass their decision on). Lambda samples those
+    by its fixed rule, the first request each second and 5% more, which a sampling rule cannot lower:
+    at a merchant's volume nearly every invocation. Functions in PassThrough follow their caller."""
+    deciders = [
+        json.dumps(props)
+        for kind in ("AWS::ApiGateway::Method", "AWS::ApiGateway::Authorizer", "AWS::StepFunctions::StateMachine")
+        for _, props in stack.assembly.of_type(kind)
+    ]
+    short = function_names(stack)
+    found = set()
+    for logical_id, props in stack.assembly.of_type("AWS::Lambda::Function"):
+        if (props.get("TracingConfig") or {}).get("Mode") != "Active":
+            continue
+        if not any(f'"{logical_id}"' in text for text in deciders):
+            found.add(short.get(stack.assembly.physical(logical_id).ref, logical_id))
+    return found
+
+
 def _per_order(
-    units: dict[str, float], phases: Phases, orders: int, sqs_triggered: set[str], traced: float = 1.0
+    units: dict[str, float], phases: Phases, orders: int, own_traces: set[str], traced: float = 1.0
 ) -> dict[str, float]:
+    """`own_traces`: functions that start their own traces (`self_traced`); `traced`: the share of the
+    sampled entry points' traces recorded (the rule's fixed rate; 1.0 to apply a volume's share later)."""
     n = max(orders, 1)
     invocations = units.get("lambda.invocations", 0)
-    sqs_invocations = sum(units.get(f"lambda.invocations.{fn}", 0) for fn in sqs_triggered)
+    # Trace roots the stack's rule samples: the REST API's requests (an HTTP API traces nothing) and the
+    # state machines' executions (an upper bound: an execution started by a traced request joins its trace).
+    sampled_roots = units.get("api.requests", 0) - units.get("api.http_requests", 0) + phases.executions
+    own = sum(units.get(f"lambda.invocations.{fn}", 0) for fn in own_traces)
     log_bytes = (
         units.get("logs.function_bytes", 0)
         + units.get("logs.api_access_bytes", 0)
-        + LAMBDA_PLATFORM_LOG_BYTES * invocations
+        + units.get("logs.platform_bytes", 0)
     )
-    traces = units.get("api.requests", 0) + phases.executions + sqs_invocations
     return {
-        "api_requests": units.get("api.requests", 0) / n,
+        "api_requests": units.get("api.requests", 0) / n,  # every request, both APIs
+        "api_requests_http": units.get("api.http_requests", 0) / n,  # of which an HTTP API's
         "lambda_invocations": invocations / n,
         "lambda_gb_seconds": units.get("lambda.gb_seconds", 0) / n,
         "sfn_transitions": phases.transitions / n,
@@ -1316,7 +1415,8 @@ def _per_order(
         "sqs_requests": units.get("sqs.requests", 0) / n,
         "eventbridge_events": units.get("eventbridge.events", 0) / n,
         "log_bytes": log_bytes / n,
-        "xray_traces": traces * traced / n,
+        "xray_traces": (sampled_roots * traced + own) / n,
+        "xray_traces_own": own / n,  # of which started by functions themselves, recorded in full
         "secrets_manager_calls": units.get("secretsmanager.calls", 0) / n,
     }
 
@@ -1358,7 +1458,7 @@ class Measured:
     settled_before: bool
     settled_after: bool
     dead_letters: int
-    sqs_triggered: set[str]  # the functions behind SQS event source mappings
+    own_traces: set[str]  # the functions that start traces of their own (self_traced)
     queues: int  # polled queues (event source mappings)
     sampling: Sampling = field(default_factory=lambda: Sampling(1.0, 0))
 
@@ -1431,7 +1531,6 @@ def _measure(stack: Any, tally: Tally, orders: int, warmup: int) -> Measured:
     with tally.scoped(INTERNAL):
         phases = phases_of(stack, {o["order_id"] for o in driver.orders})
         dead = _dead_letters(stack)
-    names = function_names(stack)
     return Measured(
         orders=list(driver.orders),
         phases=phases,
@@ -1439,7 +1538,7 @@ def _measure(stack: Any, tally: Tally, orders: int, warmup: int) -> Measured:
         settled_before=settled_before,
         settled_after=settled_after,
         dead_letters=dead,
-        sqs_triggered={names.get(stack.registry.find(p.mapping.function).name, "") for p in stack.pollers},
+        own_traces=self_traced(stack),
         queues=len(stack.pollers),
         sampling=sampling_of(stack),
     )
@@ -1450,7 +1549,7 @@ def _result(measured: Measured, tally: Tally, prices: dict[str, Any], requested:
     polling = tally.of(POLLING)
     phases = measured.phases
     n = len(measured.orders)
-    per_order = _per_order(units, phases, n, measured.sqs_triggered, measured.sampling.fixed_rate)
+    per_order = _per_order(units, phases, n, measured.own_traces, measured.sampling.fixed_rate)
     express = _priced(price(per_order, prices, "express", per_order["lambda_gb_seconds"]))
     standard = _priced(price(per_order, prices, "standard", per_order["lambda_gb_seconds"]))
     like_gb_s = units.get("lambda.like_gb_seconds", 0) / max(n, 1)
@@ -1486,40 +1585,7 @@ def _result(measured: Measured, tally: Tally, prices: dict[str, Any], requested:
             "settled_after": measured.settled_after,
             "dead_letters": measured.dead_letters,
         },
-        "details_per_order": {
-            "api_requests": _grouped(units, "api.requests.", n),
-            "lambda_invocations": _grouped(units, "lambda.invocations.", n),
-            "lambda_gb_seconds": _grouped(units, "lambda.gb_seconds.", n, 5),
-            "lambda_like_gb_seconds": _grouped(units, "lambda.like_gb_seconds.", n, 5),
-            "lambda_seconds_local": _grouped(units, "lambda.seconds.", n, 4),
-            "lambda_seconds_in_moto": _grouped(units, "lambda.moto_seconds.", n, 4),
-            "sfn_transitions": {k: round(v / max(n, 1), 3) for k, v in phases.transitions_by_machine.items()},
-            "sfn_express_duration_ms": round(phases.duration_ms / max(n, 1), 1),
-            "sfn_express_billed_ms": round(phases.express_billed_ms / max(n, 1), 1),
-            "dynamodb_requests": _grouped(units, "dynamodb.requests.", n),
-            "dynamodb_requests_by_function": _grouped(units, "dynamodb.requests_by_function.", n),
-            "dynamodb_wru_by_function": _grouped(units, "dynamodb.wru_by_function.", n),
-            "dynamodb_rru_by_function": _grouped(units, "dynamodb.rru_by_function.", n),
-            "dynamodb_gsi_wru": round(units.get("dynamodb.gsi_wru", 0) / max(n, 1), 3),
-            "dynamodb_writes_by_item": _by_item(units, n),
-            "dynamodb_items_written": round(units.get("dynamodb.items_written", 0) / max(n, 1), 3),
-            "dynamodb_write_bytes": round(units.get("dynamodb.write_bytes", 0) / max(n, 1)),
-            "dynamodb_read_bytes": round(units.get("dynamodb.read_bytes", 0) / max(n, 1)),
-            "dynamodb_refused_writes": round(units.get("dynamodb.refused_writes", 0) / max(n, 1), 3),
-            "sqs_calls": _grouped(units, "sqs.calls.", n),
-            "sqs_payload_bytes": round(units.get("sqs.payload_bytes", 0) / max(n, 1)),
-            "sqs_empty_receives_local": round(units.get("sqs.empty_receives", 0) / max(n, 1), 1),
-            "eventbridge_entries": round(units.get("eventbridge.entries", 0) / max(n, 1), 3),
-            "eventbridge_put_calls": round(units.get("eventbridge.put_calls", 0) / max(n, 1), 3),
-            "log_bytes": {
-                "function_output": round(units.get("logs.function_bytes", 0) / max(n, 1)),
-                "lambda_platform_lines": round(
-                    LAMBDA_PLATFORM_LOG_BYTES * units.get("lambda.invocations", 0) / max(n, 1)
-                ),
-                "api_access_logs": round(units.get("logs.api_access_bytes", 0) / max(n, 1)),
-            },
-            "log_records_warning_or_worse": _grouped(units, "logs.level.", n),
-        },
+        "details_per_order": details_per_order(units, phases, n),
         "xray_sampling": {
             "fixed_rate": measured.sampling.fixed_rate,
             "reservoir_per_second": measured.sampling.reservoir_per_second,
@@ -1531,18 +1597,59 @@ def _result(measured: Measured, tally: Tally, prices: dict[str, Any], requested:
             ),
             "usd_per_1000_gets": round(per_get * 1000, 6),
         },
-        "fixed_monthly": _fixed_monthly(tally.of(SWEEP), prices, measured.queues, measured.sampling),
+        "fixed_monthly": _fixed_monthly(
+            tally.of(SWEEP), prices, measured.queues, measured.sampling, "sweeper" in measured.own_traces
+        ),
         "prices": {"file": str(PRICES_PATH), "as_of": prices.get("as_of")},
     }
     dominant = f"express: {_dominant(express)}; standard: {_dominant(standard)}"
     return {"cost": cost, "dominant": dominant, "notes": _notes(tally, cost)}
 
 
+def details_per_order(units: dict[str, float], phases: Phases, n: int) -> dict[str, Any]:
+    """Where each order's units went, function by function and item by item: what a lever is weighed on."""
+    return {
+        "api_requests": _grouped(units, "api.requests.", n),
+        "lambda_invocations": _grouped(units, "lambda.invocations.", n),
+        "lambda_async_events": _grouped(units, "lambda.async_events.", n),
+        "lambda_async_attempts": _grouped(units, "lambda.async_attempts.", n),
+        "lambda_gb_seconds": _grouped(units, "lambda.gb_seconds.", n, 5),
+        "lambda_like_gb_seconds": _grouped(units, "lambda.like_gb_seconds.", n, 5),
+        "lambda_seconds_local": _grouped(units, "lambda.seconds.", n, 4),
+        "lambda_seconds_in_moto": _grouped(units, "lambda.moto_seconds.", n, 4),
+        "sfn_transitions": {k: round(v / max(n, 1), 3) for k, v in phases.transitions_by_machine.items()},
+        "sfn_express_duration_ms": round(phases.duration_ms / max(n, 1), 1),
+        "sfn_express_billed_ms": round(phases.express_billed_ms / max(n, 1), 1),
+        "dynamodb_requests": _grouped(units, "dynamodb.requests.", n),
+        "dynamodb_requests_by_function": _grouped(units, "dynamodb.requests_by_function.", n),
+        "dynamodb_wru_by_function": _grouped(units, "dynamodb.wru_by_function.", n),
+        "dynamodb_rru_by_function": _grouped(units, "dynamodb.rru_by_function.", n),
+        "dynamodb_gsi_wru": round(units.get("dynamodb.gsi_wru", 0) / max(n, 1), 3),
+        "dynamodb_writes_by_item": _by_item(units, n),
+        "dynamodb_items_written": round(units.get("dynamodb.items_written", 0) / max(n, 1), 3),
+        "dynamodb_write_bytes": round(units.get("dynamodb.write_bytes", 0) / max(n, 1)),
+        "dynamodb_read_bytes": round(units.get("dynamodb.read_bytes", 0) / max(n, 1)),
+        "dynamodb_refused_writes": round(units.get("dynamodb.refused_writes", 0) / max(n, 1), 3),
+        "sqs_calls": _grouped(units, "sqs.calls.", n),
+        "sqs_payload_bytes": round(units.get("sqs.payload_bytes", 0) / max(n, 1)),
+        "sqs_empty_receives_local": round(units.get("sqs.empty_receives", 0) / max(n, 1), 1),
+        "eventbridge_entries": round(units.get("eventbridge.entries", 0) / max(n, 1), 3),
+        "eventbridge_put_calls": round(units.get("eventbridge.put_calls", 0) / max(n, 1), 3),
+        "log_bytes": {
+            "function_output": round(units.get("logs.function_bytes", 0) / max(n, 1)),
+            "lambda_platform_lines": round(units.get("logs.platform_bytes", 0) / max(n, 1)),
+            "api_access_logs": round(units.get("logs.api_access_bytes", 0) / max(n, 1)),
+        },
+        "log_records_warning_or_worse": _grouped(units, "logs.level.", n),
+    }
+
+
 def _notes(tally: Tally, cost: dict[str, Any]) -> list[str]:
     details = cost["details_per_order"]
     notes = [
         "api_requests = the checkout POST + the partner webhook POSTs (2 per shipment: shipment.packed, "
-        "shipment.delivered); the storefront's status GETs are metered apart (polling_excluded) and "
+        "shipment.delivered), the webhooks on the HTTP API (api_requests_http, $1.00 per million where the "
+        "REST API costs $3.50); the storefront's status GETs are metered apart (polling_excluded) and "
         "excluded from every per-order figure (their Lambda, DynamoDB and logs too)",
         "lambda_gb_seconds: configured MemorySize x local duration (this machine, moto inside, warm "
         "containers), billed per invocation rounded up to 1 ms; lambda_like: time inside moto replaced by "
@@ -1557,8 +1664,10 @@ def _notes(tally: Tally, cost: dict[str, Any]) -> list[str]:
         "write; GSI writes (ALL projection) added for items entering, changing, moving in or leaving an "
         "index, at the standard rate; reads 1 RRU per 4 KB strongly consistent, 0.5 eventually, x2 "
         "transactional, BatchGetItem per item, Query/Scan per page summed; a missing item still costs 1 unit",
-        f"SQS: billable requests = sends, non-empty receives, deletes, visibility changes and EventBridge's "
-        f"deliveries to the notifications queue (64 KB chunks); the local pollers' empty receives "
+        f"SQS: billable requests = sends (Lambda's on-failure records included), non-empty receives, deletes, "
+        f"visibility changes and EventBridge's deliveries to a queue target, if any (64 KB chunks); partner "
+        f"events and notifications reach their worker by asynchronous invocation, no SQS on success; the "
+        f"local pollers' empty receives "
         f"({details['sqs_empty_receives_local']} per order at one poll per 50 ms) are not AWS's rate and are "
         f"excluded; AWS's idle long polls are a fixed monthly cost (fixed_monthly); the local poller deletes "
         f"message by message where AWS's event source mapping sends one DeleteMessageBatch per batch",
@@ -1567,11 +1676,14 @@ def _notes(tally: Tally, cost: dict[str, Any]) -> list[str]:
         "64 MB x (stop - start) of moto's execution records, billed per 100 ms (local durations: moto's "
         "interpreter and local Lambda runs)",
         "log_bytes = the functions' output (JSON log lines and EMF metrics) + 300 bytes per invocation for "
-        "Lambda's START/END/REPORT lines + the API access-log line per request (the stage's format "
+        "Lambda's START/END/REPORT lines where the function's system log level lets them through (not at "
+        "WARN, the template's) + the API access-log line per request (the stage's format "
         "rendered); Step Functions log at ERROR (none in a healthy run); priced at ingestion per GiB",
-        f"X-Ray: one trace per API request, per workflow execution and per SQS-triggered invocation (an upper "
-        f"bound: a webhook's worker joins the webhook's trace), times the sampling rule's fixed rate "
-        f"{cost['xray_sampling']['fixed_rate']} (the share recorded at volume); the reservoir of "
+        f"X-Ray: one trace per REST API request and per workflow execution (an upper bound), times the sampling "
+        f"rule's fixed rate {cost['xray_sampling']['fixed_rate']} (the share recorded at volume); the workers "
+        f"pass their callers' decision on (PassThrough), and a function that starts its own traces (active "
+        f"tracing behind a queue, stream, schedule, event or the HTTP API) would count each invocation in "
+        f"full (per_order.xray_traces_own); the reservoir of "
         f"{cost['xray_sampling']['reservoir_per_second']}/s is a fixed monthly ceiling (fixed_monthly)",
         "not priced (no price in aws-prices.json, or not per order): DynamoDB storage and PITR, EMF custom "
         "metrics (per metric-month), alarms and dashboard, KMS for the AWS-managed table key, data transfer",

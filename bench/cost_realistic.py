@@ -23,11 +23,11 @@ way a merchant runs it, on the same meters (`bench.cost.metering`, every unit co
 Priced at 10k, 100k and 1M orders a month (aws-prices.json), with what depends on the volume:
 
 * **X-Ray**: the template's sampling rule (reservoir R traces/s, then the fixed rate f). Traces per order
-  are counted as `bench.cost` counts them (every API request, workflow execution and SQS- or
-  stream-triggered invocation its own trace: an upper bound), and, beside, as if every hop joined its
-  caller's trace (API requests and stream batches only: "traces propagated"). Traces arrive
-  as a Poisson process at the month's average rate L/s (traces per order x orders / seconds in a month,
-  plus the sweeper's one a minute); recorded per second = E[min(N, R)] + f x E[max(N - R, 0)], N ~
+  are counted as `bench.cost` counts them (every REST API request and workflow execution its own trace:
+  an upper bound; the traces functions start themselves counted in full), and, beside, as if every hop
+  joined its caller's trace (REST API requests only: "traces propagated"). Traces arrive
+  as a Poisson process at the month's average rate L/s (traces per order x orders / seconds in a
+  month); recorded per second = E[min(N, R)] + f x E[max(N - R, 0)], N ~
   Poisson(L). At low volume nearly every trace falls in the reservoir; at high volume the share tends to
   f. Uniform traffic is the upper bound of the recorded share (peaks record less). No free tier.
 * **Lambda INIT** (billed since August 2025 like invoke duration): per function, INIT seconds = an assumed
@@ -246,8 +246,6 @@ class Observed:
     unsigned: int  # requests or deliveries whose signature did not verify (whole run)
     secrets: list[str]  # Secrets Manager secrets the scenario uses
     template: dict[str, Any] = field(default_factory=dict)
-    sqs_triggered: set[str] = field(default_factory=set)  # functions behind SQS event source mappings
-    stream_triggered: set[str] = field(default_factory=set)  # functions behind DynamoDB stream mappings
     memory: dict[str, int] = field(default_factory=dict)  # short function name -> MemorySize
 
 
@@ -327,8 +325,6 @@ def _measure(stack: Any, tally: meter.Tally, server: PartnerServer, orders: int,
         dead = meter._dead_letters(stack)
         secrets = _secrets_used(stack)
     calls, events = server.snapshot()
-    by_queue = {names.get(stack.registry.find(p.mapping.function).name, "") for p in stack.pollers}
-    by_stream = {names.get(stack.registry.find(p.mapping.function).name, "") for p in stack.stream_pollers}
     measured = meter.Measured(
         orders=list(driver.orders),
         phases=phases,
@@ -336,7 +332,7 @@ def _measure(stack: Any, tally: meter.Tally, server: PartnerServer, orders: int,
         settled_before=settled_before,
         settled_after=settled_after,
         dead_letters=dead,
-        sqs_triggered=by_queue | by_stream,
+        own_traces=meter.self_traced(stack),
         queues=len(stack.pollers),
         sampling=meter.sampling_of(stack),
     )
@@ -347,8 +343,6 @@ def _measure(stack: Any, tally: meter.Tally, server: PartnerServer, orders: int,
         unsigned=sum(1 for r in [*calls, *events] if not r.signed),
         secrets=secrets,
         template=stack.assembly.template,
-        sqs_triggered=by_queue,
-        stream_triggered=by_stream,
         memory={names.get(fn.name, fn.name): int(fn.memory_mb) for fn in stack.registry.functions},
     )
 
@@ -419,24 +413,23 @@ def cold_start_share(invocations_per_second: float) -> float:
 class PerOrder:
     """The measured per-order units a volume's price needs."""
 
-    units: dict[str, float]  # bench.cost._per_order, X-Ray traces unsampled (every hop a trace of its own)
-    root_traces: float  # traces if every hop joins its caller's: API requests and stream-triggered invocations
+    units: dict[str, float]  # bench.cost._per_order: X-Ray traces of the sampled entry points before sampling,
+    # each execution a trace of its own, plus the traces functions start themselves (xray_traces_own)
+    root_traces: float  # the sampled entry points' traces if every hop joins its caller's: REST API requests
     lambda_like_gb_s: float
     invocations: dict[str, float]  # per function
     memory_mb: dict[str, int]
     init_s: dict[str, float]  # per function
-    sweeper_traces_per_second: float
 
 
 def at_volume(per: PerOrder, volume: float, prices: dict[str, Any], sampling: meter.Sampling) -> dict[str, Any]:
     """USD per order by service at `volume` orders a month: X-Ray's recorded share and INIT at that volume."""
-    traces = per.units["xray_traces"]
-    share = recorded_share(traces * volume / meter.SECONDS_PER_MONTH + per.sweeper_traces_per_second, sampling)
-    sampled = {**per.units, "xray_traces": traces * share}
-    roots_share = recorded_share(
-        per.root_traces * volume / meter.SECONDS_PER_MONTH + per.sweeper_traces_per_second, sampling
-    )
-    propagated = {**per.units, "xray_traces": per.root_traces * roots_share}
+    own = per.units.get("xray_traces_own", 0.0)  # Lambda's own sampling: nearly all at these volumes
+    traces = per.units["xray_traces"] - own
+    share = recorded_share(traces * volume / meter.SECONDS_PER_MONTH, sampling)
+    sampled = {**per.units, "xray_traces": traces * share + own}
+    roots_share = recorded_share(per.root_traces * volume / meter.SECONDS_PER_MONTH, sampling)
+    propagated = {**per.units, "xray_traces": per.root_traces * roots_share + own}
     cold = {fn: cold_start_share(count * volume / meter.SECONDS_PER_MONTH) for fn, count in per.invocations.items()}
     init_gb_s = sum(
         count * cold[fn] * per.memory_mb.get(fn, 128) / 1024 * per.init_s.get(fn, 0.0)
@@ -455,7 +448,7 @@ def at_volume(per: PerOrder, volume: float, prices: dict[str, Any], sampling: me
         "usd_per_1000_orders_traces_propagated": round((sum(joined.values()) + init_usd) * 1000, 6),
         "by_service": {k: round(v * 1000, 6) for k, v in sorted(by_service.items(), key=lambda kv: -kv[1])},
         "xray_recorded_share": round(share, 4),
-        "xray_traces_recorded_per_order": round(traces * share, 4),
+        "xray_traces_recorded_per_order": round(traces * share + own, 4),
         "cold_start_share": {fn: round(v, 4) for fn, v in sorted(cold.items())},
         "cold_start_share_overall": round(
             sum(c * cold[fn] for fn, c in per.invocations.items()) / invocations if invocations else 0.0, 4
@@ -517,7 +510,8 @@ def fixed_monthly(observed: Observed, tally: meter.Tally, prices: dict[str, Any]
     high_res_metrics = sum(len(a.get("Metrics") or [0]) for a in high_res)
     dashboards = of_type("AWS::CloudWatch::Dashboard")
     metrics = custom_metrics()
-    sweeping = meter._fixed_monthly(tally.of(meter.SWEEP), prices, observed.measured.queues)
+    traced = "sweeper" in observed.measured.own_traces
+    sweeping = meter._fixed_monthly(tally.of(meter.SWEEP), prices, observed.measured.queues, sweeper_traced=traced)
     # Who reads which secret: the workflow each adapter partner's, the webhooks function each sender's, the
     # notifier the storefront's. Locally one process caches them once; on AWS each container does.
     readers = [f"workflow:{p}" for p in sorted(set(ADAPTERS.values()))]
@@ -595,18 +589,15 @@ def _result(
     measured = observed.measured
     units = tally.of(meter.ORDER)
     n = len(measured.orders)
-    triggered = observed.sqs_triggered | observed.stream_triggered
-    per_order = meter._per_order(units, measured.phases, n, triggered, traced=1.0)
+    per_order = meter._per_order(units, measured.phases, n, measured.own_traces, traced=1.0)
     invocations = _grouped(units, "lambda.invocations.", n)
-    sweep = tally.of(meter.SWEEP)
     per = PerOrder(
         units=per_order,
-        root_traces=per_order["api_requests"] + sum(invocations.get(fn, 0.0) for fn in observed.stream_triggered),
+        root_traces=per_order["api_requests"] - per_order["api_requests_http"],
         lambda_like_gb_s=units.get("lambda.like_gb_seconds", 0) / max(n, 1),
         invocations=invocations,
         memory_mb=observed.memory,
         init_s={fn: (RUNTIME_START_MS + ms) / 1000 for fn, ms in init_ms.items()},
-        sweeper_traces_per_second=sweep.get("lambda.invocations", 0) * meter.SWEEPS_PER_MONTH / meter.SECONDS_PER_MONTH,
     )
     sampling = measured.sampling
     volumes = [at_volume(per, v, prices, sampling) for v in VOLUMES]
@@ -644,6 +635,7 @@ def _result(
         "usd_per_1000_orders_lambda_like": headline["usd_per_1000_orders_lambda_like"],
         "volumes": volumes,
         "per_order": meter._rounded(per_order),
+        "details_per_order": meter.details_per_order(units, measured.phases, n),
         "partner": {
             "latency_ms": partner_latency_ms,
             "requests_per_order": {k: round(v / max(n, 1), 3) for k, v in sorted(calls.items())},
@@ -700,8 +692,9 @@ def _notes(realistic: dict[str, Any]) -> list[str]:
         "order writes)",
         f"{STATUS_READS} storefront status reads (GET /v1/orders/{{id}}) per order are counted; the driver's own "
         "polling is not",
-        "X-Ray: traces = API requests + workflow executions + SQS- and stream-triggered invocations (unsampled), "
-        "then the sampling rule's reservoir and fixed rate applied at each volume (model in xray_model)",
+        "X-Ray: traces = REST API requests + workflow executions (unsampled), then the sampling rule's reservoir "
+        "and fixed rate applied at each volume (model in xray_model); the workers follow their callers' decision "
+        "(PassThrough) and no function starts traces of its own (xray_traces_own, counted in full if one did)",
         f"INIT: runtime start {RUNTIME_START_MS:g} ms (assumed) + the handler's import measured on this machine, "
         f"unscaled; cold-start share max({COLD_START_FLOOR:.0%}, exp(-rate x {IDLE_LIFETIME_S:g} s)) per function",
         "local limits as in bench.cost: one process, so per-container caches (config 30 s, secrets 300 s) are "

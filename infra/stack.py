@@ -18,6 +18,7 @@ from infra.constructs.monitoring import Monitoring
 from infra.constructs.stock_health import StockHealth
 from infra.constructs.tracing import Tracing
 from infra.constructs.usage_plans import Throttle, UsagePlans
+from infra.constructs.webhook_api import WebhookApi
 from infra.constructs.workflow import Workflow
 
 
@@ -81,8 +82,10 @@ class OmsStack(Stack):
             production=production,
             api=fns["api"],
             authorizer=fns["authorizer"],
-            webhooks=fns["webhooks"],
             logs_key=self.logs_key,
+        )
+        self.webhook_api = WebhookApi(
+            self, "WebhookApi", stage=stage, production=production, webhooks=fns["webhooks"], logs_key=self.logs_key
         )
         self.usage_plans = UsagePlans(
             self,
@@ -101,6 +104,7 @@ class OmsStack(Stack):
             stage=stage,
             dashboard_name=f"oms-{stage}",
             rest_api=self.api.rest_api,
+            webhook_stage=self.webhook_api.stage,
             dlqs={
                 **self.messaging.dlqs,
                 "StockHealth": self.stock_health.dlq,
@@ -112,6 +116,12 @@ class OmsStack(Stack):
         )
         self.tracing = Tracing(self, "Tracing", stage=stage)
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url, description="Base URL of the OMS API")
+        CfnOutput(
+            self,
+            "WebhooksUrl",
+            value=self.webhook_api.url,
+            description="Base URL of the partner webhooks: partners POST to <this>/v1/webhooks/{partner_id}",
+        )
         CfnOutput(
             self,
             "CreateAdminKey",

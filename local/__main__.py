@@ -21,12 +21,14 @@ def _options() -> Options:
     every = os.environ.get("OMS_LOCAL_SCHEDULE_SECONDS")
     window = os.environ.get("OMS_LOCAL_STREAM_WINDOW_SECONDS")
     stream_retry = os.environ.get("OMS_LOCAL_STREAM_RETRY_SECONDS")
+    async_retry = os.environ.get("OMS_LOCAL_ASYNC_RETRY_SECONDS")
     return Options(
         sqs_retry_after=int(retry) if retry else None,
         schedule_every=float(every) if every else None,
         trace=os.environ.get("OMS_LOCAL_TRACE", "") == "1",
         stream_window=float(window) if window else None,
         stream_retry_after=float(stream_retry) if stream_retry else None,
+        async_retry_after=float(async_retry) if async_retry else Options.async_retry_after,
     )
 
 

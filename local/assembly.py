@@ -133,6 +133,9 @@ class Assembly:
         if kind == "AWS::ApiGateway::RestApi":
             api_id = _short_hash(self.stack_name + logical_id, 10)
             return Physical(api_id, {"RootResourceId": f"{api_id}root", "RestApiId": api_id})
+        if kind == "AWS::ApiGatewayV2::Api":
+            api_id = _short_hash(self.stack_name + logical_id, 10)
+            return Physical(api_id, {"ApiId": api_id, "ApiEndpoint": f"https://{api_id}.execute-api.{r}.amazonaws.com"})
         if kind == "AWS::ApiGateway::Stage":
             return Physical(prop("StageName", logical_id))
         # Anything else gets a stable placeholder: it is listed at start-up as not emulated.

@@ -45,7 +45,6 @@ NOT_EMULATED = {
     "AWS::IAM::Role": "IAM is not enforced locally (cdk-nag and template tests check it)",
     "AWS::IAM::Policy": "IAM is not enforced locally (cdk-nag and template tests check it)",
     "AWS::Lambda::Permission": "every in-process caller may invoke",
-    "AWS::Lambda::EventInvokeConfig": "asynchronous invocations are not retried locally",
     "AWS::Logs::LogGroup": "logs go to this process's output",
     "AWS::KMS::Key": "encrypts log groups and the alarm topic, which are not emulated either",
     "AWS::SNS::Topic": "the alarm topic: CloudWatch alarms, its only publisher, are not emulated",
@@ -56,6 +55,7 @@ NOT_EMULATED = {
     "AWS::ApiGateway::Deployment": "the local gateway serves the current template",
     "AWS::ApiGateway::Account": "no API Gateway account settings locally",
     "AWS::ApiGateway::Stage": "access logs are not written locally (its name and throttling apply)",
+    "AWS::ApiGatewayV2::Stage": "access logs are not written locally (its default route throttling applies)",
     "AWS::XRay::SamplingRule": "no X-Ray locally (POWERTOOLS_TRACE_DISABLED)",
     "AWS::CDK::Metadata": "CDK bookkeeping",
 }
@@ -116,7 +116,7 @@ def patch_moto(registry_lookup: Callable[[], LambdaRegistry | None]) -> None:
             registry = registry_lookup()
             for target in lambda_targets:
                 if registry is not None:
-                    registry.invoke_async(target["Arn"], original_event)
+                    registry.invoke_async(target["Arn"], original_event, source="events")
         self.targets = [t for t in self.targets if ":lambda:" not in t["Arn"]]
         try:
             original_send(self, original_event, transform_input)

@@ -1,4 +1,7 @@
-"""API Gateway REST in front of in-process handlers: routing, v1 proxy events, Lambda authorizers."""
+"""API Gateway REST in front of in-process handlers: routing, v1 proxy events, Lambda authorizers.
+
+A request an HTTP API of the template routes (local/http_api.py) goes to that API instead, on the same port.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +22,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local.lambdas import LambdaCrash
+
+if TYPE_CHECKING:
+    from local.http_api import HttpApi
 
 logger = logging.getLogger("oms.local.gateway")
 
@@ -230,6 +236,7 @@ class Gateway:
         api_key_source: str = "HEADER",
         api_keys: ApiKeys | None = None,
         stage_throttle: Throttle | None = None,
+        http_apis: tuple[HttpApi, ...] = (),
     ) -> None:
         self.rest_api_id = rest_api_id
         self.stage = stage
@@ -249,6 +256,7 @@ class Gateway:
         self.stage_throttle = stage_throttle
         self._buckets: dict[tuple[str, ...], _Bucket] = {}
         self._buckets_lock = threading.Lock()
+        self.http_apis = http_apis
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -261,6 +269,9 @@ class Gateway:
         source_ip: str = "127.0.0.1",
     ) -> Response:
         """Answer one request; never raises (a bug in here is logged and answered 502)."""
+        http_api = self.http_api_for(method, target)
+        if http_api is not None:
+            return http_api.handle(method, target, headers, body, source_ip)
         try:
             call = self._new_call(method, target, headers, body, source_ip)
         except Exception:
@@ -276,31 +287,20 @@ class Gateway:
         self, kind: str, target: str = "/", *, method: str = "GET", message: str | None = None
     ) -> Response:
         """A gateway response outside of handle(), for the HTTP layer (body too large, malformed HTTP)."""
+        http_api = self.http_api_for(method, target)
+        if kind == "REQUEST_TOO_LARGE" and http_api is not None:
+            return http_api.too_large()
         call = self._new_call(method, target, [], b"", "127.0.0.1")
         return self._safe_gateway_response(kind, call, message)
+
+    def http_api_for(self, method: str, target: str) -> HttpApi | None:
+        """The HTTP API that serves this request, if one of its routes matches; else the REST API does."""
+        return next((api for api in self.http_apis if api.match(method, target) is not None), None)
 
     # -- routing --------------------------------------------------------------------------------
 
     def _add(self, route: Route) -> None:
-        if not route.resource.startswith("/"):
-            raise ValueError(f"resource {route.resource!r} must start with '/'")
-        node = self._root
-        segments = _segments(route.resource)
-        for index, segment in enumerate(segments):
-            path = "/" + "/".join(segments[: index + 1])
-            param = _PARAM.fullmatch(segment)
-            if param is None:
-                node = node.literals.setdefault(segment, _Resource(path))
-            elif param.group(2):
-                if index != len(segments) - 1:
-                    raise ValueError(f"greedy parameter must be last in {route.resource!r}")
-                node = node.greedy.setdefault(param.group(1), _Resource(path))
-            else:
-                node = node.params.setdefault(param.group(1), _Resource(path))
-        method = route.method.upper()
-        if method in node.methods:
-            raise ValueError(f"two routes for {method} {node.path}")
-        node.methods[method] = route
+        _add_route(self._root, route)
 
     def _route(self, call: _Call) -> Route:
         segments = _segments(call.route_path)
@@ -609,6 +609,28 @@ class Gateway:
 
 
 # -- pure helpers -------------------------------------------------------------------------------
+
+
+def _add_route(root: _Resource, route: Route) -> None:
+    if not route.resource.startswith("/"):
+        raise ValueError(f"resource {route.resource!r} must start with '/'")
+    node = root
+    segments = _segments(route.resource)
+    for index, segment in enumerate(segments):
+        path = "/" + "/".join(segments[: index + 1])
+        param = _PARAM.fullmatch(segment)
+        if param is None:
+            node = node.literals.setdefault(segment, _Resource(path))
+        elif param.group(2):
+            if index != len(segments) - 1:
+                raise ValueError(f"greedy parameter must be last in {route.resource!r}")
+            node = node.greedy.setdefault(param.group(1), _Resource(path))
+        else:
+            node = node.params.setdefault(param.group(1), _Resource(path))
+    method = route.method.upper()
+    if method in node.methods:
+        raise ValueError(f"two routes for {method} {node.path}")
+    node.methods[method] = route
 
 
 def _plain_502(request_id: str) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import threading
 import time
@@ -15,6 +16,7 @@ from typing import Any
 
 from local import environ
 from local.assembly import Assembly
+from local.async_invoke import AsyncConfig, async_configs, failure_record, retry_delays
 
 log = logging.getLogger("oms.local.lambda")
 
@@ -26,6 +28,16 @@ _LOCAL_ENV = {
     # No X-Ray daemon runs locally: the tracer would only warn on every segment.
     "POWERTOOLS_TRACE_DISABLED": "true",
 }
+
+
+_async = threading.local()  # the asynchronous event this thread runs, if any
+
+
+def async_source() -> str | None:
+    """Who sent the asynchronous event this thread runs ("events": an EventBridge rule, "lambda": a
+    function's invoke), or None for any other invocation. Read by the cost benchmark's meters."""
+    source: str | None = getattr(_async, "source", None)
+    return source
 
 
 class LambdaCrash(Exception):
@@ -108,12 +120,26 @@ class InvocationStats:
 
 
 class LambdaRegistry:
-    def __init__(self, functions: list[LambdaFunction]) -> None:
+    def __init__(
+        self,
+        functions: list[LambdaFunction],
+        async_config: dict[str, AsyncConfig] | None = None,
+        region: str = "us-east-1",
+    ) -> None:
         self.functions = functions
         self._by_key = {key: fn for fn in functions for key in (fn.name, fn.arn, fn.logical_id)}
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._import_lock = threading.Lock()
         self.stats = InvocationStats()
+        self.async_config = async_config or {}
+        self.async_report: list[str] = []
+        self.region = region
+        # Waits before the first and second retry of an event invocation (see local.async_invoke).
+        self.retry_delays = retry_delays(None)
+        self._stopped = threading.Event()
+        self._in_flight = 0
+        self._idle = threading.Condition()
+        self._sqs: Any = None
 
     @classmethod
     def from_assembly(cls, assembly: Assembly) -> LambdaRegistry:
@@ -131,7 +157,10 @@ class LambdaRegistry:
                     timeout_s=int(props.get("Timeout", 3)),
                 )
             )
-        return cls(functions)
+        configs, report = async_configs(assembly)
+        registry = cls(functions, configs, assembly.region)
+        registry.async_report = report
+        return registry
 
     def find(self, key: str) -> LambdaFunction:
         """A function by name, ARN (qualifier stripped) or logical id, or by the handler's package name."""
@@ -167,10 +196,12 @@ class LambdaRegistry:
                 self._handlers[fn.name] = getattr(importlib.import_module(module_name), attr)
         return self._handlers[fn.name]
 
-    def invoke(self, key: str, event: Any) -> Any:
+    def invoke(self, key: str, event: Any, request_id: str | None = None) -> Any:
         """Run the function now, in this thread; a raised exception becomes LambdaCrash."""
         fn = self.find(key)
         context = LambdaContext(fn.name, fn.memory_mb, fn.arn, fn.timeout_s)
+        if request_id:
+            context.aws_request_id = request_id  # an event's retries keep its request id, as on AWS
         started = time.perf_counter()
         failed = True
         with environ.scoped(self.environment(fn)):
@@ -189,13 +220,90 @@ class LambdaRegistry:
             finally:
                 self.stats.record(fn.name, time.perf_counter() - started, failed)
 
-    def invoke_async(self, key: str, event: Any) -> None:
-        """Event invocation: the caller does not wait (a crash is logged, as Lambda would)."""
+    def invoke_async(self, key: str, event: Any, source: str = "lambda") -> None:
+        """Event invocation: the caller does not wait. A crash is logged and retried, then the event goes to
+        the function's on-failure destination, as its EventInvokeConfig says (local.async_invoke)."""
+        fn = self.find(key)
+        config = self.async_config.get(fn.name, AsyncConfig())
+        # Lambda keeps a copy: the caller's object may change after it is handed over.
+        event = json.loads(json.dumps(event))
+        with self._idle:
+            self._in_flight += 1
+        threading.Thread(
+            target=self._run_event, args=(fn, config, event, source), name=f"lambda-{fn.name}", daemon=True
+        ).start()
 
-        def run() -> None:
-            try:
-                self.invoke(key, event)
-            except LambdaCrash:
-                pass  # a bug was logged with its stack; an answer, by the function
+    def _run_event(self, fn: LambdaFunction, config: AsyncConfig, event: Any, source: str) -> None:
+        request_id = str(uuid.uuid4())
+        accepted = time.monotonic()
+        attempts = 0
+        _async.source = source
+        try:
+            while True:
+                attempts += 1
+                try:
+                    self.invoke(fn.name, event, request_id)
+                    return
+                except LambdaCrash as crash:  # a bug was logged with its stack; an answer, by the function
+                    error = crash.payload()
+                if attempts > config.max_retries:
+                    condition = "RetriesExhausted"
+                    break
+                delay = self.retry_delays[min(attempts, len(self.retry_delays)) - 1]
+                if time.monotonic() - accepted + delay > config.max_age_s:
+                    condition = "EventAgeExceeded"
+                    break
+                if self._stopped.wait(delay):
+                    return  # the stack stopped: the event goes with it
+                log.info("%s: retrying event invocation %s (attempt %d)", fn.name, request_id, attempts + 1)
+            self._on_failure(fn, config, condition, attempts, event, error, request_id)
+        finally:
+            _async.source = None
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
 
-        threading.Thread(target=run, name=f"lambda-{key}", daemon=True).start()
+    def _on_failure(
+        self,
+        fn: LambdaFunction,
+        config: AsyncConfig,
+        condition: str,
+        attempts: int,
+        event: Any,
+        error: dict[str, Any],
+        request_id: str,
+    ) -> None:
+        if config.on_failure_queue_url is None:
+            log.warning("%s: event invocation %s dropped (%s, no destination)", fn.name, request_id, condition)
+            return
+        record = failure_record(
+            function_arn=fn.arn,
+            request_id=request_id,
+            condition=condition,
+            attempts=attempts,
+            event=event,
+            error=error,
+        )
+        with self._import_lock:
+            if self._sqs is None:
+                import boto3
+
+                self._sqs = boto3.client("sqs", region_name=self.region)
+        self._sqs.send_message(QueueUrl=config.on_failure_queue_url, MessageBody=json.dumps(record))
+        queue = config.on_failure_queue_url.rsplit("/", 1)[-1]
+        log.info("%s: event invocation %s sent to %s (%s)", fn.name, request_id, queue, condition)
+
+    @property
+    def in_flight(self) -> int:
+        """Event invocations accepted and not yet done (running, waiting to retry)."""
+        with self._idle:
+            return self._in_flight
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no event invocation is in flight; False if some still were after `timeout` seconds."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+
+    def stop(self) -> None:
+        """Cancel the waits before retries (the stack is stopping)."""
+        self._stopped.set()

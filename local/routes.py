@@ -1,4 +1,5 @@
-"""Reads the REST API of the template: resources, methods, the authorizer and the gateway responses."""
+"""Reads the APIs of the template: the REST API (resources, methods, the authorizer, the gateway responses) and
+the HTTP APIs (routes to Lambda integrations, their stage's throttle)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Any
 
 from local.assembly import Assembly, TemplateError
 from local.gateway import AuthorizerSpec, GatewayResponseSpec, Route, Throttle
+from local.http_api import HttpApiSpec
 
 _FUNCTION_IN_URI = re.compile(r"/functions/(arn:[^/]+)/invocations")
+_FUNCTION_ARN = re.compile(r"arn:[^:/]+:lambda:[^:/]+:[^:/]+:function:[^/]+")
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,9 @@ class RestApi:
 
 
 def _function_of(uri: str) -> str:
+    """The function of a REST integration URI (.../functions/<arn>/invocations) or an HTTP API's (its ARN)."""
+    if _FUNCTION_ARN.fullmatch(uri):
+        return uri
     match = _FUNCTION_IN_URI.search(uri)
     if not match:
         raise TemplateError(f"integration URI {uri!r} is not a Lambda function")
@@ -110,3 +116,42 @@ def _stage_throttle(stage: dict[str, Any]) -> Throttle | None:
             if rate is not None and burst is not None:
                 return Throttle(rate=float(rate), burst=int(burst))
     return None
+
+
+def http_apis(assembly: Assembly) -> list[HttpApiSpec]:
+    """Every HTTP API of the template with its Lambda proxy routes (payload format 1.0, the one emulated)."""
+    functions = {}
+    for logical_id, props in assembly.of_type("AWS::ApiGatewayV2::Integration"):
+        if props.get("IntegrationType") != "AWS_PROXY" or ":lambda:" not in str(props.get("IntegrationUri")):
+            continue
+        version = str(props.get("PayloadFormatVersion", "1.0"))
+        if version != "1.0":
+            raise TemplateError(f"{logical_id}: payload format {version} is not emulated locally, only 1.0")
+        functions[f"integrations/{assembly.physical(logical_id).ref}"] = _function_of(str(props["IntegrationUri"]))
+    routes: dict[str, list[Route]] = {}
+    for _, props in assembly.of_type("AWS::ApiGatewayV2::Route"):
+        function = functions.get(str(props.get("Target", "")))
+        if function is None:
+            continue  # no Lambda integration: not served locally
+        method, _, path = str(props["RouteKey"]).partition(" ")
+        if not path:
+            raise TemplateError(f"route key {props['RouteKey']!r} is not emulated locally (only 'METHOD /path')")
+        routes.setdefault(str(props["ApiId"]), []).append(Route(method, path, function, authorizer=None))
+    stages = {str(props["ApiId"]): props for _, props in assembly.of_type("AWS::ApiGatewayV2::Stage")}
+    specs = []
+    for logical_id, props in assembly.of_type("AWS::ApiGatewayV2::Api"):
+        if props.get("ProtocolType") != "HTTP":
+            continue
+        api_id = assembly.physical(logical_id).ref
+        stage = stages.get(api_id, {})
+        settings = stage.get("DefaultRouteSettings") or {}
+        rate, burst = settings.get("ThrottlingRateLimit"), settings.get("ThrottlingBurstLimit")
+        specs.append(
+            HttpApiSpec(
+                api_id=api_id,
+                stage=str(stage.get("StageName", "$default")),
+                routes=routes.get(api_id, []),
+                stage_throttle=Throttle(float(rate), int(burst)) if rate is not None and burst is not None else None,
+            )
+        )
+    return specs

@@ -11,10 +11,12 @@ from typing import Any
 
 from local import cloud, environ, isolation, trace
 from local.assembly import Assembly, load
+from local.async_invoke import retry_delays
 from local.gateway import Gateway, serve
+from local.http_api import HttpApi
 from local.lambdas import LambdaRegistry
 from local.pollers import Poller, mappings
-from local.routes import rest_api
+from local.routes import http_apis, rest_api
 from local.schedules import Timer, timers
 from local.streams import StreamPoller, stream_mappings
 
@@ -26,6 +28,7 @@ HANDLED_TYPES = {
     "AWS::SQS::QueuePolicy",
     "AWS::Lambda::Function",
     "AWS::Lambda::EventSourceMapping",
+    "AWS::Lambda::EventInvokeConfig",
     "AWS::StepFunctions::StateMachine",
     "AWS::Events::EventBus",
     "AWS::Events::Rule",
@@ -38,6 +41,9 @@ HANDLED_TYPES = {
     "AWS::ApiGateway::ApiKey",
     "AWS::ApiGateway::UsagePlan",
     "AWS::ApiGateway::UsagePlanKey",
+    "AWS::ApiGatewayV2::Api",
+    "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::Integration",
 }
 
 _current: LocalStack | None = None  # moto's patches are process-wide, so is the running stack
@@ -47,6 +53,9 @@ _current: LocalStack | None = None  # moto's patches are process-wide, so is the
 class Options:
     # Seconds before a failed SQS message is received again (None: the queue's visibility timeout).
     sqs_retry_after: int | None = None
+    # Seconds before the first retry of a failed event invocation, twice that before the second (None:
+    # AWS's one minute, then two). Short by default: a local retry need not keep a test waiting.
+    async_retry_after: float | None = 1.0
     # Seconds between schedule ticks (None: the rule's own rate).
     schedule_every: float | None = None
     start_background: bool = True
@@ -98,8 +107,20 @@ class LocalStack:
         self.report = cloud.create_resources(self.assembly)
         # After the resources: a function's environment may name a table's StreamArn, moto's only now.
         self.registry = LambdaRegistry.from_assembly(self.assembly)
+        self.registry.retry_delays = retry_delays(self.options.async_retry_after)
+        self.report += self.registry.async_report
         self.report += [f"function    {fn.name} ({fn.handler})" for fn in self.registry.functions]
         self.unsupported = cloud.not_emulated(self.assembly, HANDLED_TYPES)
+        # On the REST API's port: a request an HTTP API routes goes there, anything else to the REST API.
+        http = tuple(
+            HttpApi(spec, region=self.assembly.region, account_id=self.assembly.account_id, invoke=self.registry.invoke)
+            for spec in http_apis(self.assembly)
+        )
+        for one in http:
+            throttle = one.spec.stage_throttle
+            limits = f", {throttle.rate:g} rps burst {throttle.burst}" if throttle else ""
+            routes = ", ".join(f"{r.method} {r.resource}" for r in one.spec.routes)
+            self.report.append(f"http api    {one.spec.api_id} stage {one.spec.stage}{limits}: {routes}")
         api = rest_api(self.assembly)
         if api is not None:
             self.gateway = Gateway(
@@ -113,6 +134,7 @@ class LocalStack:
                 api_key_source=api.api_key_source,
                 api_keys=cloud.plan_keys(self.assembly, api.api_id, api.stage),
                 stage_throttle=api.stage_throttle,
+                http_apis=http,
             )
             throttle = api.stage_throttle
             limits = f", {throttle.rate:g} rps burst {throttle.burst}" if throttle else ""
@@ -165,6 +187,9 @@ class LocalStack:
         global _current  # noqa: PLW0603
         for worker in self._workers():
             worker.stop()
+        registry = getattr(self, "registry", None)  # absent when start failed early
+        if registry is not None:
+            registry.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

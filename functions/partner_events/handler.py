@@ -1,9 +1,15 @@
-"""SQS worker: applies partner events once each, whatever the order or number of deliveries."""
+"""Partner events worker: applies each once, whatever the order or number of deliveries.
+
+The webhooks function invokes it asynchronously with one event; a raise makes Lambda retry it (twice),
+then send it to the PartnerEvents queue, whose messages come back here in batches (partial batch
+failures, the dead-letter queue after three receives). A message is the event as queued before these
+invocations, or the record Lambda sent on failure, the event in its `requestPayload`.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NoReturn
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -14,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from oms.coldstart import loading
 
 with loading():
-    from oms import bootstrap
+    from oms import bootstrap, invocations
     from oms.domain.messages import PartnerEvent
     from oms.observability import logger, metrics, problem_code, tracer
     from oms.services import partner_events
@@ -26,25 +32,34 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 class PoisonMessage(Exception):
-    """A message no retry can fix: it fails until SQS moves it to the dead-letter queue."""
+    """A message no retry can fix: it fails until it lands in the dead-letter queue."""
 
 
 class Envelope(BaseModel):
     partner_id: str
     event: PartnerEvent
     received_at: str | None = None
+    correlation_id: str | None = None  # the webhook request's (a queued message had it as an attribute)
 
 
 def record_handler(record: SQSRecord) -> None:
-    # The webhook request's correlation id rode along as a message attribute: keep it for this event's
-    # logs and for any phase the event starts.
-    attribute = record.message_attributes["correlation_id"]  # the wrapped value, or None
-    logger.set_correlation_id(attribute.string_value if attribute else record.message_id)
     try:
-        envelope = Envelope.model_validate(json.loads(record.body))
-    except (ValueError, ValidationError) as error:
-        metrics.add_metric(name="PartnerEventPoison", unit="Count", value=1)
-        raise PoisonMessage(f"message {record.message_id} is not a partner event: {error}") from error
+        document = invocations.unwrapped(json.loads(record.body))
+    except ValueError as error:
+        _poison(record.message_id, error)
+    attribute = record.message_attributes["correlation_id"]  # the wrapped value, or None
+    correlation_id = _correlation_id(document) or (attribute.string_value if attribute else None)
+    apply(document, correlation_id or record.message_id, record.message_id)
+
+
+def apply(document: Any, correlation_id: str, source_id: str) -> None:
+    """Apply one event; raise when it should come again (a retry, the queue), return when it is done."""
+    # The webhook request's correlation id: kept for this event's logs and for any phase it starts.
+    logger.set_correlation_id(correlation_id)
+    try:
+        envelope = Envelope.model_validate(document)
+    except ValidationError as error:
+        _poison(source_id, error)
     partner = config_store.get_partner(envelope.partner_id)
     if partner is None:  # removed since the webhook took the event: no one's word to act on
         logger.info("partner event ignored", extra={"event_id": envelope.event.id, "code": "unknown_partner"})
@@ -54,8 +69,8 @@ def record_handler(record: SQSRecord) -> None:
     except Exception as error:
         code = problem_code(error)
         if code is None:
-            raise  # our bug: Powertools logs it with its stack, and SQS retries it
-        # Expected (an event before its turn, a lost race): one line; SQS delivers it again later.
+            raise  # our bug: Powertools logs it with its stack, and it is retried
+        # Expected (an event before its turn, a lost race): one line; it is delivered again later.
         order_id = envelope.event.data.get("order_id")
         logger.info(
             "partner event not applied yet", extra={"event_id": envelope.event.id, "code": code, "order_id": order_id}
@@ -67,8 +82,23 @@ def record_handler(record: SQSRecord) -> None:
     )
 
 
+def _correlation_id(document: Any) -> str | None:
+    value = document.get("correlation_id") if isinstance(document, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _poison(source_id: str, error: Exception) -> NoReturn:
+    metrics.add_metric(name="PartnerEventPoison", unit="Count", value=1)
+    raise PoisonMessage(f"message {source_id} is not a partner event: {error}") from error
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse | None:
+    if invocations.is_queue_batch(event):
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    apply(event, _correlation_id(event) or context.aws_request_id, context.aws_request_id)
+    return None

@@ -1,8 +1,10 @@
-"""Partner ingress: check who sent it and that it is signed, check the envelope, enqueue it, answer 202.
+"""Partner ingress: check who sent it and that it is signed, check the envelope, hand it on, answer 202.
 
 Nothing here applies the event. The partner_events worker does, idempotently (one record per
-partner and event id), so a partner's retry, or the same event enqueued twice, has no second effect:
-this function may accept a duplicate and needs no lock or lookup of its own.
+partner and event id), so a partner's retry, or the same event handed on twice, has no second effect:
+this function may accept a duplicate and needs no lock or lookup of its own. The hand-off is an
+asynchronous invocation of the worker: Lambda has stored the event durably before it answers, retries
+it, and then sends it to the PartnerEvents queue, so the 202 is given only for an event that is kept.
 """
 
 from __future__ import annotations
@@ -32,9 +34,13 @@ with loading():
     from oms.store import config
 
 _PARTNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
-# SQS refuses a message (body plus attributes) above 256 KiB; an event that would not fit after
-# wrapping is refused here with a 413 instead of failing the send with a 5xx.
-SQS_MAX_MESSAGE_BYTES = 262_144
+# Lambda refuses an asynchronous invocation above 256 KiB. An event the worker fails on for good goes to
+# the PartnerEvents queue (256 KiB too) wrapped in Lambda's failure record (request and response context,
+# the error): room is kept for that record, so an event accepted here always fits on the queue. An event
+# that would not is refused with a 413 instead of failing the invocation with a 5xx.
+ASYNC_MAX_PAYLOAD_BYTES = 262_144
+FAILURE_RECORD_RESERVE_BYTES = 8_192
+MAX_HANDOFF_BYTES = ASYNC_MAX_PAYLOAD_BYTES - FAILURE_RECORD_RESERVE_BYTES
 
 JSON_TYPE = "application/json"
 PROBLEM_TYPE = "application/problem+json"
@@ -83,12 +89,12 @@ def _accept(request: APIGatewayProxyEvent, partner_id: str, correlation_id: str)
     raw = _raw_body(request)
     _verify(partner_id, request.headers.get(signing.SIGNATURE_HEADER), raw)
     event, document = _parse(raw)
-    # What the partner's record decides needs no queue: its roles, and the locations the event names.
+    # What the partner's record decides needs no worker: its roles, and the locations the event names.
     # (Which location a shipment ships from only the worker knows; it refuses on the order's timeline.)
     refusal = partner.refusal(event.type, locations_named(event))
     if refusal:
         raise OutOfScope(refusal)
-    _enqueue(partner_id, document, event, correlation_id)
+    _hand_off(partner_id, document, event, correlation_id)
     return event
 
 
@@ -148,22 +154,25 @@ def _parse(raw: bytes) -> tuple[PartnerEvent, dict[str, Any]]:
     return event, document
 
 
-def _enqueue(partner_id: str, document: dict[str, Any], event: PartnerEvent, correlation_id: str) -> None:
+def _hand_off(partner_id: str, document: dict[str, Any], event: PartnerEvent, correlation_id: str) -> None:
     received_at = rfc3339(oms.clock.clock.now())
-    # ensure_ascii (the default): the message is plain ASCII, so no character SQS refuses can reach it.
-    body = json.dumps({"partner_id": partner_id, "event": document, "received_at": received_at}, separators=(",", ":"))
-    attributes = {
-        "correlation_id": correlation_id,
-        "partner_id": partner_id,
-        "event_type": event.type,
-    }
-    size = len(body) + sum(len(name) + len("String") + len(value) for name, value in attributes.items())
-    if size > SQS_MAX_MESSAGE_BYTES:
-        raise PayloadTooLarge(f"the event is too large to queue ({size} bytes once wrapped)")
-    aws.sqs().send_message(
-        QueueUrl=settings().partner_events_queue_url,
-        MessageBody=body,
-        MessageAttributes={name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()},
+    # ensure_ascii (the default): the payload is plain ASCII, so its length is its size in bytes.
+    payload = json.dumps(
+        {
+            "partner_id": partner_id,
+            "event": document,
+            "received_at": received_at,
+            # What rode along as SQS message attributes: the request's logs and the phases it starts.
+            "correlation_id": correlation_id,
+            "event_type": event.type,
+        },
+        separators=(",", ":"),
+    )
+    if len(payload) > MAX_HANDOFF_BYTES:
+        raise PayloadTooLarge(f"the event is too large to hand on ({len(payload)} bytes once wrapped)")
+    # InvocationType Event: Lambda answers 202 once the event is stored; the worker runs apart.
+    aws.lambda_().invoke(
+        FunctionName=settings().partner_events_function_name, InvocationType="Event", Payload=payload.encode()
     )
 
 

@@ -21,6 +21,7 @@ class Needs:
     read: tuple[str, ...] = ()  # tables it only reads
     start: tuple[str, ...] = ()  # state machines it starts
     send: tuple[str, ...] = ()  # queues it sends to
+    invoke: tuple[str, ...] = ()  # functions it hands events to (asynchronous invocations)
     events: bool = False  # puts events on the bus
     secrets: tuple[str, ...] = ()  # kinds of secret it reads: "partners" (adapters, webhooks), "storefronts"
     issues_secrets: tuple[str, ...] = ()  # kinds of secret it creates and rotates (the admin API)
@@ -42,7 +43,7 @@ NEEDS: dict[str, Needs] = {
         redrives=True,
     ),
     "authorizer": Needs(read=("config",), names_usage_keys=True),
-    "webhooks": Needs(read=("config",), send=("partner_events",), secrets=("partners",)),
+    "webhooks": Needs(read=("config",), invoke=("partner_events",), secrets=("partners",)),
     # Re-routing a shipment cancels its booking and recalls its release through the adapters.
     "partner_events": Needs(
         write=("orders", "inventory"), read=("config",), start=("ship", "fulfil"), events=True, secrets=("partners",)
@@ -87,6 +88,13 @@ def grant_needs(functions: Functions, data: Data, messaging: Messaging, workflow
         for queue in needs.send:
             queues[queue].grant_send_messages(fn)
             fn.add_environment(f"OMS_{queue.upper()}_QUEUE_URL", queues[queue].queue_url)
+        for target_name in needs.invoke:
+            # The function's own ARN, not Function.grant_invoke's: that adds <arn>:*, every version and alias.
+            target = functions[target_name]
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[target.function_arn])
+            )
+            fn.add_environment(f"OMS_{target_name.upper()}_FUNCTION_NAME", target.function_name)
         if needs.redrives:
             # Operators read what failed and send it round again: receive and delete on each dead-letter
             # queue, send on the queue it came from, nothing else.

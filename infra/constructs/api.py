@@ -1,4 +1,4 @@
-"""The REST API: contract routes -> `api` (or `webhooks`), a TOKEN authorizer, problem+json gateway errors."""
+"""The REST API: contract routes -> `api`, a TOKEN authorizer, problem+json errors (webhooks: webhook_api.py)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,7 @@ from functions.api.route_table import ROUTES
 from infra.constructs.nag import acknowledge
 from oms.domain.errors import problem
 
-PUBLIC_BECAUSE = {
-    "api": "Health, OpenAPI document and docs page are public by design.",
-    "webhooks": "Partner webhooks carry no API key; the function verifies the OMS-Signature HMAC itself.",
-}
+PUBLIC_BECAUSE = "Health, OpenAPI document, docs page and console assets are public by design."
 # (response type, status, code, title, detail) -> RFC 9457 bodies like the ones the functions write.
 GATEWAY_RESPONSES = (
     (apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, 404, "not_found", "Not found", "No such resource."),
@@ -64,7 +61,6 @@ class Api(Construct):
         production: bool,
         api: lambda_.IFunction,
         authorizer: lambda_.IFunction,
-        webhooks: lambda_.IFunction,
         logs_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -79,7 +75,7 @@ class Api(Construct):
             self,
             "RestApi",
             rest_api_name=f"oms-{stage}",  # the ApiName its metrics are filed under: one per stage
-            description=f"OMS {stage}: storefront, admin and partner webhook API",
+            description=f"OMS {stage}: storefront and admin API",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # The authorizer names the usage plan key a request counts against; clients never send one.
             api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
@@ -106,13 +102,13 @@ class Api(Construct):
             # One minute: a revoked key stops working within this TTL plus the config cache's 30 s.
             results_cache_ttl=Duration.seconds(60),
         )
-        # One integration per function; permissions stay scoped per method, without test-invoke extras.
-        integrations = {
-            "api": apigw.LambdaIntegration(api, allow_test_invoke=False),
-            "webhooks": apigw.LambdaIntegration(webhooks, allow_test_invoke=False),
-        }
-        for route in ROUTES:  # the contract's routes, declared once (functions/api/route_table.py)
-            self._route(route.method, route.path, route.target, integrations[route.target], authorized=route.keyed)
+        # One integration; permissions stay scoped per method, without test-invoke extras.
+        integration = apigw.LambdaIntegration(api, allow_test_invoke=False)
+        # The contract's routes of the api function, declared once (functions/api/route_table.py); the
+        # webhooks function's are on the cheaper HTTP API (webhook_api.py).
+        for route in ROUTES:
+            if route.target == "api":
+                self._route(route.method, route.path, integration, authorized=route.keyed)
 
         for response_type, status, code, title, detail in GATEWAY_RESPONSES:
             self.rest_api.add_gateway_response(
@@ -144,7 +140,7 @@ class Api(Construct):
             },
         )
 
-    def _route(self, method: str, path: str, target: str, integration: apigw.Integration, *, authorized: bool) -> None:
+    def _route(self, method: str, path: str, integration: apigw.Integration, *, authorized: bool) -> None:
         resource = self.rest_api.root.resource_for_path(path)
         added = resource.add_method(
             method,
@@ -155,4 +151,4 @@ class Api(Construct):
             api_key_required=authorized,
         )
         if not authorized:
-            acknowledge(added, {"AwsSolutions-APIG4": PUBLIC_BECAUSE[target]})
+            acknowledge(added, {"AwsSolutions-APIG4": PUBLIC_BECAUSE})

@@ -56,8 +56,10 @@ SPECS: dict[str, Spec] = {
     "authorizer": Spec(256, 10, "OMS API key authorizer"),
     "webhooks": Spec(256, 10, "OMS partner webhook ingress: verify the signature, enqueue"),
     "partner_events": Spec(256, 30, "OMS worker: applies partner events from SQS"),
-    # Tasks call partners (payment, carrier, location) over HTTPS; one Express phase has 5 minutes.
-    "workflow": Spec(512, 60, "OMS Step Functions task handlers"),
+    # Tasks call partners (payment, carrier, location) over HTTPS; one Express phase has 5 minutes. Most of
+    # a task is that wait (0.77 s an order of 0.89 with partners at 150 ms, `python -m bench realistic`),
+    # billed per GB-second: 256 MB halves it; the little compute runs at a seventh of a vCPU.
+    "workflow": Spec(256, 60, "OMS Step Functions task handlers"),
     # Under the one-minute schedule, so sweeps do not pile up behind a slow one.
     "sweeper": Spec(256, 55, "OMS sweeper: expires holds, escalates late shipments"),
     "notifier": Spec(256, 30, "OMS worker: signed outbound webhooks to storefronts"),
@@ -66,6 +68,16 @@ SPECS: dict[str, Spec] = {
     # Calls every marketplace that lists a changed sku (signed HTTPS); the six-hourly resync tells them all.
     "channel_stock": Spec(512, 300, "OMS channel stock: stock changes from the stream to marketplaces, and the resync"),
 }
+
+
+# Who decides whether a request is traced: X-Ray samples at the entry point, with the stack's rule
+# (infra.constructs.tracing) where API Gateway's REST stage or Step Functions decide. A function with
+# active tracing that starts a trace itself (no caller's decision: a stream, a schedule, EventBridge, an
+# HTTP API) samples by Lambda's own fixed rule (the first request each second and 5% more: at a
+# merchant's volume nearly every invocation, $5 per million) which the stack's rule cannot lower. The
+# others pass a caller's decision through: traced when the caller sampled it (a notification published
+# by a traced phase), else not; their logs and metrics carry every invocation.
+TRACED_AT_ENTRY = frozenset({"api", "authorizer", "workflow"})
 
 
 @jsii.implements(ILocalBundling)
@@ -146,8 +158,14 @@ class Functions(Construct):
                 layers=[layer],
                 memory_size=spec.memory,
                 timeout=Duration.seconds(spec.timeout),
-                tracing=lambda_.Tracing.ACTIVE,
+                tracing=lambda_.Tracing.ACTIVE if name in TRACED_AT_ENTRY else lambda_.Tracing.PASS_THROUGH,
                 log_group=log_group,
+                # JSON logs filtered by Lambda: the platform's START/END/REPORT lines (INFO) are dropped,
+                # 300 bytes an invocation and ~40% of an order's log bytes; its errors and timeouts (WARN)
+                # stay, and durations, memory and cold starts remain in Lambda's own metrics.
+                logging_format=lambda_.LoggingFormat.JSON,
+                system_log_level_v2=lambda_.SystemLogLevel.WARN,
+                application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
                 role=role,
                 environment=dict(environment),
             )

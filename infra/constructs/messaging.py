@@ -1,4 +1,9 @@
-"""Queues, the event bus and the schedule: partner events in, notifications out, the sweeper's tick."""
+"""Queues, the event bus and the schedule: partner events in, notifications out, the sweeper's tick.
+
+Partner events and notifications reach their worker by an asynchronous invocation (no SQS request on
+the way when it succeeds); Lambda retries a failed one twice, then hands it to the worker's queue (an
+on-failure destination), where the SQS retries and the alarmed dead-letter queue take over.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,16 @@ from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 MAX_RECEIVE_COUNT = 3
 BATCH_SIZE = 10  # SQS's own maximum per receive
+# Lambda's own retries of an asynchronous invocation (about 1 then 2 minutes apart) before the queue.
+ASYNC_RETRY_ATTEMPTS = 2
+ASYNC_MAX_EVENT_AGE = Duration.hours(6)
 
 
 class Messaging(Construct):
@@ -31,14 +40,21 @@ class Messaging(Construct):
 
         self.bus = events.EventBus(self, "Bus", event_bus_name=f"oms-{stage}")
         # Only events of storefronts with a webhook (the publisher marks them): the others would cost a
-        # delivery, a receive, a delete and a notifier run each, to do nothing.
+        # notifier run each, to do nothing. An event EventBridge cannot hand to Lambda at all (after its own
+        # retries) waits in the dead-letter queue, alarmed like the rest.
         events.Rule(
             self,
             "NotifyStorefronts",
             event_bus=self.bus,
             event_pattern=events.EventPattern(source=["oms"], detail={"storefront_subscribed": [True]}),
-            targets=[targets.SqsQueue(self.notifications)],
+            targets=[targets.LambdaFunction(notifier, dead_letter_queue=self.notifications_dlq)],
         )
+        for worker, queue in ((partner_events, self.partner_events), (notifier, self.notifications)):
+            worker.configure_async_invoke(
+                retry_attempts=ASYNC_RETRY_ATTEMPTS,
+                max_event_age=ASYNC_MAX_EVENT_AGE,
+                on_failure=destinations.SqsDestination(queue),  # grants the worker's role sqs:SendMessage
+            )
 
         events.Rule(
             self,

@@ -1,9 +1,11 @@
-"""Alarms on what needs an operator (dead letters, 5XX, failed phases, throttling), their topic, one dashboard."""
+"""Alarms on what needs an operator (dead letters, 5XX of either API, failed phases, throttling), their topic,
+one dashboard."""
 
 from __future__ import annotations
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -28,6 +30,7 @@ class Monitoring(Construct):
         stage: str,
         dashboard_name: str,
         rest_api: apigw.RestApi,
+        webhook_stage: apigwv2.HttpStage,
         dlqs: dict[str, sqs.Queue],
         state_machines: dict[str, sfn.StateMachine],
         functions: dict[str, lambda_.Function],
@@ -44,6 +47,10 @@ class Monitoring(Construct):
             self._alarm(f"{name}DlqNotEmpty", metric, f"{name} dead-letter queue has messages")
         api_5xx = api_stage.metric_server_error(period=_PERIOD, statistic="Sum")
         self._alarm("Api5xx", api_5xx, "The API answered 5XX")
+        # Partner webhooks are on an HTTP API of their own (webhook_api.py): its metrics are apart (by ApiId
+        # and Stage, named 5xx/4xx), so the REST API's figures above no longer count them.
+        webhooks_5xx = webhook_stage.metric_server_error(period=_PERIOD, statistic="Sum")
+        self._alarm("Webhooks5xx", webhooks_5xx, "The partner webhook API answered 5XX")
         for name, machine in state_machines.items():
             failed = machine.metric_failed(period=_PERIOD, statistic="Sum")
             self._alarm(f"{name.title()}ExecutionsFailed", failed, f"{name} phase executions failed")
@@ -61,6 +68,15 @@ class Monitoring(Construct):
                     api_stage.metric_client_error(period=_PERIOD),
                 ],
                 right=[api_stage.metric_latency(period=_PERIOD, statistic="p99")],
+            ),
+            cw.GraphWidget(
+                title="Partner webhooks",
+                left=[
+                    webhook_stage.metric_count(period=_PERIOD, statistic="Sum"),
+                    webhooks_5xx,
+                    webhook_stage.metric_client_error(period=_PERIOD, statistic="Sum"),
+                ],
+                right=[webhook_stage.metric_latency(period=_PERIOD, statistic="p99")],
             ),
             cw.GraphWidget(
                 title="Phases",

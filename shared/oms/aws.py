@@ -51,6 +51,11 @@ def secrets() -> SecretsManagerClient:
     return _client("secretsmanager")  # type: ignore[no-any-return]
 
 
+def lambda_() -> Any:
+    """Lambda (asynchronous invocations of another function). Untyped: no boto3 stubs for it are installed."""
+    return _client("lambda")
+
+
 def apigateway() -> Any:
     """API Gateway (REST): storefronts' usage plan keys. Untyped: no boto3 stubs for it are installed."""
     return _client("apigateway")

@@ -21,6 +21,7 @@ class Settings:
     fulfil_state_machine_arn: str = ""
     ship_state_machine_arn: str = ""
     partner_events_queue_url: str = ""
+    partner_events_function_name: str = ""  # the webhooks function hands each event to it
     notifications_queue_url: str = ""
     partner_events_dlq_url: str = ""
     notifications_dlq_url: str = ""

@@ -1,9 +1,11 @@
-"""Partner ingress on moto: a signed event is queued with a 202; anything else is a 4xx and queues nothing."""
+"""Partner ingress on moto: a signed event is handed to the partner_events worker (an asynchronous
+invocation) with a 202; anything else is a 4xx and hands on nothing."""
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +15,7 @@ import pytest
 
 import oms.clock
 from functions.webhooks import handler as webhooks
+from oms import aws
 from oms.adapters import registry
 from oms.clock import FrozenClock
 from oms.domain.partners import Partner
@@ -32,6 +35,25 @@ EVENT = {
     "occurred_at": "2026-01-31T09:29:58Z",
     "data": {"order_id": "ord_1", "shipment_id": "shp_1", "parcels": 1},
 }
+
+
+class Invocations(list[dict[str, Any]]):
+    """The asynchronous invocations the webhooks function made: each one's arguments, its payload parsed."""
+
+    def invoke(self, **kwargs: Any) -> dict[str, Any]:
+        self.append({**kwargs, "Payload": json.loads(kwargs["Payload"])})
+        return {"StatusCode": 202}
+
+
+@pytest.fixture(autouse=True)
+def handed_off(aws_stack: AwsStack, monkeypatch: pytest.MonkeyPatch) -> Invocations:
+    invocations = Invocations()
+    monkeypatch.setattr(aws, "lambda_", lambda: invocations)
+    return invocations
+
+
+def payloads(invocations: Invocations) -> list[dict[str, Any]]:
+    return [i["Payload"] for i in invocations]
 
 
 @pytest.fixture(autouse=True)
@@ -102,8 +124,8 @@ def assert_problem(answer: tuple[int, dict[str, Any], dict[str, Any]], status: i
 # -- accepted ---------------------------------------------------------------------------------------
 
 
-def test_a_signed_event_is_queued_and_accepted(
-    aws_stack: AwsStack, proxy_event: ProxyEventFactory, lambda_context: Any
+def test_a_signed_event_is_handed_to_the_worker_and_accepted(
+    handed_off: Invocations, proxy_event: ProxyEventFactory, lambda_context: Any
 ) -> None:
     body = body_of(EVENT)
 
@@ -111,16 +133,15 @@ def test_a_signed_event_is_queued_and_accepted(
 
     assert (status, answer) == (202, {"accepted": True, "id": "evt_0001"})
     assert headers["Content-Type"] == "application/json"
-    [message] = aws_stack.queued(aws_stack.partner_events_queue_url)
-    assert json.loads(message["Body"]) == {
+    [invocation] = handed_off
+    assert invocation["FunctionName"] == os.environ["OMS_PARTNER_EVENTS_FUNCTION_NAME"]
+    assert invocation["InvocationType"] == "Event"  # Lambda keeps it and answers at once; the worker runs apart
+    assert invocation["Payload"] == {
         "partner_id": "warehouse",
         "event": EVENT,
         "received_at": "2026-01-31T09:30:00Z",
-    }
-    attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
-    assert attributes == {
+        # What rode as SQS message attributes before, for the worker's logs and the phases it starts.
         "correlation_id": "req-0001",
-        "partner_id": "warehouse",
         "event_type": "shipment.packed",
     }
 
@@ -134,34 +155,34 @@ def test_the_header_name_is_case_insensitive(
 
 
 def test_a_base64_encoded_body_is_verified_as_the_bytes_sent(
-    aws_stack: AwsStack, proxy_event: ProxyEventFactory, lambda_context: Any
+    handed_off: Invocations, proxy_event: ProxyEventFactory, lambda_context: Any
 ) -> None:
     body = json.dumps({**EVENT, "data": {**EVENT["data"], "note": "café ✓"}}, ensure_ascii=False).encode()
 
     status, _, _ = call(proxy_event, lambda_context, body, header=signed(body), base64_encoded=True)
 
     assert status == 202
-    [message] = aws_stack.queued(aws_stack.partner_events_queue_url)
-    assert json.loads(message["Body"])["event"]["data"]["note"] == "café ✓"
+    [payload] = payloads(handed_off)
+    assert payload["event"]["data"]["note"] == "café ✓"
 
 
 def test_unknown_envelope_fields_are_passed_on(
-    aws_stack: AwsStack, proxy_event: ProxyEventFactory, lambda_context: Any
+    handed_off: Invocations, proxy_event: ProxyEventFactory, lambda_context: Any
 ) -> None:
     body = body_of({**EVENT, "api_version": "2026-01"})
     assert call(proxy_event, lambda_context, body, header=signed(body))[0] == 202
-    [message] = aws_stack.queued(aws_stack.partner_events_queue_url)
-    assert json.loads(message["Body"])["event"]["api_version"] == "2026-01"
+    [payload] = payloads(handed_off)
+    assert payload["event"]["api_version"] == "2026-01"
 
 
 def test_a_duplicate_is_accepted_again_and_left_to_the_worker(
-    aws_stack: AwsStack, proxy_event: ProxyEventFactory, lambda_context: Any
+    handed_off: Invocations, proxy_event: ProxyEventFactory, lambda_context: Any
 ) -> None:
     body = body_of(EVENT)
     assert call(proxy_event, lambda_context, body, header=signed(body))[0] == 202
     assert call(proxy_event, lambda_context, body, header=signed(body))[0] == 202
     # The partner_events worker records (partner_id, event id) and applies the event once.
-    assert len(aws_stack.queued(aws_stack.partner_events_queue_url)) == 2
+    assert len(handed_off) == 2
 
 
 # -- rotation ---------------------------------------------------------------------------------------
@@ -209,10 +230,10 @@ def test_a_retired_secret_is_refused(aws_stack: AwsStack, proxy_event: ProxyEven
         (signed(body_of({**EVENT, "id": "evt_other"})), "mismatch"),  # a signature for another body
     ],
 )
-def test_an_unsigned_or_badly_signed_event_is_401_and_not_queued(
+def test_an_unsigned_or_badly_signed_event_is_401_and_not_handed_on(
     header: str | None,
     reason: str,
-    aws_stack: AwsStack,
+    handed_off: Invocations,
     proxy_event: ProxyEventFactory,
     lambda_context: Any,
 ) -> None:
@@ -220,29 +241,29 @@ def test_an_unsigned_or_badly_signed_event_is_401_and_not_queued(
 
     problem = assert_problem(answer, 401, "signature_invalid")
     assert problem["reason"] == reason
-    assert aws_stack.queued(aws_stack.partner_events_queue_url) == []
+    assert handed_off == []
 
 
 @pytest.mark.parametrize("partner_id", ["carrier-x", "", "../warehouse", "w" * 200, "ware house"])
-def test_an_unknown_partner_is_401_and_not_queued(
-    partner_id: str, aws_stack: AwsStack, proxy_event: ProxyEventFactory, lambda_context: Any
+def test_an_unknown_partner_is_401_and_not_handed_on(
+    partner_id: str, handed_off: Invocations, proxy_event: ProxyEventFactory, lambda_context: Any
 ) -> None:
     body = body_of(EVENT)
     answer = call(proxy_event, lambda_context, body, partner_id=partner_id, header=signed(body))
 
     assert_problem(answer, 401, "unknown_partner")
-    assert aws_stack.queued(aws_stack.partner_events_queue_url) == []
+    assert handed_off == []
 
 
 def test_a_partner_without_a_secret_is_a_retryable_503(
-    aws_stack: AwsStack, proxy_event: ProxyEventFactory, lambda_context: Any
+    handed_off: Invocations, proxy_event: ProxyEventFactory, lambda_context: Any
 ) -> None:
     config.put_partner(Partner("carrier", "Carrier", frozenset({"carrier"})))
     body = body_of(EVENT)
     answer = call(proxy_event, lambda_context, body, partner_id="carrier", header=signed(body))
 
     assert_problem(answer, 503, "partner_not_configured")
-    assert aws_stack.queued(aws_stack.partner_events_queue_url) == []
+    assert handed_off == []
 
 
 # -- refused: the body ------------------------------------------------------------------------------
@@ -261,9 +282,9 @@ def test_a_partner_without_a_secret_is_a_retryable_503(
     ],
     ids=["broken", "empty", "nan", "array", "string", "not-utf8", "deep"],
 )
-def test_a_body_that_is_not_a_json_object_is_400_and_not_queued(
+def test_a_body_that_is_not_a_json_object_is_400_and_not_handed_on(
     body: str | bytes,
-    aws_stack: AwsStack,
+    handed_off: Invocations,
     proxy_event: ProxyEventFactory,
     lambda_context: Any,
     monkeypatch: pytest.MonkeyPatch,
@@ -273,7 +294,7 @@ def test_a_body_that_is_not_a_json_object_is_400_and_not_queued(
     answer = call(proxy_event, lambda_context, raw, header=signed(raw), base64_encoded=isinstance(body, bytes))
 
     assert_problem(answer, 400, "invalid_event")
-    assert aws_stack.queued(aws_stack.partner_events_queue_url) == []
+    assert handed_off == []
 
 
 @pytest.mark.parametrize(
@@ -294,10 +315,10 @@ def test_a_body_that_is_not_a_json_object_is_400_and_not_queued(
         ({"data": "packed"}, "data"),
     ],
 )
-def test_an_invalid_event_is_400_naming_the_field_and_not_queued(
+def test_an_invalid_event_is_400_naming_the_field_and_not_handed_on(
     change: dict[str, Any],
     field: str,
-    aws_stack: AwsStack,
+    handed_off: Invocations,
     proxy_event: ProxyEventFactory,
     lambda_context: Any,
 ) -> None:
@@ -307,7 +328,7 @@ def test_an_invalid_event_is_400_naming_the_field_and_not_queued(
     problem = assert_problem(call(proxy_event, lambda_context, body, header=signed(body)), 400, "invalid_event")
 
     assert field in {error["field"] for error in problem["errors"]}
-    assert aws_stack.queued(aws_stack.partner_events_queue_url) == []
+    assert handed_off == []
 
 
 def test_an_event_with_an_id_of_128_characters_is_accepted(
@@ -334,8 +355,8 @@ def test_a_body_marked_base64_that_is_not_is_400(
     assert json.loads(response["body"])["code"] == "invalid_event"
 
 
-def test_a_body_over_the_limit_is_413_and_not_queued(
-    aws_stack: AwsStack, proxy_event: ProxyEventFactory, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+def test_a_body_over_the_limit_is_413_and_not_handed_on(
+    handed_off: Invocations, proxy_event: ProxyEventFactory, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OMS_MAX_BODY_BYTES", "2048")
     body = body_of({**EVENT, "data": {"blob": "x" * 3000}})
@@ -346,17 +367,17 @@ def test_a_body_over_the_limit_is_413_and_not_queued(
         413,
         "payload_too_large",
     )
-    assert aws_stack.queued(aws_stack.partner_events_queue_url) == []
+    assert handed_off == []
 
 
-def test_an_event_too_large_to_queue_once_wrapped_is_413(
-    aws_stack: AwsStack, proxy_event: ProxyEventFactory, lambda_context: Any
+def test_an_event_too_large_to_hand_on_once_wrapped_is_413(
+    handed_off: Invocations, proxy_event: ProxyEventFactory, lambda_context: Any
 ) -> None:
     # Within the body limit as UTF-8, but every "é" becomes a 6-byte \\u escape in the ASCII message.
     body = json.dumps({**EVENT, "data": {**EVENT["data"], "note": "é" * 60_000}}, ensure_ascii=False)
 
     assert_problem(call(proxy_event, lambda_context, body, header=signed(body)), 413, "payload_too_large")
-    assert aws_stack.queued(aws_stack.partner_events_queue_url) == []
+    assert handed_off == []
 
 
 def test_no_body_is_signed_then_refused_as_invalid(
@@ -389,8 +410,8 @@ def test_the_body_is_checked_base64_before_decoding(
 # -- refused: outside the partner's scope (API.md "Partner scope") ----------------------------------
 
 
-def test_a_carrier_packing_is_refused_at_once_and_queues_nothing(
-    aws_stack: AwsStack, proxy_event: ProxyEventFactory, lambda_context: Any
+def test_a_carrier_packing_is_refused_at_once_and_hands_on_nothing(
+    handed_off: Invocations, proxy_event: ProxyEventFactory, lambda_context: Any
 ) -> None:
     config.put_partner(Partner("carrier", "Carrier", frozenset({"carrier"})))
     put_secret("carrier", {"current": SECRET})
@@ -399,7 +420,7 @@ def test_a_carrier_packing_is_refused_at_once_and_queues_nothing(
     answer = call(proxy_event, lambda_context, body, partner_id="carrier", header=signed(body))
 
     assert "may not send shipment.packed" in assert_problem(answer, 403, "partner_out_of_scope")["detail"]
-    assert aws_stack.queued(aws_stack.partner_events_queue_url) == []
+    assert handed_off == []
 
 
 @pytest.mark.parametrize(
@@ -416,14 +437,14 @@ def test_a_carrier_packing_is_refused_at_once_and_queues_nothing(
     ids=["snapshot", "adjustment", "shipment-naming-its-location"],
 )
 def test_a_warehouse_speaking_for_another_location_is_refused_at_once(
-    aws_stack: AwsStack, proxy_event: ProxyEventFactory, lambda_context: Any, event: dict[str, Any]
+    handed_off: Invocations, proxy_event: ProxyEventFactory, lambda_context: Any, event: dict[str, Any]
 ) -> None:
     body = body_of(event)
 
     answer = call(proxy_event, lambda_context, body, header=signed(body))
 
     assert "does not speak for location ceb-wh-1" in assert_problem(answer, 403, "partner_out_of_scope")["detail"]
-    assert aws_stack.queued(aws_stack.partner_events_queue_url) == []
+    assert handed_off == []
 
 
 @pytest.mark.parametrize(
@@ -436,7 +457,7 @@ def test_a_warehouse_speaking_for_another_location_is_refused_at_once(
     ],
 )
 def test_a_payload_no_retry_could_apply_is_a_400_not_a_queued_poison_message(
-    aws_stack: AwsStack, proxy_event: ProxyEventFactory, lambda_context: Any, kind: str, data: dict[str, Any]
+    handed_off: Invocations, proxy_event: ProxyEventFactory, lambda_context: Any, kind: str, data: dict[str, Any]
 ) -> None:
     config.put_partner(Partner("erp", "ERP", frozenset({"erp", "location"}), frozenset({"mnl-wh-1"})))
     put_secret("erp", {"current": SECRET})
@@ -445,4 +466,4 @@ def test_a_payload_no_retry_could_apply_is_a_400_not_a_queued_poison_message(
     answer = call(proxy_event, lambda_context, body, partner_id="erp", header=signed(body))
 
     assert assert_problem(answer, 400, "invalid_event")["errors"]
-    assert aws_stack.queued(aws_stack.partner_events_queue_url) == []
+    assert handed_off == []

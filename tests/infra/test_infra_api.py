@@ -1,4 +1,5 @@
-"""The REST API: the contract's routes, which of them the authorizer guards, and its problem+json errors."""
+"""The REST API: the contract's routes but the partner webhooks (test_infra_webhook_api.py), which of them the
+authorizer guards, and its problem+json errors."""
 
 from __future__ import annotations
 
@@ -38,8 +39,9 @@ def routes(default_synth):
     }
 
 
-def test_the_api_has_exactly_the_contract_routes(routes):
-    assert set(routes) == PUBLIC | AUTHORIZED | {WEBHOOKS}
+def test_the_api_has_exactly_the_contract_routes_but_the_partner_webhooks(routes):
+    assert set(routes) == PUBLIC | AUTHORIZED
+    assert WEBHOOKS not in routes  # on the HTTP API
 
 
 def test_the_api_is_regional_and_named_after_the_stage(default_synth):
@@ -48,18 +50,11 @@ def test_the_api_is_regional_and_named_after_the_stage(default_synth):
     assert rest_api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
 
 
-def test_every_route_but_the_webhooks_is_a_lambda_proxy_to_the_api_function(default_synth, routes):
+def test_every_route_is_a_lambda_proxy_to_the_api_function(default_synth, routes):
     api_id, _ = default_synth.function("api")
     for route, method in routes.items():
-        if route != WEBHOOKS:
-            assert method["Properties"]["Integration"]["Type"] == "AWS_PROXY", route
-            assert integration_target(method) == api_id, route
-
-
-def test_partner_webhooks_go_to_the_webhooks_function(default_synth, routes):
-    webhooks_id, _ = default_synth.function("webhooks")
-    assert routes[WEBHOOKS]["Properties"]["Integration"]["Type"] == "AWS_PROXY"
-    assert integration_target(routes[WEBHOOKS]) == webhooks_id
+        assert method["Properties"]["Integration"]["Type"] == "AWS_PROXY", route
+        assert integration_target(method) == api_id, route
 
 
 def test_every_v1_route_except_webhooks_requires_the_token_authorizer(default_synth, routes):
@@ -70,8 +65,8 @@ def test_every_v1_route_except_webhooks_requires_the_token_authorizer(default_sy
         assert props["AuthorizerId"] == {"Ref": authorizer_id}, route
 
 
-def test_health_docs_and_partner_webhooks_are_reachable_without_an_api_key(routes):
-    for route in PUBLIC | {WEBHOOKS}:
+def test_health_and_docs_are_reachable_without_an_api_key(routes):
+    for route in PUBLIC:
         props = routes[route]["Properties"]
         assert props["AuthorizationType"] == "NONE", route
         assert "AuthorizerId" not in props, route
@@ -130,7 +125,8 @@ def test_the_production_stage_is_named_prod(production_synth):
 
 def test_the_api_url_and_the_first_admin_key_command_are_stack_outputs(default_synth):
     outputs = default_synth.template["Outputs"]
-    assert set(outputs) == {"ApiUrl", "CreateAdminKey", "AlarmTopicArn"}  # AlarmTopicArn: test_infra_monitoring
+    # AlarmTopicArn: test_infra_monitoring; WebhooksUrl: test_infra_webhook_api
+    assert set(outputs) == {"ApiUrl", "WebhooksUrl", "CreateAdminKey", "AlarmTopicArn"}
     assert outputs["CreateAdminKey"]["Value"] == "make keys STAGE=dev"
     rest_api_id, _ = default_synth.one("AWS::ApiGateway::RestApi", "ApiRestApi")
     assert {"Ref": rest_api_id} in outputs["ApiUrl"]["Value"]["Fn::Join"][1]

@@ -128,25 +128,66 @@ def test_every_channel_is_resynced_every_six_hours(default_synth):
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
 
 
-def test_oms_events_of_subscribed_storefronts_on_the_custom_bus_go_to_the_notifications_queue(default_synth):
+def test_oms_events_of_subscribed_storefronts_on_the_custom_bus_invoke_the_notifier_with_no_queue_between(
+    default_synth,
+):
     bus_id, bus = default_synth.one("AWS::Events::EventBus", "MessagingBus")
     assert bus["Properties"]["Name"] == "oms-dev"
-    queue_id, _ = default_synth.one("AWS::SQS::Queue", "MessagingNotifications")
-    _, rule = default_synth.one("AWS::Events::Rule", "MessagingNotifyStorefronts")
+    notifier_id, _ = default_synth.function("notifier")
+    dlq_id, _ = default_synth.one("AWS::SQS::Queue", "MessagingNotificationsDlq")
+    rule_id, rule = default_synth.one("AWS::Events::Rule", "MessagingNotifyStorefronts")
     props = rule["Properties"]
     assert props["EventBusName"] == {"Ref": bus_id}
     assert props["EventPattern"] == {"source": ["oms"], "detail": {"storefront_subscribed": [True]}}
     (target,) = props["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    assert target["Arn"] == {"Fn::GetAtt": [notifier_id, "Arn"]}
+    # An event EventBridge cannot hand to Lambda at all waits in the (alarmed) dead-letter queue.
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq_id, "Arn"]}}
+    default_synth.assertions.has_resource_properties(
+        "AWS::Lambda::Permission",
+        {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Fn::GetAtt": [notifier_id, "Arn"]},
+            "Principal": "events.amazonaws.com",
+            "SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]},
+        },
+    )
 
 
-def test_only_the_bus_rule_may_send_to_the_notifications_queue(default_synth):
+@pytest.mark.parametrize(("name", "consumer"), sorted(CONSUMERS.items()))
+def test_a_workers_failed_event_invocation_is_retried_twice_within_six_hours_then_sent_to_its_queue(
+    default_synth, name, consumer
+):
+    function_id, _ = default_synth.function(consumer)
+    queue_id, _ = default_synth.one("AWS::SQS::Queue", name)
+    (config,) = [
+        c["Properties"]
+        for c in default_synth.resources("AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": function_id}
+    ]
+    assert (config["MaximumRetryAttempts"], config["MaximumEventAgeInSeconds"]) == (2, 6 * 3600)
+    assert config["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": [queue_id, "Arn"]}}}
+
+
+def test_the_notifications_queue_takes_no_message_from_the_bus_only_failed_invocations(default_synth):
     queue_id, _ = default_synth.one("AWS::SQS::Queue", "MessagingNotifications")
+    allowed = [
+        s
+        for p in default_synth.resources("AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": queue_id}]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow"
+    ]
+    assert allowed == []  # the notifier's role sends its failed invocations there (its own grant)
+
+
+def test_only_the_bus_rule_may_send_to_the_notifications_dead_letter_queue(default_synth):
+    dlq_id, _ = default_synth.one("AWS::SQS::Queue", "MessagingNotificationsDlq")
     rule_id, _ = default_synth.one("AWS::Events::Rule", "MessagingNotifyStorefronts")
     (allow,) = [
         s
         for p in default_synth.resources("AWS::SQS::QueuePolicy").values()
-        if p["Properties"]["Queues"] == [{"Ref": queue_id}]
+        if p["Properties"]["Queues"] == [{"Ref": dlq_id}]
         for s in p["Properties"]["PolicyDocument"]["Statement"]
         if s["Effect"] == "Allow"
     ]

@@ -111,10 +111,26 @@ def test_only_functions_that_publish_domain_events_may_put_them_on_the_bus(defau
         assert "events:PutEvents" not in default_synth.actions_of(name), name
 
 
-def test_only_the_webhooks_function_sends_to_the_partner_events_queue(default_synth):
-    queue_id, _ = default_synth.one("AWS::SQS::Queue", "MessagingPartnerEvents")
-    assert targets(default_synth, "webhooks", {"sqs:SendMessage"}) == {queue_id}
-    for name in ("authorizer", "partner_events", "workflow", "sweeper", "notifier"):
+def test_only_the_webhooks_function_invokes_a_function_and_only_the_partner_events_worker(default_synth):
+    worker_id, _ = default_synth.function("partner_events")
+    assert targets(default_synth, "webhooks", {"lambda:InvokeFunction"}) == {worker_id}
+    (statement,) = [
+        s for s in default_synth.statements_of("webhooks") if "lambda:InvokeFunction" in as_list(s["Action"])
+    ]
+    assert statement["Resource"] == {"Fn::GetAtt": [worker_id, "Arn"]}  # not <arn>:*, every version and alias
+    for name in ("api", "authorizer", "partner_events", "workflow", "sweeper", "notifier"):
+        assert not {a for a in default_synth.actions_of(name) if a.startswith("lambda:")}, name
+
+
+def test_the_webhooks_function_no_longer_sends_to_any_queue(default_synth):
+    assert not {a for a in default_synth.actions_of("webhooks") if a.startswith("sqs:")}
+
+
+def test_each_worker_sends_only_to_its_own_queue_its_on_failure_destination(default_synth):
+    for name, queue in (("partner_events", "MessagingPartnerEvents"), ("notifier", "MessagingNotifications")):
+        queue_id, _ = default_synth.one("AWS::SQS::Queue", queue)
+        assert targets(default_synth, name, {"sqs:SendMessage"}) == {queue_id}, name
+    for name in ("authorizer", "webhooks", "workflow", "sweeper"):
         assert "sqs:SendMessage" not in default_synth.actions_of(name), name
 
 

@@ -1,12 +1,12 @@
-"""X-Ray: every entry point traces, and one sampling rule of the stack's own says how much is recorded."""
+"""X-Ray: the sampled entry points trace, and one sampling rule of the stack's own says how much is recorded."""
 
 from __future__ import annotations
 
 
-def test_one_sampling_rule_records_a_twentieth_of_this_stages_traffic_and_keeps_no_reservoir(default_synth):
+def test_one_sampling_rule_records_a_hundredth_of_this_stages_traffic_and_keeps_no_reservoir(default_synth):
     _, rule = default_synth.one("AWS::XRay::SamplingRule", "TracingSamplingRule")
     props = rule["Properties"]["SamplingRule"]
-    assert (props["FixedRate"], props["ReservoirSize"]) == (0.05, 0)
+    assert (props["FixedRate"], props["ReservoirSize"]) == (0.01, 0)
     assert props["Priority"] < 10000  # ahead of X-Ray's Default rule (1/s + 5%, every service)
     assert props["ServiceName"] == "oms-dev*"
 

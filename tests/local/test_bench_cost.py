@@ -55,6 +55,8 @@ def test_cost_meters_every_lifecycle_to_delivered_with_consistent_counts(cdk_out
     assert shipments >= 1
     # The checkout, then per shipment the location's shipment.packed and the carrier's shipment.delivered.
     assert per_order["api_requests"] == 1 + 2 * shipments
+    # The partner webhooks are on the HTTP API, priced at its rate; the checkout on the REST API.
+    assert per_order["api_requests_http"] == 2 * shipments
     assert per_order["lambda_invocations"] >= per_order["api_requests"]
     assert per_order["lambda_gb_seconds"] > 0
     # The fulfil phase, and one ship phase per shipment.
@@ -63,7 +65,9 @@ def test_cost_meters_every_lifecycle_to_delivered_with_consistent_counts(cdk_out
     assert per_order["sfn_transitions"] > per_order["sfn_executions"]
     assert per_order["dynamodb_wru"] > 0
     assert per_order["dynamodb_rru"] > 0
-    assert per_order["sqs_requests"] > 0
+    # Partner events reach their worker by asynchronous invocation: no SQS request while nothing fails.
+    assert per_order["sqs_requests"] == 0
+    assert figures["details_per_order"]["lambda_async_events"] == {"partner_events": 2 * shipments}
     assert per_order["eventbridge_events"] > 0
     assert per_order["log_bytes"] > 0
 
@@ -81,6 +85,11 @@ def test_cost_meters_every_lifecycle_to_delivered_with_consistent_counts(cdk_out
         assert set(priced["by_service"]) == SERVICES
         assert priced["usd_per_1000_orders"] == pytest.approx(sum(priced["by_service"].values()), abs=1e-5)
         assert priced["usd_per_1000_orders"] > 0
+        prices = cost.load_prices()
+        rest, http = prices["api_gateway_rest_per_million_requests"], prices["api_gateway_http_per_million_requests"]
+        assert priced["by_service_usd_per_order"]["api_gateway"] == pytest.approx(
+            (rest + 2 * shipments * http) / 1e6, rel=1e-3
+        )
     assert figures["standard"]["by_service"]["step_functions"] != figures["express"]["by_service"]["step_functions"]
     assert isinstance(figures["target"]["met"], bool)
     assert result["dominant"].startswith("express: ")

@@ -95,3 +95,93 @@ def test_a_released_shipment_not_packed_within_its_sla_is_escalated(
     assert "not packed by" in order["shipments"][0]["issue"]
     timer.fire()  # escalated once, not on every tick
     assert [e["type"] for e in order_of(client, order_id)["timeline"]].count("shipment.sla_missed") == 1
+
+
+def notifier_calls(client: Client, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every event the notifier is invoked with, from now on (EventBridge's and its queue's batches)."""
+    registry, calls = client.stack.registry, []
+    notifier = registry.find("notifier").name
+    real = registry.invoke
+
+    def invoke(key: str, event: Any, request_id: str | None = None) -> Any:
+        if registry.find(key).name == notifier:
+            calls.append(event)
+        return real(key, event, request_id)
+
+    monkeypatch.setattr(registry, "invoke", invoke)
+    return calls
+
+
+def publish(client: Client, detail_type: str) -> str:
+    """One order event on the bus, as the OMS publishes it for a subscribed storefront; returns its id."""
+    bus = client.stack.function_env("api")["OMS_EVENT_BUS_NAME"]
+    detail = {"order_id": f"ord-{detail_type}", "storefront_id": "sf-local", "storefront_subscribed": True}
+    events = boto3.client("events", region_name="us-east-1")
+    entry = {"Source": "oms", "DetailType": detail_type, "Detail": json.dumps(detail), "EventBusName": bus}
+    [answer] = events.put_events(Entries=[entry])["Entries"]
+    return str(answer["EventId"])
+
+
+def queue_urls(client: Client) -> tuple[str, str]:
+    env = client.stack.function_env("api")
+    return env["OMS_NOTIFICATIONS_QUEUE_URL"], env["OMS_NOTIFICATIONS_DLQ_URL"]
+
+
+def test_a_notification_is_delivered_by_invoking_the_notifier_with_no_sqs_message(
+    client: Client, storefront_webhook: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = notifier_calls(client, monkeypatch)
+    place(client, "out-direct")
+    assert eventually(lambda: any(e["type"] == "order.processing" for e, _ in Receiver.received), timeout=60)
+    assert client.stack.registry.wait_idle(30)
+    assert calls and all("detail-type" in event for event in calls)  # EventBridge's events, bare
+    assert not [event for event in calls if "Records" in event]  # no batch from the queue: nothing was queued
+
+
+def test_a_storefront_down_for_a_moment_gets_the_event_from_lambdas_own_retries(
+    client: Client, storefront_webhook: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = notifier_calls(client, monkeypatch)
+    Receiver.failures_left = 2  # the first try and the first retry fail; the second retry delivers
+    event_id = publish(client, "order.processing")
+    assert eventually(lambda: [e["id"] for e, _ in Receiver.received] == [event_id], timeout=30)
+    assert [event["id"] for event in calls] == [event_id] * 3
+    assert client.stack.registry.wait_idle(30)
+    assert not [event for event in calls if "Records" in event]
+
+
+def test_an_event_still_failing_after_lambdas_retries_continues_through_the_notifications_queue(
+    client: Client, storefront_webhook: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = notifier_calls(client, monkeypatch)
+    Receiver.failures_left = 3  # Lambda's three attempts fail; the queue's first delivery succeeds
+    event_id = publish(client, "order.shipped")
+    assert eventually(lambda: [e["id"] for e, _ in Receiver.received] == [event_id], timeout=30)
+    [batch] = [event for event in calls if "Records" in event]
+    [message] = batch["Records"]
+    record = json.loads(message["body"])  # Lambda's failure record, the event inside
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["requestPayload"]["id"] == event_id
+    assert record["responseContext"]["functionError"] == "Unhandled"
+
+
+def test_an_event_the_storefront_never_takes_ends_in_the_dead_letter_queue_after_both_retry_paths(
+    client: Client, storefront_webhook: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = notifier_calls(client, monkeypatch)
+    Receiver.failures_left = 1_000
+    event_id = publish(client, "order.cancelled")
+    _, dlq = queue_urls(client)
+    sqs = boto3.client("sqs", region_name="us-east-1")
+
+    def dead() -> list[dict[str, Any]]:
+        return sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=0, VisibilityTimeout=0).get("Messages", [])
+
+    [message] = eventually(dead, timeout=60)
+    record = json.loads(message["Body"])
+    assert (record["requestContext"]["condition"], record["requestPayload"]["id"]) == ("RetriesExhausted", event_id)
+    # Three invocations by Lambda, then three receives from the queue (maxReceiveCount) before the DLQ.
+    assert sum(1 for event in calls if "Records" not in event) == 3
+    assert sum(1 for event in calls if "Records" in event) == 3
+    assert Receiver.received == []

@@ -147,7 +147,7 @@ def test_a_failing_task_is_caught_compensated_and_the_reason_shown_on_the_order(
 
 def test_a_poison_message_reaches_the_dead_letter_queue_after_max_receive_count(stack: LocalStack) -> None:
     sqs = boto3.client("sqs", region_name="us-east-1")
-    url = stack.function_env("webhooks")["OMS_PARTNER_EVENTS_QUEUE_URL"]
+    url = stack.function_env("api")["OMS_PARTNER_EVENTS_QUEUE_URL"]
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]
     redrive = json.loads(attributes["RedrivePolicy"])
     dlq_url = sqs.get_queue_url(QueueName=redrive["deadLetterTargetArn"].rsplit(":", 1)[-1])["QueueUrl"]
@@ -166,7 +166,7 @@ def test_a_poison_message_reaches_the_dead_letter_queue_after_max_receive_count(
 
 def test_a_good_message_next_to_a_poison_one_is_applied_once(stack: LocalStack, client: Client) -> None:
     sqs = boto3.client("sqs", region_name="us-east-1")
-    url = stack.function_env("webhooks")["OMS_PARTNER_EVENTS_QUEUE_URL"]
+    url = stack.function_env("api")["OMS_PARTNER_EVENTS_QUEUE_URL"]
     event = {
         "id": "erp-1",
         "type": "inventory.snapshot",
@@ -400,3 +400,88 @@ def test_a_ship_phase_that_did_not_start_is_started_by_the_sweeper_not_by_a_rede
     assert eventually(lambda: order_of(client, order_id)["status"] == "shipped")
     timeline = timeline_types(client, order_id)
     assert [timeline.count(t) for t in ("shipment.packed", "payment.captured", "phase.started_late")] == [1, 1, 1]
+
+
+def worker_calls(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every event the partner_events worker is invoked with from now on (direct, or its queue's batches)."""
+    registry, calls = stack.registry, []
+    worker = registry.find("partner_events").name
+    real = registry.invoke
+
+    def invoke(key: str, event: Any, request_id: str | None = None) -> Any:
+        if registry.find(key).name == worker:
+            calls.append(event)
+        return real(key, event, request_id)
+
+    monkeypatch.setattr(registry, "invoke", invoke)
+    return calls
+
+
+def snapshot(event_id: str, on_hand: int) -> dict[str, Any]:
+    data = {"location_id": "dvo-3pl", "sku": "MUG-CLASSIC", "on_hand": on_hand}
+    return {"id": event_id, "type": "inventory.snapshot", "occurred_at": "2026-11-26T00:00:00Z", "data": data}
+
+
+def applied(monkeypatch: pytest.MonkeyPatch, failures: int = 0) -> list[str]:
+    """The outcome of each time the worker applies an event; the first `failures` times it crashes (a bug)."""
+    from oms.services import partner_events
+
+    real, outcomes = partner_events.apply, []
+
+    def apply(*args: Any) -> str:
+        if len(outcomes) < failures:
+            outcomes.append("crashed")
+            raise RuntimeError("the worker crashed")
+        outcomes.append(real(*args))
+        return outcomes[-1]
+
+    monkeypatch.setattr(partner_events, "apply", apply)
+    return outcomes
+
+
+def test_a_partner_event_goes_from_the_webhook_to_the_worker_by_invocation_and_is_applied_once(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls, outcomes = worker_calls(client.stack, monkeypatch), applied(monkeypatch)
+    post_partner_event(client, "erp", snapshot("snap-direct", 66))
+    post_partner_event(client, "erp", snapshot("snap-direct", 66))  # the partner's retry of the same event
+    assert client.stack.registry.wait_idle(30)
+    _, stock = client.call("GET", "/v1/admin/inventory/MUG-CLASSIC", key=client.admin)
+    assert next(lv["on_hand"] for lv in stock["locations"] if lv["location_id"] == "dvo-3pl") == 66
+    assert [call["event"]["id"] for call in calls] == ["snap-direct", "snap-direct"]  # invoked, never a batch
+    assert all(call["correlation_id"] and call["partner_id"] == "erp" for call in calls)
+    assert sorted(outcome == "duplicate" for outcome in outcomes) == [False, True]  # both ran; one applied
+
+
+def test_a_crashing_worker_hands_the_event_to_its_queue_after_lambdas_retries_and_applies_it_once(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls, outcomes = worker_calls(client.stack, monkeypatch), applied(monkeypatch, failures=3)
+    post_partner_event(client, "erp", snapshot("snap-crash", 44))
+
+    def on_hand() -> int:
+        _, stock = client.call("GET", "/v1/admin/inventory/MUG-CLASSIC", key=client.admin)
+        return int(next(lv["on_hand"] for lv in stock["locations"] if lv["location_id"] == "dvo-3pl"))
+
+    assert eventually(lambda: on_hand() == 44, timeout=30)
+    assert outcomes[:3] == ["crashed"] * 3 and outcomes[3] != "duplicate"
+    direct, batches = [c for c in calls if "Records" not in c], [c for c in calls if "Records" in c]
+    assert len(direct) == 3  # the invocation and Lambda's two retries
+    [batch] = batches
+    record = json.loads(batch["Records"][0]["body"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestPayload"]["event"]["id"] == "snap-crash"
+    assert record["responsePayload"]["errorType"] == "RuntimeError"
+    assert len(outcomes) == 4  # applied once: nothing is delivered again
+
+
+def test_the_event_invoke_configs_come_from_the_template_the_sweepers_without_retries(stack: LocalStack) -> None:
+    from local.async_invoke import AsyncConfig
+
+    configs = stack.registry.async_config
+    sweeper = stack.registry.find("sweeper").name
+    assert configs[sweeper] == AsyncConfig(max_retries=0, max_age_s=60, on_failure_queue_url=None)
+    for worker, queue in (("partner_events", "PARTNER_EVENTS"), ("notifier", "NOTIFICATIONS")):
+        url = stack.function_env("api")[f"OMS_{queue}_QUEUE_URL"]
+        assert configs[stack.registry.find(worker).name] == AsyncConfig(2, 6 * 3600, url)
+    assert "AWS::Lambda::EventInvokeConfig" not in " ".join(stack.unsupported)
