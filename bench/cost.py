@@ -1380,8 +1380,9 @@ def self_traced(stack: Any) -> set[str]:
     for logical_id, props in stack.assembly.of_type("AWS::Lambda::Function"):
         if (props.get("TracingConfig") or {}).get("Mode") != "Active":
             continue
-        if not any(f'"{logical_id}"' in text for text in deciders):
-            found.add(short.get(stack.assembly.physical(logical_id).ref, logical_id))
+        name = stack.assembly.physical(logical_id).ref  # the resolved template names it in its ARNs
+        if not any(f":function:{name}" in text for text in deciders):
+            found.add(short.get(name, logical_id))
     return found
 
 

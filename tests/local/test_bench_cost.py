@@ -70,6 +70,12 @@ def test_cost_meters_every_lifecycle_to_delivered_with_consistent_counts(cdk_out
     assert figures["details_per_order"]["lambda_async_events"] == {"partner_events": 2 * shipments}
     assert per_order["eventbridge_events"] > 0
     assert per_order["log_bytes"] > 0
+    # X-Ray: the REST request and the executions are the sampled roots (at the rule's rate); no function
+    # starts traces of its own, and Lambda's START/END/REPORT lines are not kept (system logs at WARN).
+    rate = figures["xray_sampling"]["fixed_rate"]
+    assert per_order["xray_traces_own"] == 0
+    assert per_order["xray_traces"] == pytest.approx((1 + per_order["sfn_executions"]) * rate, rel=1e-6)
+    assert figures["details_per_order"]["log_bytes"]["lambda_platform_lines"] == 0
 
     details = figures["details_per_order"]
     assert details["api_requests"] == {"POST /v1/orders": 1, "POST /v1/webhooks/{partner_id}": 2 * shipments}
@@ -118,3 +124,42 @@ def test_import_times_are_measured_beside_the_baseline() -> None:
     assert isinstance(result["target"]["met"], bool)
     assert result["api_as_bundled_ms"] > 0
     assert "api / baseline" in imports.report(result)
+
+
+class _Assembly:
+    """A resolved template of three functions: one behind the REST API, one a state machine's task, one
+    invoked by a queue; `modes` their tracing."""
+
+    def __init__(self, modes: dict[str, str]) -> None:
+        self.modes = modes
+
+    def of_type(self, kind: str) -> list[tuple[str, dict[str, object]]]:
+        arn = "arn:aws:lambda:us-east-1:123456789012:function:Oms-dev-"
+        if kind == "AWS::Lambda::Function":
+            return [(name, {"TracingConfig": {"Mode": mode}}) for name, mode in self.modes.items()]
+        if kind == "AWS::ApiGateway::Method":
+            return [("Get", {"Integration": {"Uri": f"apigateway:lambda:path/functions/{arn}Api/invocations"}})]
+        if kind == "AWS::StepFunctions::StateMachine":
+            return [("Fulfil", {"DefinitionString": f'{{"Resource": "{arn}Workflow"}}'})]
+        return []
+
+    def physical(self, logical_id: str) -> object:
+        return type("Physical", (), {"ref": f"Oms-dev-{logical_id}"})()
+
+
+class _Stack:
+    def __init__(self, modes: dict[str, str]) -> None:
+        self.assembly = _Assembly(modes)
+        self.registry = type("Registry", (), {"functions": []})()
+
+
+def test_a_function_that_starts_its_own_traces_is_found_and_counted_in_full() -> None:
+    active = {"Api": "Active", "Workflow": "Active", "Worker": "Active"}
+    assert cost.self_traced(_Stack(active)) == {"Worker"}
+    assert cost.self_traced(_Stack({**active, "Worker": "PassThrough"})) == set()
+
+    units = {"api.requests": 3, "api.http_requests": 2, "lambda.invocations.Worker": 4}
+    per_order = cost._per_order(units, cost.Phases(executions=2), 1, {"Worker"}, traced=0.01)
+    # 1 REST request + 2 executions at the rule's 1%; the worker's 4 invocations recorded in full.
+    assert per_order["xray_traces"] == pytest.approx(3 * 0.01 + 4)
+    assert per_order["xray_traces_own"] == 4
