@@ -416,10 +416,11 @@ def _item_kind(table: str, key: dict[str, Any]) -> str:
     return f"{table}:" + "/".join(prefix(v) for v in key.values())
 
 
-def _index_write_units(table: Any, before: Snapshot, after: Snapshot) -> int:
-    """GSI writes of one applied table write: an item entering, leaving, changing or moving in an index."""
-    units = 0
+def _index_write_units(table: Any, before: Snapshot, after: Snapshot) -> dict[str, int]:
+    """GSI writes of one applied table write, by index: an item entering, leaving, changing or moving in it."""
+    by_index: dict[str, int] = {}
     for index in _gsis(table):
+        units = 0
         old, new = before.index_keys.get(index.name), after.index_keys.get(index.name)
         old_size, new_size = before.index_sizes.get(index.name, 0), after.index_sizes.get(index.name, 0)
         if old is None and new is None:
@@ -434,7 +435,9 @@ def _index_write_units(table: Any, before: Snapshot, after: Snapshot) -> int:
             # Only a change of what the index holds (its projection) writes to it; an update of
             # attributes the index does not project costs the index nothing.
             units += _units(max(old_size, new_size), 1024)
-    return units
+        if units:
+            by_index[index.name] = units
+    return by_index
 
 
 def _read_units(backend: Any, action: str, request: dict[str, Any], response: dict[str, Any]) -> tuple[float, int]:
@@ -576,7 +579,10 @@ def _dynamo_values(
             units = _units(size, 1024) * (multiplier if transactional else 1.0)
             index_units = 0.0
             if applied and write.op != "check":
-                index_units = float(_index_write_units(table, write.before, after))
+                for index, n in _index_write_units(table, write.before, after).items():
+                    index_units += n
+                    name = f"dynamodb.gsi_wru_by_index.{index}"
+                    values[name] = values.get(name, 0.0) + n
             wru += units
             gsi += index_units
             write.units = {"wru": units + index_units, "gsi_wru": index_units, "bytes": size, "writes": 1}
@@ -1626,6 +1632,7 @@ def details_per_order(units: dict[str, float], phases: Phases, n: int) -> dict[s
         "dynamodb_wru_by_function": _grouped(units, "dynamodb.wru_by_function.", n),
         "dynamodb_rru_by_function": _grouped(units, "dynamodb.rru_by_function.", n),
         "dynamodb_gsi_wru": round(units.get("dynamodb.gsi_wru", 0) / max(n, 1), 3),
+        "dynamodb_gsi_wru_by_index": _grouped(units, "dynamodb.gsi_wru_by_index.", n),
         "dynamodb_writes_by_item": _by_item(units, n),
         "dynamodb_items_written": round(units.get("dynamodb.items_written", 0) / max(n, 1), 3),
         "dynamodb_write_bytes": round(units.get("dynamodb.write_bytes", 0) / max(n, 1)),
