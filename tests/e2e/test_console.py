@@ -586,6 +586,36 @@ def test_the_channels_page_says_when_there_are_none_and_shows_a_refused_figure_w
     assert page.get_by_role("button", name="Resync now").is_disabled()
 
 
+def test_the_sale_page_spreads_a_sku_over_buckets_and_merges_it_back_with_the_same_figures(
+    api: Api, page: Page
+) -> None:
+    sku = unique("SALE")
+    api.stock_at("mnl-wh-1", sku, 12)
+    api.stock_at("ceb-wh-1", sku, 3)
+    sign_in(page, api)
+    page.get_by_role("link", name="Sale").click()
+    page.get_by_label("SKU").fill(sku)
+    page.get_by_role("button", name="Show").click()
+    page.get_by_role("table", name=f"Stock of {sku}, by location").wait_for()
+
+    page.get_by_label(f"Buckets for {sku} at mnl-wh-1").fill("4")
+    page.get_by_role("row", name="mnl-wh-1").get_by_role("button", name="Spread").click()
+    page.get_by_text("mnl-wh-1: 12 of 12 available units in 4 buckets.").wait_for()
+    row = page.get_by_role("row", name="mnl-wh-1")
+    assert "4 (3 · 3 · 3 · 3)" in row.inner_text()
+    shot(page, "sale")
+    spread = next(lv for lv in api.stock(sku)["locations"] if lv["location_id"] == "mnl-wh-1")
+    assert (spread["available"], spread["reserved"], sorted(spread["buckets"].values())) == (12, 0, [3, 3, 3, 3])
+
+    reply = api.checkout(checkout_body((sku, 2)))
+    assert reply.status_code == 201, reply.text
+    page.get_by_role("row", name="mnl-wh-1").get_by_role("button", name="Merge back").click()
+    page.get_by_text("mnl-wh-1: merged back, 10 available.").wait_for()
+    merged = next(lv for lv in api.stock(sku)["locations"] if lv["location_id"] == "mnl-wh-1")
+    assert (merged["on_hand"], merged["reserved"], merged["available"], merged.get("buckets")) == (12, 2, 10, None)
+    assert "none" in page.get_by_role("row", name="mnl-wh-1").inner_text()
+
+
 def test_dead_letters_lists_each_queue_with_its_redrive_button(api: Api, page: Page) -> None:
     sign_in(page, api)
     page.get_by_role("link", name="Dead letters").click()

@@ -51,6 +51,7 @@ def test_the_console_page_is_public_html_under_a_policy_without_inline_script_or
         ("pages.js", "text/javascript"),
         ("returns.js", "text/javascript"),
         ("channels.js", "text/javascript"),
+        ("sale.js", "text/javascript"),
         ("console.css", "text/css"),
     ],
 )

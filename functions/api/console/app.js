@@ -1,10 +1,11 @@
 // The console's hash router: #/sign-in, #/orders, #/orders/<id>, #/review, #/returns, #/stock, #/supply,
-// #/channels, #/dead-letters.
+// #/sale, #/channels, #/dead-letters.
 
 import { adminKey, signOut } from "./api.js";
 import { channelsPage } from "./channels.js";
 import { deadLettersPage, orderPage, ordersPage, reviewPage, signInPage, stockPage, supplyPage } from "./pages.js";
 import { returnsPage } from "./returns.js";
+import { salePage } from "./sale.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -53,7 +54,7 @@ async function render() {
   }
   const context = { rerender: render, id: parts[1] };
   const pages = { orders: parts[1] ? orderPage : ordersPage, review: reviewPage, returns: returnsPage,
-    stock: stockPage, supply: supplyPage, channels: channelsPage, "dead-letters": deadLettersPage };
+    stock: stockPage, sale: salePage, supply: supplyPage, channels: channelsPage, "dead-letters": deadLettersPage };
   const page = pages[parts[0]];
   if (!page) { location.hash = "#/orders"; return; }
   document.title = `${parts[1] ? `Order ${parts[1]}` : nav.querySelector(`a[href="#/${parts[0]}"]`).textContent} · OMS console`;

@@ -29,6 +29,7 @@ ASSETS: dict[str, str] = {  # file name -> content type; the allow-list
     "pages.js": "text/javascript; charset=utf-8",
     "returns.js": "text/javascript; charset=utf-8",
     "channels.js": "text/javascript; charset=utf-8",
+    "sale.js": "text/javascript; charset=utf-8",
 }
 # No inline script or style anywhere, so the policy can forbid both; the API is the page's own origin.
 CSP = (
