@@ -51,6 +51,17 @@ ACCESS_LOG = {
 STAGE_RATE_LIMIT, STAGE_BURST_LIMIT = 100, 200
 
 
+def access_log_group(scope: Construct, production: bool, logs_key: kms.IKey) -> logs.LogGroup:
+    """An API stage's access logs: a month, encrypted with the stack's logs key, kept in production."""
+    return logs.LogGroup(
+        scope,
+        "AccessLogs",
+        retention=logs.RetentionDays.ONE_MONTH,
+        encryption_key=logs_key,
+        removal_policy=RemovalPolicy.RETAIN if production else RemovalPolicy.DESTROY,
+    )
+
+
 class Api(Construct):
     def __init__(
         self,
@@ -64,13 +75,7 @@ class Api(Construct):
         logs_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
-        access_logs = logs.LogGroup(
-            self,
-            "AccessLogs",
-            retention=logs.RetentionDays.ONE_MONTH,
-            encryption_key=logs_key,
-            removal_policy=RemovalPolicy.RETAIN if production else RemovalPolicy.DESTROY,
-        )
+        access_logs = access_log_group(self, production, logs_key)
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",

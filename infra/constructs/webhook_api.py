@@ -23,16 +23,14 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from functions.api.route_table import ROUTES, Route
-from infra.constructs.api import STAGE_BURST_LIMIT, STAGE_RATE_LIMIT
+from infra.constructs.api import STAGE_BURST_LIMIT, STAGE_RATE_LIMIT, access_log_group
 from infra.constructs.nag import acknowledge
 
 # The contract's routes this API serves; the REST API (api.py) serves every other one.
@@ -81,13 +79,7 @@ class WebhookApi(Construct):
             # with storefronts: a burst of webhooks cannot throttle checkouts, nor checkouts webhooks.
             throttle=apigwv2.ThrottleSettings(rate_limit=STAGE_RATE_LIMIT, burst_limit=STAGE_BURST_LIMIT),
         )
-        access_logs = logs.LogGroup(
-            self,
-            "AccessLogs",
-            retention=logs.RetentionDays.ONE_MONTH,
-            encryption_key=logs_key,
-            removal_policy=RemovalPolicy.RETAIN if production else RemovalPolicy.DESTROY,
-        )
+        access_logs = access_log_group(self, production, logs_key)
         # HTTP APIs write access logs through their service-linked role: no account-level CloudWatch role.
         cfn_stage = self.stage.node.default_child
         assert isinstance(cfn_stage, apigwv2.CfnStage)

@@ -29,18 +29,24 @@ def record(message_id: str, partner_id: str, event: dict[str, Any]) -> dict[str,
     }
 
 
+def too_early(event_id: str) -> tuple[Any, dict[str, Any]]:
+    """An order just placed, and its carrier's `shipment.delivered`: before it was even packed."""
+    config.put_partner(Partner("carrier", "Carrier", frozenset({"carrier"})))
+    order = place_order(bootstrap.aws(MORNING), body({"A": 1}), "sf-1", "k").order
+    delivered = {
+        "id": event_id,
+        "type": "shipment.delivered",
+        "occurred_at": "2026-03-02T01:00:00Z",
+        "data": {"order_id": order.order_id, "shipment_id": order.shipments[0].shipment_id},
+    }
+    return order, delivered
+
+
 @pytest.mark.usefixtures("network")
 def test_an_event_before_its_turn_goes_back_to_the_queue_with_one_info_line(
     lambda_context: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    config.put_partner(Partner("carrier", "Carrier", frozenset({"carrier"})))
-    order = place_order(bootstrap.aws(MORNING), body({"A": 1}), "sf-1", "k").order
-    delivered = {
-        "id": "evt_1",
-        "type": "shipment.delivered",  # before it was even packed
-        "occurred_at": "2026-03-02T01:00:00Z",
-        "data": {"order_id": order.order_id, "shipment_id": order.shipments[0].shipment_id},
-    }
+    order, delivered = too_early("evt_1")
 
     with caplog.at_level(logging.INFO):
         answer = worker.handler({"Records": [record("m-1", "carrier", delivered)]}, lambda_context)
@@ -74,14 +80,7 @@ def failure_record(payload: dict[str, Any]) -> dict[str, Any]:
 def test_an_event_invoked_directly_raises_to_be_retried_and_its_failure_record_is_read_from_the_queue(
     lambda_context: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    config.put_partner(Partner("carrier", "Carrier", frozenset({"carrier"})))
-    order = place_order(bootstrap.aws(MORNING), body({"A": 1}), "sf-1", "k").order
-    delivered = {
-        "id": "evt_2",
-        "type": "shipment.delivered",  # before it was even packed
-        "occurred_at": "2026-03-02T01:00:00Z",
-        "data": {"order_id": order.order_id, "shipment_id": order.shipments[0].shipment_id},
-    }
+    _, delivered = too_early("evt_2")
     payload = {
         "partner_id": "carrier",
         "event": delivered,
