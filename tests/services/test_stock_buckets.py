@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 
 from oms.domain import lifecycle
-from oms.domain.errors import NotFound
+from oms.domain.errors import InsufficientStock, NotFound
 from oms.services.checkout import place_order
 from oms.services.compensate import close
 from oms.services.deps import Deps
 from oms.services.reroute import reroute
 from oms.services.stock_buckets import set_buckets
+from oms.services.supply import create_transfer
 from oms.store.memory import MemoryStore
 from tests.network import body
 
@@ -85,3 +86,16 @@ def test_a_shipment_rerouted_to_a_bucketed_location_takes_its_units_from_the_buc
     assert (store.stock[("A", "ceb")].reserved, store.stock[("A", "mnl")].reserved) == (5, 0)
     moved = deps.uow.stock.levels(["A"], ["ceb"])[("A", "ceb")]
     assert (moved.reserved, moved.available) == (2, 3)
+
+
+def test_a_transfer_out_of_a_bucketed_location_takes_its_units_from_the_buckets(deps: Deps, store: MemoryStore) -> None:
+    set_buckets(deps, "A", "mnl", 2)  # 3 and 2
+    transfer = create_transfer(deps, "mnl", "ceb", {"A": 4}, "rebalance")
+    assert sum(store.bucket_units[("A", "mnl", k)] for k in range(2)) == 1
+    level = deps.uow.stock.levels(["A"], ["mnl"])[("A", "mnl")]
+    assert (level.reserved, level.available) == (4, 1)  # the transfer's units, reserved on the record
+
+    with pytest.raises(InsufficientStock) as short:
+        create_transfer(deps, "mnl", "ceb", {"A": 2}, "again")
+    assert short.value.extra["lines"] == [{"sku": "A", "requested": 2, "available": 1}]
+    assert list(store.transfers) == [transfer.transfer_id]

@@ -31,7 +31,7 @@ from oms.ports.unit_of_work import (
 from oms.services import backorders
 from oms.services.backorders import TRANSACTION_LIMIT
 from oms.services.deps import Deps
-from oms.services.routing_inputs import gather
+from oms.services.routing_inputs import gather, reservations
 
 D = TypeVar("D", Inbound, Transfer)
 ATTEMPTS = 5
@@ -185,12 +185,15 @@ def create_transfer(
         created_at=now,
         updated_at=now,
     )
-    reservations = [Reservation(sku, from_location_id, units) for sku, units in lines.items()]
-    deps.uow.add(SaveTransfer(transfer, 0), *reservations)
+    # Read first: a hot sku's units at the source are in its buckets (oms.domain.buckets).
+    levels = deps.uow.stock.levels(lines, [from_location_id])
+    deps.uow.add(
+        SaveTransfer(transfer, 0), *reservations(levels, {(sku, from_location_id): n for sku, n in lines.items()})
+    )
     try:
         deps.uow.commit()
     except CommitRefused as refused:
-        short = refused.of(Reservation)
+        short = sorted({r.sku for r in refused.of(Reservation)})
         if not short:
             raise
         levels = deps.uow.stock.levels(lines, [from_location_id])
@@ -198,13 +201,11 @@ def create_transfer(
             f"not enough available at {from_location_id} to transfer",
             lines=[
                 {
-                    "sku": r.sku,
-                    "requested": r.delta,
-                    "available": levels[(r.sku, from_location_id)].available
-                    if (r.sku, from_location_id) in levels
-                    else 0,
+                    "sku": sku,
+                    "requested": lines[sku],
+                    "available": levels[(sku, from_location_id)].available if (sku, from_location_id) in levels else 0,
                 }
-                for r in short
+                for sku in short
             ],
         ) from None
     return transfer
