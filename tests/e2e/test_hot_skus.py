@@ -51,6 +51,12 @@ def test_bad_bucket_requests_are_refused_by_name_and_change_nothing(api: Api) ->
     assert (nowhere.status_code, nowhere.json()["code"]) == (404, "location_not_found")
     storefront = api.request("PUT", path, json={"buckets": 2})
     assert storefront.status_code == 403
+    past = api.admin("PUT", path, {"buckets": 2, "until": "2020-01-01T00:00:00Z"})
+    assert (past.status_code, past.json()["code"]) == (422, "invalid_sale_end"), past.text
+    merge_with_end = api.admin("PUT", path, {"buckets": 0, "until": "2099-01-01T00:00:00Z"})
+    assert (merge_with_end.status_code, merge_with_end.json()["code"]) == (422, "invalid_sale_end")
+    naive = api.admin("PUT", path, {"buckets": 2, "until": "2099-01-01T00:00:00"})
+    assert (naive.status_code, naive.json()["code"]) == (422, "validation_error")
 
     untouched = at(api, sku)
     assert (untouched["available"], untouched.get("buckets")) == (5, None)

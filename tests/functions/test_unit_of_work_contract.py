@@ -332,3 +332,15 @@ def test_a_hot_skus_buckets_lend_units_sell_them_alone_and_give_them_back(deps: 
     seen = deps.uow.stock.levels(["A"], ["mnl"])[("A", "mnl")]
     assert (seen.reserved, seen.available, seen.buckets) == (3, 2, {})
     assert level(deps, "A", "mnl") == (5, 3)  # the sold units are the shipments' reservations now
+
+
+def test_a_sale_with_an_end_is_listed_once_its_end_has_come_until_it_is_merged(deps: Deps) -> None:
+    deps.uow.add(MoveToBuckets("A", "mnl", {0: 3, 1: 2}, 2, until="2026-03-02T12:00:00Z"))
+    deps.uow.add(MoveToBuckets("C", "mnl", {0: 5}, 1))  # no end: an operator merges it
+    deps.uow.commit()
+    assert deps.uow.stock.sales_ended("2026-03-02T11:59:59Z") == []
+    assert deps.uow.stock.sales_ended("2026-03-02T12:00:00Z") == [("A", "mnl")]
+
+    deps.uow.add(MoveToBuckets("A", "mnl", {0: -3, 1: -2}, 0))
+    deps.uow.commit()
+    assert deps.uow.stock.sales_ended("2026-03-03T00:00:00Z") == []

@@ -43,7 +43,7 @@ def screened(reply: Any) -> None:
 
 
 def sweep(reply: Any) -> None:
-    assert reply == {"holds_expired": 0, "shipments_escalated": 0, "phases_started": 0}
+    assert reply == {"holds_expired": 0, "sales_ended": 0, "shipments_escalated": 0, "phases_started": 0}
 
 
 EXPECTED: dict[str, Check] = {

@@ -1,7 +1,7 @@
 """Payments after checkout on the local stack (the synthesized template, requests through the gateway, the
 sweeper's timer fired, the business clock moved): an authorization renewed before it lapses, an
 asynchronous authorization confirmed and one timed out, cash on delivery remitted and one parcel refused
-at the door and returned without a refund."""
+at the door and returned without a refund; a flash sale's buckets merged back when it ends."""
 
 from __future__ import annotations
 
@@ -103,3 +103,26 @@ def test_cash_on_delivery_is_remitted_and_a_parcel_refused_at_the_door_comes_bac
     post_partner_event(client, "warehouse", back)
     done = eventually(lambda: (r := returned()[0])["status"] == "refunded" and r)
     assert done["refund"]["total"] == 0 and order_of(client, refused)["payment"]["refunded"] == 0
+
+
+def test_a_flash_sale_with_an_end_is_merged_back_by_the_sweeper_when_it_ends(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sku = f"SALE-{uuid.uuid4().hex[:6]}"
+    path = f"/v1/admin/inventory/mnl-wh-1/{sku}"
+
+    def stock() -> dict[str, Any]:
+        (level,) = client.call("GET", f"/v1/admin/inventory/{sku}", key=client.admin)[1]["locations"]
+        return dict(level)
+
+    assert client.call("PUT", path, {"on_hand": 9}, key=client.admin)[0] == 200
+    sale = {"buckets": 3, "until": "2099-01-01T00:00:00Z"}
+    status, spread = client.call("PUT", f"{path}/buckets", sale, key=client.admin)
+    assert status == 200, spread
+    sweep(client)
+    assert sum(stock()["buckets"].values()) == 9  # still on
+
+    monkeypatch.setenv("OMS_CLOCK_OFFSET_SECONDS", str(80 * 365 * 86400))  # the sale is over
+    sweep(client)
+    level = stock()
+    assert (level["on_hand"], level["reserved"], level["available"], level.get("buckets")) == (9, 0, 9, None)

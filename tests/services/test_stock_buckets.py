@@ -3,15 +3,18 @@ the record as always, and a merge leaves the record as if there had been no buck
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from oms import bootstrap
 from oms.domain import lifecycle
-from oms.domain.errors import InsufficientStock, NotFound
+from oms.domain.errors import InsufficientStock, NotFound, Unprocessable
 from oms.services.checkout import place_order
 from oms.services.compensate import close
 from oms.services.deps import Deps
 from oms.services.reroute import reroute
-from oms.services.stock_buckets import set_buckets
+from oms.services.stock_buckets import end_sales, set_buckets
 from oms.services.supply import create_transfer
 from oms.store.memory import MemoryStore
 from tests.network import body
@@ -99,3 +102,28 @@ def test_a_transfer_out_of_a_bucketed_location_takes_its_units_from_the_buckets(
         create_transfer(deps, "mnl", "ceb", {"A": 2}, "again")
     assert short.value.extra["lines"] == [{"sku": "A", "requested": 2, "available": 1}]
     assert list(store.transfers) == [transfer.transfer_id]
+
+
+def test_a_sale_with_an_end_is_merged_back_by_the_sweeper_once_it_has_ended(deps: Deps, store: MemoryStore) -> None:
+    later = (deps.clock.now() + timedelta(hours=2)).isoformat().replace("+00:00", "Z")
+    set_buckets(deps, "A", "mnl", 4, until=later)
+    set_buckets(deps, "A", "ceb", 2)  # no end: stays spread
+    buy(deps, "k1")
+    assert end_sales(deps) == []
+
+    sweeper = bootstrap.in_memory(store, deps.clock.now() + timedelta(hours=2))
+    assert end_sales(sweeper) == ["A@mnl"]
+    assert end_sales(sweeper) == []  # once
+    merged = deps.uow.stock.levels(["A"], ["mnl", "ceb"])
+    assert (merged[("A", "mnl")].buckets, merged[("A", "mnl")].reserved, merged[("A", "mnl")].available) == ({}, 1, 4)
+    assert store.stock[("A", "mnl")].reserved == 1  # the sold unit's, nothing lent
+    assert sum(merged[("A", "ceb")].buckets.values()) == 5
+
+
+def test_a_sale_end_must_be_later_than_now_and_belongs_to_a_spread(deps: Deps, store: MemoryStore) -> None:
+    earlier = (deps.clock.now() - timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+    for count, until in ((4, earlier), (0, "2099-01-01T00:00:00Z")):
+        with pytest.raises(Unprocessable) as refused:
+            set_buckets(deps, "A", "mnl", count, until=until)
+        assert refused.value.code == "invalid_sale_end"
+    assert store.commits == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints
 
 import oms.clock
 from functions.api import admin_schemas as views
@@ -62,6 +62,9 @@ class StockBuckets(Strict):
 
     buckets: Annotated[int, Field(ge=0, le=MAX_BUCKETS, strict=True)] = Field(
         description="counters to spread the available units over for a sale (0: merge them back)"
+    )
+    until: AwareDatetime | None = Field(
+        default=None, description="when the sale ends: the buckets are merged back then (without it, by an operator)"
     )
 
 
@@ -138,7 +141,7 @@ def adjust_inventory(location_id: IdType, sku: Sku, body: Adjustment) -> dict[st
     summary="Spread a hot sku's stock over buckets for a sale, or merge it back",
     tags=["admin"],
     ok={200: views.StockLevel},
-    problems={404: ["location_not_found", "stock_not_found"], 409: ["stock_busy"]},
+    problems={404: ["location_not_found", "stock_not_found"], 409: ["stock_busy"], 422: ["invalid_sale_end"]},
 )
 def put_stock_buckets(location_id: IdType, sku: Sku, body: StockBuckets) -> dict[str, Any]:
     """Each bucket is a counter on its own DynamoDB partition that checkout reserves from alone, so a sku
@@ -146,7 +149,8 @@ def put_stock_buckets(location_id: IdType, sku: Sku, body: StockBuckets) -> dict
     units that came back to the record since. Readers always see the sum."""
     admin(router)
     _location_exists(location_id)
-    return _stock_view(stock_buckets.set_buckets(bootstrap.aws(), sku, location_id, body.buckets))
+    until = oms.clock.rfc3339(body.until.replace(microsecond=0)) if body.until else None
+    return _stock_view(stock_buckets.set_buckets(bootstrap.aws(), sku, location_id, body.buckets, until))
 
 
 @route(router, "get_inventory", summary="Stock of one sku at every location", tags=["admin"], ok={200: views.SkuStock})

@@ -31,6 +31,16 @@ def check_count(buckets: int) -> None:
         raise Unprocessable(f"buckets must be between 0 and {MAX_BUCKETS}, got {buckets}", code="invalid_buckets")
 
 
+def check_end(buckets: int, until: str | None, now: str) -> None:
+    """A sale's end is for a spread (not a merge), and later than now (RFC 3339 UTC strings compare as times)."""
+    if until is None:
+        return
+    if not buckets:
+        raise Unprocessable("a merge has no end; give `until` with buckets", code="invalid_sale_end")
+    if until <= now:
+        raise Unprocessable(f"the sale's end {until} is not after now ({now})", code="invalid_sale_end")
+
+
 def merged(record: StockLevel, buckets: Mapping[int, int]) -> StockLevel:
     """The level readers see: the record with its buckets' units counted available, not reserved."""
     if not buckets:

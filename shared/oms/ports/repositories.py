@@ -57,6 +57,9 @@ class StockRepository(Protocol):
     def level(self, sku: str, location_id: str) -> StockLevel | None:
         """One record, read consistently (to recompute it)."""
 
+    def sales_ended(self, now: str) -> list[tuple[str, str]]:
+        """The (sku, location) pairs spread over buckets for a sale whose end has come."""
+
 
 class ConfigRepository(Protocol):
     def locations(self) -> list[Location]:

@@ -101,6 +101,7 @@ class MoveToBuckets(Write):
     location_id: str
     moves: dict[int, int]
     buckets: int
+    until: str | None = None  # the sale's end: the sweeper merges the buckets back then (None: an operator does)
 
 
 @dataclass(frozen=True)

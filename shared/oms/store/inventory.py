@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 STOCK = "LOC#"
 AUDIT = "ADJ#"
+SALE = "SALE"  # partition of the sales with an end (a few items: spread for a flash sale, merged at `until`)
 BUCKET = "BUCKET#"  # sort key prefix of a hot sku's bucket, partition key `<sku>#<location>#B<n>` (domain.buckets)
 
 
@@ -184,10 +185,38 @@ def receive_units(
     }
 
 
+def sales_ended(now: str) -> list[tuple[str, str]]:
+    """Sales whose end has come, oldest first: one query of their small partition."""
+    args: dict[str, Any] = {
+        "TableName": _table(),
+        "KeyConditionExpression": "sku = :sale",
+        "FilterExpression": "#until <= :now",
+        "ExpressionAttributeNames": {"#until": "until"},
+        "ExpressionAttributeValues": to_item({":sale": SALE, ":now": now}),
+    }
+    found: list[dict[str, Any]] = []
+    while True:
+        page = aws.dynamodb().query(**args)
+        found += [from_item(item) for item in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return [(str(s["of_sku"]), str(s["location_id"])) for s in sorted(found, key=lambda s: str(s["until"]))]
+        args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _sale(sku: str, location_id: str, buckets: int, until: str | None, at: str) -> TransactWriteItemTypeDef:
+    """The sale's end, kept beside the stock while it is spread with one; removed otherwise."""
+    key = to_item({"sku": SALE, "sk": f"{sku}#{location_id}"})
+    if buckets and until:
+        item = {"sku": SALE, "sk": f"{sku}#{location_id}", "of_sku": sku, "location_id": location_id, "until": until}
+        return {"Put": {"TableName": _table(), "Item": to_item(item | {"updated_at": at})}}
+    return {"Delete": {"TableName": _table(), "Key": key}}
+
+
 def move_to_buckets(
-    sku: str, location_id: str, moves: dict[int, int], buckets: int, at: str
+    sku: str, location_id: str, moves: dict[int, int], buckets: int, at: str, until: str | None = None
 ) -> list[TransactWriteItemTypeDef]:
-    """The record lends (or takes back) the units `moves` names, in one transaction with the buckets."""
+    """The record lends (or takes back) the units `moves` names, in one transaction with the buckets and the
+    sale's end (`until`: the sweeper merges them back then)."""
     lent = sum(moves.values())
     # Lending takes the record's available units; taking back needs the units still counted reserved.
     values: dict[str, Any] = {":lent": lent, ":n": buckets, ":now": at}
@@ -223,7 +252,7 @@ def move_to_buckets(
         if units < 0:
             update["ConditionExpression"] = "available >= :back"
         items.append({"Update": update})  # type: ignore[typeddict-item]
-    return items
+    return [*items, _sale(sku, location_id, buckets, until, at)]
 
 
 def set_level(level: StockLevel, reserved_seen: int, at: str) -> TransactWriteItemTypeDef:

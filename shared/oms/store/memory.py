@@ -155,6 +155,10 @@ class _Stock:
         with self._store.lock:
             return self._store.level(sku, location_id)
 
+    def sales_ended(self, now: str) -> list[tuple[str, str]]:
+        with self._store.lock:
+            return self._store.sales_ended(now)
+
 
 class _Config:
     def __init__(self, store: MemoryStore) -> None:

@@ -15,6 +15,10 @@ from oms.ports import unit_of_work as uow
 class BucketTables:
     bucket_counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (sku, location) -> buckets
     bucket_units: dict[tuple[str, str, int], int] = field(default_factory=dict)  # (sku, location, bucket)
+    sales: dict[tuple[str, str], str] = field(default_factory=dict)  # (sku, location) -> the sale's end
+
+    def sales_ended(self, now: str) -> list[tuple[str, str]]:
+        return [pair for pair, until in sorted(self.sales.items(), key=lambda kv: kv[1]) if until <= now]
 
     def merged_level(self, record: StockLevel) -> StockLevel:
         n = self.bucket_counts.get((record.sku, record.location_id), 0)
@@ -50,9 +54,13 @@ def bucket_apply(store: Any, write: uow.Write) -> bool:
         case uow.Reservation(sku=sku, location_id=loc, delta=delta, bucket=int(bucket)):
             store.bucket_units[(sku, loc, bucket)] -= delta
             return True
-        case uow.MoveToBuckets(sku=sku, location_id=loc, moves=moves, buckets=buckets):
+        case uow.MoveToBuckets(sku=sku, location_id=loc, moves=moves, buckets=buckets, until=until):
             store.stock[(sku, loc)].reserved += sum(moves.values())
             store.bucket_counts[(sku, loc)] = buckets
+            if buckets and until:
+                store.sales[(sku, loc)] = until
+            else:
+                store.sales.pop((sku, loc), None)
             for k, units in moves.items():
                 store.bucket_units[(sku, loc, k)] = store.bucket_units.get((sku, loc, k), 0) + units
             return True

@@ -59,6 +59,9 @@ class DynamoStock:
     def level(self, sku: str, location_id: str) -> StockLevel | None:
         return stock_store.get_level(sku, location_id)
 
+    def sales_ended(self, now: str) -> list[tuple[str, str]]:
+        return stock_store.sales_ended(now)
+
 
 class DynamoConfig:
     """Configuration reads, through the store's 30-second per-process cache."""
@@ -150,8 +153,8 @@ def items_of(write: uow.Write) -> list[TransactWriteItemTypeDef]:
             return [orders_store.idempotency_record(sf, key, body, order_id, now)]
         case uow.Reservation(sku=sku, location_id=loc, delta=delta, bucket=bucket):
             return [stock_store.change_reservation(sku, loc, delta, _now(), bucket)]
-        case uow.MoveToBuckets(sku=sku, location_id=loc, moves=moves, buckets=buckets):
-            return stock_store.move_to_buckets(sku, loc, moves, buckets, _now())
+        case uow.MoveToBuckets(sku=sku, location_id=loc, moves=moves, buckets=buckets, until=until):
+            return stock_store.move_to_buckets(sku, loc, moves, buckets, _now(), until)
         case uow.ShipUnits(sku=sku, location_id=loc, quantity=qty, released=released, purpose=purpose):
             return [stock_store.ship_units(sku, loc, qty, _now(), released, purpose)]
         case uow.CountShipment(location_id=loc, day=day, limit=limit):
