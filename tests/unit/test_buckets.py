@@ -48,7 +48,8 @@ def test_a_spread_empties_the_record_into_even_buckets_and_a_count_of_zero_merge
         3: 1,
     }
     assert buckets.spread(record(11, reserved=8), {0: 0, 1: 3, 2: 1, 3: 0}, 0) == {1: -3, 2: -1}
-    assert buckets.spread(record(11, reserved=8), {0: 2, 1: 3}, 1) == {0: 3, 1: -3}
+    # Fewer buckets: the one kept takes every unit, the record's 3 and the dropped bucket's 3.
+    assert buckets.spread(record(11, reserved=8), {0: 2, 1: 3}, 1) == {0: 6, 1: -3}
 
 
 def test_the_bucket_count_is_bounded_by_one_transaction() -> None:

@@ -87,9 +87,8 @@ def spread(record: StockLevel, current: Mapping[int, int], buckets: int) -> dict
     moves = {k: -units for k, units in current.items() if k >= buckets and units}
     if not buckets:
         return moves
-    total = max(0, record.on_hand - record.reserved - record.safety_stock) + sum(
-        units for k, units in current.items() if k < buckets
-    )
+    # Every unit available, on the record or in any bucket (those past the new count give theirs up).
+    total = max(0, record.on_hand - record.reserved - record.safety_stock) + sum(current.values())
     share, extra = divmod(total, buckets)
     for k in range(buckets):
         target = share + (1 if k < extra else 0)
