@@ -38,6 +38,11 @@ def no_failures(reply: Any) -> None:
     assert reply == {"batchItemFailures": []}
 
 
+def applied(reply: Any) -> None:
+    """An event invoked directly (the webhooks function's hand-off, an EventBridge target): nothing to answer."""
+    assert reply is None
+
+
 def screened(reply: Any) -> None:
     assert isinstance(reply, dict) and reply["decision"] == "approve" and reply["shipment_ids"], reply
 
@@ -54,9 +59,11 @@ EXPECTED: dict[str, Check] = {
     "authorizer/token.json": policy,
     "webhooks/shipment_packed.json": status(202),
     "partner_events/inventory_snapshot.json": no_failures,
+    "partner_events/inventory_snapshot_invoked.json": applied,
     "workflow/screen_and_authorize.json": screened,
     "sweeper/scheduled.json": sweep,
     "notifier/order_event.json": no_failures,
+    "notifier/order_event_invoked.json": applied,
 }
 CHECKOUT = json.loads(json.loads((EVENTS / "api/create_order.json").read_text())["body"])
 
@@ -106,6 +113,13 @@ def test_the_erp_snapshot_sample_sets_on_hand_at_its_location(seeded: Client) ->
     no_failures(reply)
     _, stock = seeded.call("GET", "/v1/admin/inventory/MUG-CLASSIC", key=seeded.admin)
     assert {lv["location_id"]: lv["on_hand"] for lv in stock["locations"]}["dvo-3pl"] == 90
+
+
+def test_the_erp_snapshot_invoked_directly_as_the_webhooks_function_hands_it_on_sets_on_hand(seeded: Client) -> None:
+    applied(seeded.stack.registry.invoke("partner_events", load("partner_events/inventory_snapshot_invoked.json")))
+
+    _, stock = seeded.call("GET", "/v1/admin/inventory/LAMP-ARC", key=seeded.admin)
+    assert {lv["location_id"]: lv["on_hand"] for lv in stock["locations"]}["ceb-wh-1"] == 12
 
 
 def test_the_workflow_sample_records_the_fraud_screen_and_authorization_on_the_order(seeded: Client) -> None:
