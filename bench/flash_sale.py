@@ -79,6 +79,8 @@ SDK_ATTEMPTS = 3  # oms.aws: botocore retries {"mode": "standard", "max_attempts
 # Not a published limit: DynamoDB refuses (TransactionConflict) a transaction on an item another one is
 # preparing, so one item takes about one transaction per commit window. An assumed window, for scale.
 ASSUMED_TRANSACTION_WINDOW_MS = (10.0, 25.0)
+# Warm api containers in a sale, each reading a sku's records once a second (oms.store.hot_stock): for scale.
+ASSUMED_CONTAINERS = 100
 
 ADDRESSES = (
     {"line1": "1 Ayala Ave", "city": "Makati", "region": "Metro Manila", "postal_code": "1226"},
@@ -171,21 +173,32 @@ def with_buckets(
 ) -> dict[str, Any]:
     """The ceiling once each location's stock is spread over `buckets` counters (oms.domain.buckets).
 
-    A checkout's reservation is then an update of one bucket, whose partition key (`<sku>#<location>#B<n>`) is its own:
-    the writes spread over buckets x locations partitions, each taking what the one record took. The
-    levels read still reads the records, on the sku's partition (3,000 RCU/s), then the buckets (one key
-    each per partition): that read is the new bound. Item conflicts spread over the buckets too.
+    A checkout's reservation is then an update of one bucket, whose partition key (`<sku>#<location>#B<n>`)
+    is its own: the writes spread over buckets x locations partitions, each taking what the one record
+    took. The levels read reads every bucket (one key on each bucket's partition: 0.5 RCU there per
+    attempt); the sku's records, on its own partition, only once a second per warm api container
+    (oms.store.hot_stock: ASSUMED_CONTAINERS of them, each reading `read_ceiling`'s keys). Item conflicts
+    spread over the buckets too. Without the remembered records, the records' read was the bound
+    (`read_ceiling`: every attempt read them).
     """
+    from oms.store.hot_stock import TTL_S
+
     partitions = max(1, buckets) * locations
     write_ceiling = PARTITION_WCU / wcu_per_transaction * partitions
+    bucket_read_ceiling = PARTITION_RCU / EVENTUAL_READ_UNITS  # every attempt reads every bucket once
+    records_rcu_per_s = ASSUMED_CONTAINERS / TTL_S * PARTITION_RCU / read_ceiling
+    ceiling = min(write_ceiling, bucket_read_ceiling)
     return {
         "buckets_per_location": buckets,
         "partitions_written": partitions,
         "write_ceiling_checkouts_per_s": round(write_ceiling, 1),
         "write_ceiling_checkouts_per_s_per_location": round(write_ceiling / locations, 1),
-        "read_ceiling_attempts_per_s": round(read_ceiling, 1),
-        "ceiling_checkouts_per_s_per_sku": round(min(write_ceiling, read_ceiling), 1),
-        "bound_by": "the levels read on the sku's partition" if read_ceiling < write_ceiling else "writes",
+        "bucket_read_ceiling_attempts_per_s": round(bucket_read_ceiling, 1),
+        "records_read_rcu_per_s": round(records_rcu_per_s, 1),
+        "records_read_ceiling_if_read_every_attempt": round(read_ceiling, 1),
+        "assumed_warm_containers": ASSUMED_CONTAINERS,
+        "ceiling_checkouts_per_s_per_sku": round(ceiling, 1),
+        "bound_by": "the reads of each bucket" if bucket_read_ceiling < write_ceiling else "writes",
         "item_conflict_ceiling_checkouts_per_s": [c * partitions for c in conflicts],
     }
 
@@ -255,10 +268,13 @@ def report_model(figures: dict[str, Any]) -> list[str]:
         f"  after: {b['buckets_per_location']} buckets per location (PUT .../buckets before the sale): a checkout "
         f"writes one bucket, on its own partition ({b['partitions_written']} in all) -> writes allow "
         f"{b['write_ceiling_checkouts_per_s']:g} checkouts/s ({b['write_ceiling_checkouts_per_s_per_location']:g} "
-        f"per location); the levels read still reads the records on the sku's partition: "
-        f"{b['read_ceiling_attempts_per_s']:g} attempts/s -> ceiling {b['ceiling_checkouts_per_s_per_sku']:g} "
-        f"checkouts/s for the sku, bound by {b['bound_by']}; item conflicts "
-        f"{b['item_conflict_ceiling_checkouts_per_s'][0]}-{b['item_conflict_ceiling_checkouts_per_s'][1]}/s",
+        f"per location); each attempt reads every bucket (0.5 RCU on each bucket's partition): "
+        f"{b['bucket_read_ceiling_attempts_per_s']:g} attempts/s; the sku's records are read once a second per "
+        f"warm container ({b['assumed_warm_containers']} assumed: {b['records_read_rcu_per_s']:g} RCU/s on its "
+        f"partition; read at every attempt they capped it at {b['records_read_ceiling_if_read_every_attempt']:g}) "
+        f"-> ceiling {b['ceiling_checkouts_per_s_per_sku']:g} checkouts/s for the sku, bound by {b['bound_by']}; "
+        f"item conflicts {b['item_conflict_ceiling_checkouts_per_s'][0]}-"
+        f"{b['item_conflict_ceiling_checkouts_per_s'][1]}/s",
     ]
     return lines
 
@@ -276,6 +292,7 @@ class Attempts:
     items: list[int] = field(default_factory=list)  # items per transaction
     hot_items: list[int] = field(default_factory=list)  # of which on the sku's partition (inventory, pk = sku)
     keys_read: list[int] = field(default_factory=list)  # keys per BatchGetItem of the sku's partition
+    bucket_reads: int = 0  # BatchGetItems of the sku's buckets
     partitions: Counter[str] = field(default_factory=Counter)  # inventory items written, by partition key
 
 
@@ -309,6 +326,8 @@ class AttemptCounter:
                 hot = [k for k in keys if k.get("sku", {}).get("S") == SKU]
                 if hot:
                     seen.keys_read.append(len(keys))
+                if any(str(k.get("sku", {}).get("S", "")).startswith(f"{SKU}#") for k in keys):
+                    seen.bucket_reads += 1
             if action != "TransactWriteItems":
                 return original(handler)
             items = body.get("TransactItems") or []
@@ -464,6 +483,9 @@ class Sale:
             "items_per_transaction": dict(sorted((str(k), v) for k, v in items.items())),
             "items_on_sku_partition_per_transaction": dict(sorted((str(k), v) for k, v in hot.items())),
             "keys_per_levels_read": self.locations_read,
+            # How often a levels read reached the sku's own partition (its records) vs read its buckets.
+            "sku_partition_reads": sum(len(b.attempts.keys_read) for b in self.results),
+            "bucket_reads": sum(b.attempts.bucket_reads for b in self.results),
             "stock_item_bytes": self.stock_item_bytes,
             "per_location": per_location,
             "units_left": on_hand - sum(int(lv["reserved"]) for lv in self.levels),
@@ -768,7 +790,8 @@ def report(result: dict[str, Any]) -> str:
         f"    transactions {f['transactions']}, refused {f['transactions_refused']} "
         f"{f['transaction_refusal_reasons'] or ''}; items per transaction {f['items_per_transaction']}, "
         f"on the sku's partition {f['items_on_sku_partition_per_transaction']}; "
-        f"keys per levels read {f['keys_per_levels_read']}; stock item {f['stock_item_bytes']} B",
+        f"keys per levels read {f['keys_per_levels_read']}; stock item {f['stock_item_bytes']} B; the sku's "
+        f"records read {f.get('sku_partition_reads', 0):,} times, its buckets {f.get('bucket_reads', 0):,}",
         f"    pace: {f['seconds']:g} s, {f['checkouts_per_s']:g} checkouts/s; the last unit sold after "
         f"{f['sold_out_after_s']:g} s "
         "(this machine under moto, every DynamoDB request serialized: not AWS's pace)",

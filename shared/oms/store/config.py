@@ -67,8 +67,12 @@ class StorefrontRecord:
 
 
 def clear_cache() -> None:
-    """Forget every cached read (tests, and the local runtime after it seeds the tables)."""
+    """Forget every cached read (tests, and the local runtime after it seeds the tables): the configuration's
+    and the remembered records of skus on sale (oms.store.hot_stock)."""
+    from oms.store import hot_stock  # a sibling cache, cleared with this one
+
     _cache.clear()
+    hot_stock.clear()
 
 
 # -- locations -------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from oms import aws
 from oms.domain.buckets import merged
 from oms.domain.models import StockLevel
 from oms.settings import settings
-from oms.store import Item, from_item, to_item
+from oms.store import Item, from_item, hot_stock, to_item
 from oms.store.dynamo import BATCH_GET_LIMIT, batch_get
 
 if TYPE_CHECKING:
@@ -63,13 +63,25 @@ def _bucket_key(sku: str, location_id: str, bucket: int) -> Item:
 
 def _with_buckets(records: list[dict[str, Any]]) -> list[StockLevel]:
     """Stock records as readers see them: a bucketed record's buckets read (one more batch) and merged."""
-    hot = {(r["sku"], r["location_id"]): int(r["buckets"]) for r in records if int(r.get("buckets", 0) or 0) > 0}
+    return _merged(records)[0]
+
+
+def _merged(records: list[dict[str, Any]], recalled: frozenset[str] = frozenset()) -> tuple[list[StockLevel], set[str]]:
+    """`_with_buckets`, and the `recalled` skus (records remembered: oms.store.hot_stock) whose buckets were
+    written by another spread than the one the remembered record made (spread again, merged back)."""
+    hot = {(r["sku"], r["location_id"]): r for r in records if int(r.get("buckets", 0) or 0) > 0}
     units: dict[tuple[str, str], dict[int, int]] = {pair: {} for pair in hot}
+    stale: set[str] = set()
     if hot:
-        keys = [_bucket_key(sku, loc, k) for (sku, loc), n in hot.items() for k in range(n)]
+        keys = [_bucket_key(sku, loc, k) for (sku, loc), r in hot.items() for k in range(int(r["buckets"]))]
         for item in (from_item(i) for i in batch_get(_table(), keys)):
-            units[(item["of_sku"], item["location_id"])][int(item["bucket_no"])] = int(item.get("available", 0))
-    return [merged(_level(r), units.get((r["sku"], r["location_id"]), {})) for r in records]
+            pair = (item["of_sku"], item["location_id"])
+            units[pair][int(item["bucket_no"])] = int(item.get("available", 0))
+            if item.get("spread_at") != hot[pair].get("spread_at"):
+                stale.add(pair[0])
+        stale |= {sku for (sku, loc), r in hot.items() if len(units[(sku, loc)]) < int(r["buckets"])}
+    levels = [merged(_level(r), units.get((r["sku"], r["location_id"]), {})) for r in records]
+    return levels, stale & recalled
 
 
 def _level(data: dict[str, Any]) -> StockLevel:
@@ -84,19 +96,39 @@ def _level(data: dict[str, Any]) -> StockLevel:
 
 
 def get_levels(skus: Iterable[str], location_ids: Iterable[str]) -> dict[tuple[str, str], StockLevel]:
-    """The stock records of every (sku, location) pair that has one."""
+    """The stock records of every (sku, location) pair that has one (a sku on sale: its records as this
+    process read them in the last second, its buckets now; see oms.store.hot_stock)."""
     skus, location_ids = sorted(set(skus)), sorted(set(location_ids))
+    recalled, rest = hot_stock.recall(skus, location_ids)
+    read = _records(rest, location_ids)
+    hot_stock.remember(read, rest, location_ids)
+    levels, stale = _merged(recalled + read, frozenset(r["sku"] for r in recalled))
+    if stale:  # remembered from before a spread or a merge: those skus' records read afresh
+        hot_stock.forget(stale)
+        again = _records(sorted(stale), location_ids)
+        hot_stock.remember(again, stale, location_ids)
+        levels = [lv for lv in levels if lv.sku not in stale] + _with_buckets(again)
+    return {(lv.sku, lv.location_id): lv for lv in levels}
+
+
+def _records(skus: list[str], location_ids: list[str]) -> list[dict[str, Any]]:
+    """The stock records, as stored, of every (sku, location) pair that has one."""
     pairs = [(sku, loc) for sku in skus for loc in location_ids]
+    if not pairs:
+        return []
     if len(skus) < -(-len(pairs) // BATCH_GET_LIMIT):
         # Fewer calls as one Query per sku (many locations) than as batches of keys (many skus).
         asked = set(location_ids)
-        return {(lv.sku, lv.location_id): lv for sku in skus for lv in levels_of(sku) if lv.location_id in asked}
-    items = batch_get(_table(), [_key(sku, loc) for sku, loc in pairs])
-    return {(lv.sku, lv.location_id): lv for lv in _with_buckets([from_item(i) for i in items])}
+        return [r for sku in skus for r in _records_of(sku) if r["location_id"] in asked]
+    return [from_item(i) for i in batch_get(_table(), [_key(sku, loc) for sku, loc in pairs])]
 
 
 def levels_of(sku: str) -> list[StockLevel]:
     """Every location's stock of one sku (consistent read: admins act on what they see)."""
+    return _with_buckets(_records_of(sku))
+
+
+def _records_of(sku: str) -> list[dict[str, Any]]:
     client = aws.dynamodb()
     args: dict[str, Any] = {
         "TableName": _table(),
@@ -109,7 +141,7 @@ def levels_of(sku: str) -> list[StockLevel]:
         page = client.query(**args)
         records += [from_item(item) for item in page["Items"]]
         if "LastEvaluatedKey" not in page:
-            return _with_buckets(records)
+            return records
         args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
@@ -232,18 +264,21 @@ def move_to_buckets(
                 "TableName": _table(),
                 "Key": _key(sku, location_id),
                 "UpdateExpression": "SET reserved = reserved + :lent, available = available - :lent, "
-                "buckets = :n, updated_at = :now",
+                "buckets = :n, spread_at = :now, updated_at = :now",
                 "ConditionExpression": condition,
                 "ExpressionAttributeValues": to_item(values),
             }
         }
     ]
-    for bucket, units in sorted(moves.items()):
+    # Every bucket of the new count is written (none moving: 0), each with the spread's time: a reader that
+    # remembers the record (oms.store.hot_stock) knows its buckets are the ones that record lent.
+    for bucket in sorted(set(moves) | set(range(buckets))):
+        units = moves.get(bucket, 0)
         update: dict[str, Any] = {
             "TableName": _table(),
             "Key": _bucket_key(sku, location_id, bucket),
             "UpdateExpression": "ADD available :units SET of_sku = :sku, location_id = :loc, bucket_no = :k, "
-            "updated_at = :now",
+            "spread_at = :now, updated_at = :now",
             "ExpressionAttributeValues": to_item(
                 {":units": units, ":sku": sku, ":loc": location_id, ":k": bucket, ":now": at}
                 | ({":back": -units} if units < 0 else {})
