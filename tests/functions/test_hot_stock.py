@@ -1,5 +1,5 @@
-"""A sku on sale (spread over buckets) is read from its buckets alone for a second: its records, all on
-the sku's one partition, are not read at every checkout; a spread or merge since is noticed at once."""
+"""A sku on sale (spread over buckets) is read from its buckets alone for a second by a checkout: its records,
+all on the sku's one partition, are not read at every attempt; a spread or merge since is noticed at once."""
 
 from __future__ import annotations
 
@@ -42,28 +42,37 @@ def spread(moves: dict[int, int], buckets: int) -> None:
 @pytest.mark.usefixtures("network")
 def test_a_sku_on_sale_is_read_from_its_buckets_alone_until_its_records_change(keys_read: list[list[str]]) -> None:
     spread({0: 3, 1: 2}, 2)
-    first = inventory_store.get_levels(["A"], LOCATIONS)
+    first = inventory_store.get_levels(["A"], LOCATIONS, remembered=True)
     assert keys_read == [["A", "A"], ["A#mnl#B0", "A#mnl#B1"]]  # the records, then the buckets
 
     keys_read.clear()
-    again = inventory_store.get_levels(["A"], LOCATIONS)
+    again = inventory_store.get_levels(["A"], LOCATIONS, remembered=True)
     assert keys_read == [["A#mnl#B0", "A#mnl#B1"]]  # the sku's partition is not read
     assert again == first and again[("A", "mnl")].available == 5
 
     spread({0: -3, 1: -2}, 0)  # merged back: the remembered record is stale
     keys_read.clear()
-    merged = inventory_store.get_levels(["A"], LOCATIONS)
+    merged = inventory_store.get_levels(["A"], LOCATIONS, remembered=True)
     assert merged[("A", "mnl")].buckets == {} and merged[("A", "mnl")].available == 5
     assert keys_read[-1] == ["A", "A"]  # read afresh
     keys_read.clear()
-    inventory_store.get_levels(["A"], LOCATIONS)
+    inventory_store.get_levels(["A"], LOCATIONS, remembered=True)
     assert keys_read == [["A", "A"]]  # not on sale any more: never remembered
 
 
 @pytest.mark.usefixtures("network")
 def test_a_second_spread_is_noticed_by_a_reader_that_remembers_the_first(keys_read: list[list[str]]) -> None:
     spread({0: 5}, 1)
-    assert inventory_store.get_levels(["A"], LOCATIONS)[("A", "mnl")].buckets == {0: 5}
+    assert inventory_store.get_levels(["A"], LOCATIONS, remembered=True)[("A", "mnl")].buckets == {0: 5}
     spread({0: -2, 1: 2}, 2)  # the same units over two buckets: the remembered record lent them to one
-    again = inventory_store.get_levels(["A"], LOCATIONS)[("A", "mnl")]
+    again = inventory_store.get_levels(["A"], LOCATIONS, remembered=True)[("A", "mnl")]
     assert (again.buckets, again.available, again.reserved) == ({0: 3, 1: 2}, 5, 0)
+
+
+@pytest.mark.usefixtures("network")
+def test_a_reader_that_tells_others_reads_the_records_afresh(keys_read: list[list[str]]) -> None:
+    spread({0: 5}, 1)
+    inventory_store.get_levels(["A"], LOCATIONS, remembered=True)
+    keys_read.clear()
+    inventory_store.get_levels(["A"], LOCATIONS)  # channels, availability: not what a checkout remembered
+    assert keys_read == [["A", "A"], ["A#mnl#B0"]]

@@ -51,8 +51,11 @@ class IdempotencyRepository(Protocol):
 
 
 class StockRepository(Protocol):
-    def levels(self, skus: Iterable[str], location_ids: Iterable[str]) -> dict[tuple[str, str], StockLevel]:
-        """The stock records of every (sku, location) pair that has one."""
+    def levels(
+        self, skus: Iterable[str], location_ids: Iterable[str], remembered: bool = False
+    ) -> dict[tuple[str, str], StockLevel]:
+        """The stock records of every (sku, location) pair that has one; `remembered`: a sku on sale's
+        records may be this process's read of the last second (its buckets are read now)."""
 
     def level(self, sku: str, location_id: str) -> StockLevel | None:
         """One record, read consistently (to recompute it)."""

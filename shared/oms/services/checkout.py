@@ -87,7 +87,8 @@ def place_order(
     destination = locate(request.shipping_address)
     hold = active_hold(deps, request.hold_id, storefront_id) if request.hold_id else None
     held = held_units(hold)
-    inputs = gather(deps, storefront_id, {line.sku for line in request.lines})
+    # A sku on sale is planned from its buckets, its records as read in the last second (oms.store.hot_stock).
+    inputs = gather(deps, storefront_id, {line.sku for line in request.lines}, remembered=True)
     try:
         inputs.require_known(line.sku for line in request.lines)
     except UnknownSku:
@@ -98,7 +99,7 @@ def place_order(
     full: set[str] = set()
     for attempt in range(MAX_ATTEMPTS):
         if attempt:
-            inputs.levels = read_levels(deps, {ln.sku for ln in lines}, inputs.locations)
+            inputs.levels = read_levels(deps, {ln.sku for ln in lines}, inputs.locations, remembered=True)
         sourcing = inputs.request(
             lines,
             destination,

@@ -24,11 +24,11 @@ MAX_ATTEMPTS = 8
 def place_hold(deps: Deps, request: HoldRequest, storefront_id: str) -> dict[str, Any]:
     destination = locate(request.shipping_address) if request.shipping_address else locate_parts(DEFAULT_COUNTRY)
     lines = [SourcingLine(ln.sku, ln.quantity) for ln in request.lines]
-    inputs = gather(deps, storefront_id, {ln.sku for ln in request.lines})
+    inputs = gather(deps, storefront_id, {ln.sku for ln in request.lines}, remembered=True)
     inputs.require_known(ln.sku for ln in request.lines)
     for attempt in range(MAX_ATTEMPTS):
         if attempt:
-            inputs.levels = read_levels(deps, {ln.sku for ln in lines}, inputs.locations)
+            inputs.levels = read_levels(deps, {ln.sku for ln in lines}, inputs.locations, remembered=True)
         planned = plan(inputs.request(lines, destination, "standard"))
         allocations = [
             {"sku": line.sku, "location_id": shipment.location_id, "quantity": line.quantity}

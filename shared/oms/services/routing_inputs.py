@@ -99,8 +99,10 @@ def gather(
     *,
     exclude: Collection[str] = (),
     locations: list[Location] | None = None,
+    remembered: bool = False,
 ) -> RoutingInputs:
-    """Configuration from the per-process caches, stock in one read; `exclude` leaves locations out."""
+    """Configuration from the per-process caches, stock in one read; `exclude` leaves locations out;
+    `remembered`: a sku on sale's records as this process read them in the last second (a checkout's plan)."""
     wanted = set(skus)
     every = locations if locations is not None else deps.uow.config.locations()
     chosen = [loc for loc in every if loc.location_id not in exclude]
@@ -108,12 +110,14 @@ def gather(
         locations=chosen,
         products=deps.uow.config.products(wanted),
         policy=storefront_policy(deps, storefront_id),
-        levels=read_levels(deps, wanted, chosen),
+        levels=read_levels(deps, wanted, chosen, remembered),
     )
 
 
-def read_levels(deps: Deps, skus: Iterable[str], locations: list[Location]) -> dict[tuple[str, str], StockLevel]:
-    return deps.uow.stock.levels(skus, [loc.location_id for loc in locations])
+def read_levels(
+    deps: Deps, skus: Iterable[str], locations: list[Location], remembered: bool = False
+) -> dict[tuple[str, str], StockLevel]:
+    return deps.uow.stock.levels(skus, [loc.location_id for loc in locations], remembered)
 
 
 def reservations(

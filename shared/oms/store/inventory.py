@@ -95,11 +95,14 @@ def _level(data: dict[str, Any]) -> StockLevel:
     )
 
 
-def get_levels(skus: Iterable[str], location_ids: Iterable[str]) -> dict[tuple[str, str], StockLevel]:
-    """The stock records of every (sku, location) pair that has one (a sku on sale: its records as this
-    process read them in the last second, its buckets now; see oms.store.hot_stock)."""
+def get_levels(
+    skus: Iterable[str], location_ids: Iterable[str], remembered: bool = False
+) -> dict[tuple[str, str], StockLevel]:
+    """The stock records of every (sku, location) pair that has one. `remembered`: a sku on sale as this
+    process read its records in the last second, its buckets now (oms.store.hot_stock): what a checkout's
+    attempts plan from; a reader that tells others (channels, availability) reads afresh."""
     skus, location_ids = sorted(set(skus)), sorted(set(location_ids))
-    recalled, rest = hot_stock.recall(skus, location_ids)
+    recalled, rest = hot_stock.recall(skus, location_ids) if remembered else ([], skus)
     read = _records(rest, location_ids)
     hot_stock.remember(read, rest, location_ids)
     levels, stale = _merged(recalled + read, frozenset(r["sku"] for r in recalled))

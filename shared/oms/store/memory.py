@@ -145,8 +145,10 @@ class _Stock:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
 
-    def levels(self, skus: Iterable[str], location_ids: Iterable[str]) -> dict[tuple[str, str], StockLevel]:
-        with self._store.lock:
+    def levels(
+        self, skus: Iterable[str], location_ids: Iterable[str], remembered: bool = False
+    ) -> dict[tuple[str, str], StockLevel]:
+        with self._store.lock:  # one store: nothing to remember
             pairs = [(sku, loc) for sku in set(skus) for loc in set(location_ids)]
             found = (self._store.level(*pair) for pair in pairs)
             return {(lv.sku, lv.location_id): self._store.merged_level(lv) for lv in found if lv is not None}

@@ -53,8 +53,10 @@ class DynamoIdempotency:
 
 
 class DynamoStock:
-    def levels(self, skus: Iterable[str], location_ids: Iterable[str]) -> dict[tuple[str, str], StockLevel]:
-        return stock_store.get_levels(skus, location_ids)
+    def levels(
+        self, skus: Iterable[str], location_ids: Iterable[str], remembered: bool = False
+    ) -> dict[tuple[str, str], StockLevel]:
+        return stock_store.get_levels(skus, location_ids, remembered)
 
     def level(self, sku: str, location_id: str) -> StockLevel | None:
         return stock_store.get_level(sku, location_id)
