@@ -13,6 +13,7 @@ import pytest
 
 from oms import bootstrap
 from oms.domain.backorder import Lot, Promised
+from oms.domain.channels import Told
 from oms.domain.health import Record
 from oms.domain.models import StockLevel
 from oms.domain.returns import Return, ReturnLine, return_id_for
@@ -34,6 +35,7 @@ from oms.ports.unit_of_work import (
     SaveHealth,
     SaveInbound,
     SaveReturn,
+    SaveTold,
     SaveTransfer,
     ServePromise,
     SetStockLevel,
@@ -344,3 +346,20 @@ def test_a_sale_with_an_end_is_listed_once_its_end_has_come_until_it_is_merged(d
     deps.uow.add(MoveToBuckets("A", "mnl", {0: -3, 1: -2}, 0))
     deps.uow.commit()
     assert deps.uow.stock.sales_ended("2026-03-03T00:00:00Z") == []
+
+
+def test_what_channels_were_told_lands_whole_as_a_batch_of_plain_writes(
+    deps: Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oms.store import unit_of_work as dynamo_uow
+
+    batches: list[int] = []
+    original = dynamo_uow.put_batch
+    monkeypatch.setattr(dynamo_uow, "put_batch", lambda items: (batches.append(len(items)), original(items))[1])
+    told = [Told(channel_id="ch-1", sku=f"SKU-{n:02d}", quantity=n, told_at="2026-03-02T01:00:00Z") for n in range(60)]
+    deps.uow.add(*(SaveTold(t) for t in told))
+    deps.uow.commit()
+
+    assert deps.uow.channels.told("ch-1") == {t.sku: t for t in told}
+    if isinstance(deps.uow, dynamo_uow.DynamoUnitOfWork):
+        assert batches == [60]  # one batch of independent records (BatchWriteItem, 25 a call), no transaction

@@ -45,6 +45,9 @@ class Write:
 
     # A refusal of this write means what the step read has moved: a step decides again on a fresh read.
     reread: ClassVar[bool] = False
+    # An unguarded record that stands alone: a commit of such writes only may land them one by one (a
+    # store writes them as a batch at a plain write's price), since none depends on another.
+    independent: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,7 @@ class SaveChannel(Write):
 class SaveTold(Write):
     """What a channel was last told of a sku. Unguarded: publications of one channel run one at a time."""
 
+    independent: ClassVar[bool] = True  # a record missing is told again (the next change, the resync)
     told: Told
 
 

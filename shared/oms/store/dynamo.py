@@ -81,6 +81,31 @@ def write_items(items: Sequence[TransactWriteItemTypeDef]) -> None:
         raise ItemsRefused(failed, conflict) from error
 
 
+BATCH_WRITE_LIMIT = 25  # DynamoDB's items per BatchWriteItem
+
+
+def put_batch(items: Sequence[TransactWriteItemTypeDef]) -> None:
+    """Unconditional Puts that stand alone, in BatchWriteItem calls: a write unit each where a transaction
+    takes two. Not all or nothing: unprocessed items (throttling) are sent again, then it raises."""
+    client = aws.dynamodb()
+    by_table: dict[str, list[Any]] = {}
+    for item in items:
+        put = item["Put"]
+        if "ConditionExpression" in put:
+            raise ValueError("a batch cannot hold a conditional write")
+        by_table.setdefault(put["TableName"], []).append({"PutRequest": {"Item": put["Item"]}})
+    for table, requests in by_table.items():
+        for start in range(0, len(requests), BATCH_WRITE_LIMIT):
+            pending: Any = {table: requests[start : start + BATCH_WRITE_LIMIT]}
+            for attempt in range(_ATTEMPTS):
+                pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+            else:
+                raise RuntimeError(f"DynamoDB left writes of {table} unprocessed after {_ATTEMPTS} attempts")
+
+
 def _write_one(item: TransactWriteItemTypeDef) -> None:
     client: Any = aws.dynamodb()
     if "Put" in item:
