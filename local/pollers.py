@@ -129,6 +129,11 @@ class PollingThread:
     def stop(self) -> None:
         self._stop.set()
 
+    def join(self, timeout: float) -> None:
+        """Wait for a poll in progress to end: a batch delivered after the stack's mock stopped would call AWS."""
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:

@@ -22,6 +22,8 @@ from local.streams import StreamPoller, stream_mappings
 
 log = logging.getLogger("oms.local")
 
+STOP_JOIN_SECONDS = 10.0  # the longest a poller's batch in progress may hold up a stop
+
 HANDLED_TYPES = {
     "AWS::DynamoDB::Table",
     "AWS::SQS::Queue",
@@ -187,6 +189,8 @@ class LocalStack:
         global _current  # noqa: PLW0603
         for worker in self._workers():
             worker.stop()
+        for poller in [*self.pollers, *self.stream_pollers]:
+            poller.join(STOP_JOIN_SECONDS)
         registry = getattr(self, "registry", None)  # absent when start failed early
         if registry is not None:
             registry.stop()
