@@ -607,6 +607,14 @@ def test_the_sale_page_spreads_a_sku_over_buckets_and_merges_it_back_with_the_sa
     spread = next(lv for lv in api.stock(sku)["locations"] if lv["location_id"] == "mnl-wh-1")
     assert (spread["available"], spread["reserved"], sorted(spread["buckets"].values())) == (12, 0, [3, 3, 3, 3])
 
+    # A sale with an end: the field takes the browser's local time, the API is sent UTC.
+    ends = (datetime.now() + timedelta(days=1)).replace(second=0, microsecond=0)
+    page.get_by_label("Sale ends (optional: merged back then)").fill(ends.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label(f"Buckets for {sku} at ceb-wh-1").fill("2")
+    page.get_by_role("row", name="ceb-wh-1").get_by_role("button", name="Spread").click()
+    utc = ends.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    page.get_by_text(f"ceb-wh-1: 3 of 3 available units in 2 buckets, merged back at {utc}").wait_for()
+
     reply = api.checkout(checkout_body((sku, 2)))
     assert reply.status_code == 201, reply.text
     page.get_by_role("row", name="mnl-wh-1").get_by_role("button", name="Merge back").click()
