@@ -10,6 +10,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.constructs.stock_health import read_stock_stream
+from oms.store.inventory import BUCKET, STOCK
 
 # At most 1 s of changes per invocation (stock health waits 5): a marketplace must hear of the last unit
 # before it sells it again; a burst of one sku within that second is still published once.
@@ -36,4 +37,6 @@ class ChannelStock(Construct):
             schedule=events.Schedule.rate(RESYNC_EVERY),
             rule_id="Resync",
             max_record_age=MAX_RECORD_AGE,
+            # A sale from a hot sku's bucket writes the bucket alone (oms.domain.buckets): a marketplace hears it.
+            sort_keys=(STOCK, BUCKET),
         )

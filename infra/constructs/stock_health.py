@@ -15,6 +15,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.nag import acknowledge
+from oms.store.inventory import STOCK
 
 BATCH_SIZE = 100
 # Up to 5 s of changes per invocation: a burst of reservations of one sku costs one run, assessed once.
@@ -22,10 +23,12 @@ BATCHING_WINDOW = Duration.seconds(5)
 RETRIES = 5
 
 
-def stock_records() -> list[dict[str, Any]]:
-    """The stream filter of every reader of stock levels: records whose sort key is a stock record's (LOC#...)."""
+def stock_records(*prefixes: str) -> list[dict[str, Any]]:
+    """The stream filter of a reader of stock levels: records whose sort key starts with one of `prefixes`
+    (a stock record's LOC#..., and for a reader that must hear sales from a hot sku's buckets, BUCKET#...)."""
     return [
-        lambda_.FilterCriteria.filter({"dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.begins_with("LOC#")}}}})
+        lambda_.FilterCriteria.filter({"dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.begins_with(prefix)}}}})
+        for prefix in prefixes
     ]
 
 
@@ -58,6 +61,7 @@ def read_stock_stream(
     schedule: events.Schedule,
     rule_id: str,
     max_record_age: Duration | None = None,
+    sort_keys: tuple[str, ...] = (STOCK,),
 ) -> sqs.Queue:
     """A reader of the inventory table's stock records: a stream mapping (batched, bisected on error,
     retried, a failure queue it answers with) and a schedule that runs the same function for a full pass."""
@@ -72,9 +76,9 @@ def read_stock_stream(
             retry_attempts=retries,
             max_record_age=max_record_age,
             on_failure=sources.SqsDlq(dlq),
-            # Only stock records: audit entries, inbounds, promises and health records never start a run
-            # (a health write would otherwise feed itself).
-            filters=stock_records(),
+            # Only stock records (`sort_keys`): audit entries, inbounds, promises and health records never
+            # start a run (a health write would otherwise feed itself).
+            filters=stock_records(*sort_keys),
         )
     )
     events.Rule(scope, rule_id, schedule=schedule, targets=[targets.LambdaFunction(handler, retry_attempts=2)])

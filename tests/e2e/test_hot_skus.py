@@ -4,9 +4,14 @@ shipments. Bad requests are refused by name and change nothing."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from tests.e2e.conftest import Api, checkout_body, unique
+from tests.e2e.test_channels import marketplace, receiver, told
+from tests.e2e.test_webhooks import wait_for
+
+__all__ = ["receiver"]  # the fixture, used by name
 
 LOCATION = "mnl-wh-1"
 
@@ -60,3 +65,21 @@ def test_bad_bucket_requests_are_refused_by_name_and_change_nothing(api: Api) ->
 
     untouched = at(api, sku)
     assert (untouched["available"], untouched.get("buckets")) == (5, None)
+
+
+def test_a_channel_hears_each_sale_from_a_bucket(api: Api, receiver: str) -> None:
+    partner_id, _ = marketplace(api, receiver)
+    sku, channel_id = unique("HOT"), unique("lazada-ph")
+    api.stock_at(LOCATION, sku, 6)
+    setup = {"storefront_id": "sf-local", "partner_id": partner_id, "skus": [sku]}
+    assert api.admin("PUT", f"/v1/admin/channels/{channel_id}", setup).status_code == 201
+    assert wait_for(lambda: told(api, channel_id, sku) == 6)
+    assert api.admin("PUT", f"/v1/admin/inventory/{LOCATION}/{sku}/buckets", {"buckets": 3}).status_code == 200
+    # The spread's own stream record (the record lent its units) is read and answered first (a 0.5 s window
+    # here): the figure is still 6, so nothing is told, and the sale below cannot ride on that reading.
+    time.sleep(3)
+    assert told(api, channel_id, sku) == 6
+
+    # The sale writes a bucket alone (the record is untouched): its stream record names the sku.
+    assert api.checkout(checkout_body((sku, 2))).status_code == 201
+    assert wait_for(lambda: told(api, channel_id, sku) == 4)

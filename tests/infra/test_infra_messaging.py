@@ -111,8 +111,13 @@ def test_the_inventory_stream_feeds_channel_stock_within_a_second_with_retries_a
     assert mapping["BisectBatchOnFunctionError"] and 3 <= mapping["MaximumRetryAttempts"] <= 5
     assert mapping["MaximumRecordAgeInSeconds"] == 3600
     assert mapping["StartingPosition"] == "TRIM_HORIZON"
-    # The very filter stock health reads by: stock records only.
-    assert mapping["FilterCriteria"] == stream_mapping(default_synth, "stock_health")["FilterCriteria"]
+    # Stock health's filter (stock records), and the buckets of a sku on sale: a sale writes a bucket alone.
+    health = stream_mapping(default_synth, "stock_health")["FilterCriteria"]["Filters"]
+    bucket = {"dynamodb": {"Keys": {"sk": {"S": [{"prefix": "BUCKET#"}]}}}}
+    assert [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]] == [
+        *(json.loads(f["Pattern"]) for f in health),
+        bucket,
+    ]
     dlq_id, _ = default_synth.one("AWS::SQS::Queue", "ChannelStockDlq")
     assert mapping["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": [dlq_id, "Arn"]}}}
 
