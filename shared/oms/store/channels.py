@@ -9,6 +9,7 @@ from oms import aws
 from oms.domain.channels import Channel, Told
 from oms.settings import settings
 from oms.store import TtlCache, from_item, to_item
+from oms.store.dynamo import query_all
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -32,19 +33,12 @@ def save_told(told: Told) -> TransactWriteItemTypeDef:
 
 
 def _query(pk: str) -> list[dict[str, Any]]:
-    client, found = aws.dynamodb(), []
-    args: dict[str, Any] = {
-        "TableName": _table(),
-        "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": to_item({":pk": pk}),
-        "ConsistentRead": True,
-    }
-    while True:
-        page = client.query(**args)
-        found += [from_item(raw) for raw in page["Items"]]
-        if "LastEvaluatedKey" not in page:
-            return found
-        args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return query_all(
+        TableName=_table(),
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues=to_item({":pk": pk}),
+        ConsistentRead=True,
+    )
 
 
 def get(channel_id: str) -> Channel | None:

@@ -16,7 +16,7 @@ from oms.domain.models import Location, Product
 from oms.domain.partners import ROLES, Partner
 from oms.settings import settings
 from oms.store import Item, TtlCache, from_item, to_item
-from oms.store.dynamo import batch_get
+from oms.store.dynamo import batch_get, query_all
 
 M = TypeVar("M", bound=BaseModel)
 Role = Literal["storefront", "admin"]
@@ -100,19 +100,9 @@ def _query_locations() -> list[Location]:
 
 def _query_all(pk: str) -> list[dict[str, Any]]:
     """Every item of one kind (one partition of the config table), ordered by id."""
-    client, table = aws.dynamodb(), _table()
-    items: list[dict[str, Any]] = []
-    query: dict[str, Any] = {
-        "TableName": table,
-        "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": to_item({":pk": pk}),
-    }
-    while True:
-        page = client.query(**query)
-        items.extend(from_item(item) for item in page["Items"])
-        if not page.get("LastEvaluatedKey"):
-            return items
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return query_all(
+        TableName=_table(), KeyConditionExpression="pk = :pk", ExpressionAttributeValues=to_item({":pk": pk})
+    )
 
 
 def _location(data: dict[str, Any]) -> Location:

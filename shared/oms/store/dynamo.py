@@ -45,6 +45,18 @@ def batch_get(table: str, keys: Sequence[Item], consistent: bool = False) -> lis
     return found
 
 
+def query_all(**args: Any) -> list[dict[str, Any]]:
+    """Every item a Query answers (`args` as boto3 takes them), page after page, as plain values."""
+    client: Any = aws.dynamodb()
+    found: list[dict[str, Any]] = []
+    while True:
+        page = client.query(**args)
+        found += [from_item(item) for item in page["Items"]]
+        if not page.get("LastEvaluatedKey"):
+            return found
+        args = {**args, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
 class ItemsRefused(Exception):
     """Conditions failed (`failed` holds the positions of their items) or the write collided with another."""
 

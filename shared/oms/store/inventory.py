@@ -16,7 +16,7 @@ from oms.domain.buckets import merged
 from oms.domain.models import StockLevel
 from oms.settings import settings
 from oms.store import Item, from_item, hot_stock, to_item
-from oms.store.dynamo import BATCH_GET_LIMIT, batch_get
+from oms.store.dynamo import BATCH_GET_LIMIT, batch_get, query_all
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -132,20 +132,12 @@ def levels_of(sku: str) -> list[StockLevel]:
 
 
 def _records_of(sku: str) -> list[dict[str, Any]]:
-    client = aws.dynamodb()
-    args: dict[str, Any] = {
-        "TableName": _table(),
-        "KeyConditionExpression": "sku = :sku AND begins_with(sk, :stock)",
-        "ExpressionAttributeValues": to_item({":sku": sku, ":stock": STOCK}),
-        "ConsistentRead": True,
-    }
-    records = []
-    while True:
-        page = client.query(**args)
-        records += [from_item(item) for item in page["Items"]]
-        if "LastEvaluatedKey" not in page:
-            return records
-        args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return query_all(
+        TableName=_table(),
+        KeyConditionExpression="sku = :sku AND begins_with(sk, :stock)",
+        ExpressionAttributeValues=to_item({":sku": sku, ":stock": STOCK}),
+        ConsistentRead=True,
+    )
 
 
 def change_reservation(
@@ -222,20 +214,14 @@ def receive_units(
 
 def sales_ended(now: str) -> list[tuple[str, str]]:
     """Sales whose end has come, oldest first: one query of their small partition."""
-    args: dict[str, Any] = {
-        "TableName": _table(),
-        "KeyConditionExpression": "sku = :sale",
-        "FilterExpression": "#until <= :now",
-        "ExpressionAttributeNames": {"#until": "until"},
-        "ExpressionAttributeValues": to_item({":sale": SALE, ":now": now}),
-    }
-    found: list[dict[str, Any]] = []
-    while True:
-        page = aws.dynamodb().query(**args)
-        found += [from_item(item) for item in page["Items"]]
-        if "LastEvaluatedKey" not in page:
-            return [(str(s["of_sku"]), str(s["location_id"])) for s in sorted(found, key=lambda s: str(s["until"]))]
-        args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    found = query_all(
+        TableName=_table(),
+        KeyConditionExpression="sku = :sale",
+        FilterExpression="#until <= :now",
+        ExpressionAttributeNames={"#until": "until"},
+        ExpressionAttributeValues=to_item({":sale": SALE, ":now": now}),
+    )
+    return [(str(s["of_sku"]), str(s["location_id"])) for s in sorted(found, key=lambda s: str(s["until"]))]
 
 
 def _sale(sku: str, location_id: str, buckets: int, until: str | None, at: str) -> TransactWriteItemTypeDef:

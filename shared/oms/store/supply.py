@@ -20,7 +20,7 @@ from oms.domain.backorder import Lot, Promised
 from oms.domain.supply import Inbound, Transfer
 from oms.settings import settings
 from oms.store import from_item, to_item
-from oms.store.dynamo import batch_get, versioned_put
+from oms.store.dynamo import batch_get, query_all, versioned_put
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -219,19 +219,12 @@ def _lot(item: dict[str, Any]) -> Lot:
 
 
 def _query(sku: str, prefix: str) -> list[dict[str, Any]]:
-    client, found = aws.dynamodb(), []
-    args: dict[str, Any] = {
-        "TableName": _table(),
-        "KeyConditionExpression": "sku = :sku AND begins_with(sk, :prefix)",
-        "ExpressionAttributeValues": to_item({":sku": sku, ":prefix": prefix}),
-        "ConsistentRead": True,
-    }
-    while True:
-        page = client.query(**args)
-        found += [from_item(raw) for raw in page["Items"]]
-        if "LastEvaluatedKey" not in page:
-            return found
-        args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return query_all(
+        TableName=_table(),
+        KeyConditionExpression="sku = :sku AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues=to_item({":sku": sku, ":prefix": prefix}),
+        ConsistentRead=True,
+    )
 
 
 def incoming(skus: list[str]) -> list[Lot]:
