@@ -116,3 +116,29 @@ def test_a_cancelled_marketplace_order_is_cancelled_and_its_stock_freed(deps: De
     cancel = event("marketplace.order_cancelled", channel_id="shopee-ph", marketplace_order_id="SHP-3", reason="buyer")
     assert partner_events.apply(deps, SHOPEE, cancel) == f"order {order_id} cancelled"
     assert store.stock[("C", "mnl")].reserved == 0
+
+
+def test_a_marketplace_that_is_down_keeps_no_other_channel_from_hearing_its_figure(
+    deps: Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put_channel(deps, "lazada-ph", ChannelIn(storefront_id="sf-1", partner_id="lazada"))  # every sku, first
+    put_channel(deps, "shopee-ph", ChannelIn(storefront_id="sf-1", partner_id="shopee", skus=["A"]))
+    place_order(deps, body({"A": 1}), "sf-1", "k-1")
+    real = SandboxMarketplace.publish_stock
+
+    def down_for_lazada(self: SandboxMarketplace, publication: Any) -> Any:
+        if publication.channel_id == "lazada-ph":
+            raise ConnectionError("lazada is down")
+        return real(self, publication)
+
+    monkeypatch.setattr(SandboxMarketplace, "publish_stock", down_for_lazada)
+    with pytest.raises(ConnectionError):  # the stream retries the batch...
+        publish_changes(deps, {"A"})
+    assert told("shopee-ph") == {"A": 9}  # ...and the channel after the failed one heard its figure anyway
+    assert deps.uow.channels.told("lazada-ph")["A"].error == "lazada is down"
+    with pytest.raises(ConnectionError):
+        resync_all(deps)  # the schedule's pass too tells every channel before it reports the failure
+    assert len([p for p in SandboxMarketplace.published if p.channel_id == "shopee-ph"]) == 3
+
+    monkeypatch.setattr(SandboxMarketplace, "publish_stock", real)
+    assert publish_changes(deps, {"A"}) == {"channels": 1, "published": 1}  # the retry: lazada alone, once up

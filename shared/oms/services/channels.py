@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator
 
 from oms.domain import channels as domain
 from oms.domain import inventory
@@ -127,11 +128,24 @@ def publish_changes(deps: Deps, skus: set[str]) -> dict[str, int]:
     # One read of the stock per storefront, shared by all its channels.
     wanted = {sf: {sku for c in every if c.storefront_id == sf for sku in skus if c.lists(sku)} for sf in storefronts}
     available = {sf: available_for(deps, sf, listed) if listed else {} for sf, listed in wanted.items()}
-    for channel in every:
-        sent = publish(deps, channel, skus, available=available[channel.storefront_id])
+    for sent in _each(every, lambda channel: publish(deps, channel, skus, available=available[channel.storefront_id])):
         counts["channels"] += bool(sent)
         counts["published"] += sent
     return counts
+
+
+def _each(channels: list[Channel], tell: Callable[[Channel], int]) -> Iterator[int]:
+    """`tell` every channel, one marketplace's failure keeping none of the others from hearing; the first
+    failure is raised after the last channel (the stream retries the batch: the channels told already have
+    nothing new to send, the failed one is told again)."""
+    failures: list[Exception] = []
+    for channel in channels:
+        try:
+            yield tell(channel)
+        except Exception as failed:
+            failures.append(failed)
+    if failures:
+        raise failures[0]
 
 
 def resync(deps: Deps, channel_id: str) -> int:
@@ -150,9 +164,9 @@ def _resync(deps: Deps, channel: Channel) -> int:
 def resync_all(deps: Deps) -> dict[str, int]:
     """The schedule's full resync: whatever a lost publication left wrong is set right."""
     counts = {"channels": 0, "published": 0}
-    for channel in deps.uow.channels.all():
+    for sent in _each(deps.uow.channels.all(), lambda channel: _resync(deps, channel)):
         counts["channels"] += 1
-        counts["published"] += _resync(deps, channel)
+        counts["published"] += sent
     return counts
 
 
