@@ -1514,6 +1514,12 @@ def _measure(stack: Any, tally: Tally, orders: int, warmup: int) -> Measured:
     driver = Driver(stack, tally, creds.storefront_keys[STOREFRONT], creds.admin_key, creds.partner_secret)
     with tally.scoped(INTERNAL):
         _add_stock(driver, orders + warmup)
+    return drive(stack, tally, driver, orders, warmup)
+
+
+def drive(stack: Any, tally: Tally, driver: Driver, orders: int, warmup: int) -> Measured:
+    """`warmup` lifecycles unmetered, then `orders` metered to settled, then one sweep metered apart; what
+    the run observed (a driver of another scenario, `bench.cost_realistic`'s, comes here too)."""
     for number in range(warmup):
         driver.lifecycle(number, "warmup")
     with tally.scoped(INTERNAL):
@@ -1527,9 +1533,8 @@ def _measure(stack: Any, tally: Tally, orders: int, warmup: int) -> Measured:
         with tally.scoped(INTERNAL):
             settled_after = _settle(stack)
         seconds = time.perf_counter() - started
-        sweeper = [
-            t for t in stack.timers if function_names(stack).get(stack.registry.find(t.targets[0]).name) == "sweeper"
-        ]
+        names = function_names(stack)
+        sweeper = [t for t in stack.timers if names.get(stack.registry.find(t.targets[0]).name) == "sweeper"]
         if sweeper:
             with tally.scoped(SWEEP):
                 sweeper[0].fire()

@@ -299,43 +299,12 @@ def _measure(stack: Any, tally: meter.Tally, server: PartnerServer, orders: int,
     with tally.scoped(meter.INTERNAL):
         meter._add_stock(driver, orders + warmup)
         _configure(driver, server)
-    for number in range(warmup):
-        driver.lifecycle(number, "warmup")
+    measured = meter.drive(stack, tally, driver, orders, warmup)
+    order_ids = {o["order_id"] for o in measured.orders}
     with tally.scoped(meter.INTERNAL):
-        settled_before = meter._settle(stack)
-    driver.orders.clear()
-    tally.active = True
-    try:
-        started = time.perf_counter()
-        for number in range(orders):
-            driver.lifecycle(number, "measured")
-        with tally.scoped(meter.INTERNAL):
-            settled_after = meter._settle(stack)
-        seconds = time.perf_counter() - started
-        names = meter.function_names(stack)
-        sweeper = [t for t in stack.timers if names.get(stack.registry.find(t.targets[0]).name) == "sweeper"]
-        if sweeper:
-            with tally.scoped(meter.SWEEP):
-                sweeper[0].fire()
-    finally:
-        tally.active = False
-    order_ids = {o["order_id"] for o in driver.orders}
-    with tally.scoped(meter.INTERNAL):
-        phases = meter.phases_of(stack, order_ids)
-        dead = meter._dead_letters(stack)
         secrets = _secrets_used(stack)
     calls, events = server.snapshot()
-    measured = meter.Measured(
-        orders=list(driver.orders),
-        phases=phases,
-        seconds=seconds,
-        settled_before=settled_before,
-        settled_after=settled_after,
-        dead_letters=dead,
-        own_traces=meter.self_traced(stack),
-        queues=len(stack.pollers),
-        sampling=meter.sampling_of(stack),
-    )
+    names = meter.function_names(stack)
     return Observed(
         measured=measured,
         calls=[c for c in calls if _order_of(c.body) in order_ids],
